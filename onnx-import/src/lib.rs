@@ -1,6 +1,51 @@
 //! ONNX → typed graph IR for zkinfer.
 //!
-//! [`ir`] holds the IR types. The importer, shape inference, model report and the float
-//! reference evaluator are added beside it.
+//! [`ir`] holds the IR types. [`import_file`] / [`import_bytes`] decode an ONNX model, fold
+//! constants (including exporter shape arithmetic and BatchNormalization after Conv/Gemm),
+//! resolve every supported operator's attributes with ONNX defaults and infer every static
+//! shape. [`inspect_bytes`] describes a model node by node without failing on unsupported
+//! operators. Errors are [`ImportError`]s that name the file, node and tensor involved.
 
+pub mod eval;
+pub mod input_file;
 pub mod ir;
+
+mod bn_fold;
+mod convert;
+pub mod error;
+mod fold;
+mod ops;
+mod proto;
+pub mod report;
+pub mod shapes;
+mod topo;
+
+use std::path::Path;
+
+pub use convert::OPSET_RANGE;
+pub use error::{ImportError, UnsupportedOp, FOLD_ONLY_OPS, SUPPORTED_OPS};
+pub use ir::Graph;
+pub use report::{inspect_bytes, ModelReport, NodeReport, NodeStatus};
+
+/// Reads and imports an ONNX model file. See [`import_bytes`].
+pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    import_bytes(&bytes, &path.display().to_string())
+}
+
+/// Imports an ONNX model from its serialized bytes; `source_name` labels the bytes in errors.
+///
+/// The result has every supported node mapped to an [`ir::Op`] with resolved attributes,
+/// every value with a static shape, constants folded (shape arithmetic, `Constant` nodes,
+/// BatchNormalization folded into a preceding Conv/Gemm where possible) and nodes in
+/// topological order. All unsupported operators are reported together in
+/// [`ImportError::UnsupportedOps`]. Never panics on malformed input.
+pub fn import_bytes(bytes: &[u8], source_name: &str) -> Result<Graph, ImportError> {
+    let model = proto::decode(bytes, source_name)?;
+    let mut graph = convert::convert(&model).into_result()?;
+    bn_fold::fold_batch_norms(&mut graph);
+    Ok(graph)
+}

@@ -1,0 +1,77 @@
+//! The arithmetic interface every fixed-point op is written against.
+//!
+//! Each op in [`crate::ops`] is written once, generically over [`Backend`]. Two backends
+//! implement it: [`crate::native::NativeBackend`] computes plain integers (the fixed-point
+//! reference evaluator), and the halo2 backend assigns cells and lays out the constraints that
+//! force exactly those integers. The primitive methods below are therefore the *only* place
+//! where the native function and its constraints must agree, and each primitive has a
+//! native-vs-circuit test.
+//!
+//! Conventions: values are signed integers embedded in the field (`-x` is `p - x`). `bits()`
+//! is the activation bound `B`: every range-checked value must lie in `[-2^B, 2^B)`.
+
+use crate::error::Result;
+
+/// Fixed-point arithmetic over some cell type.
+pub trait Backend {
+    /// A value: an `i128` natively, an assigned cell in a circuit.
+    type Cell: Clone;
+
+    /// The activation bound `B` (values checked by range checks lie in `[-2^B, 2^B)`).
+    fn bits(&self) -> u32;
+
+    /// Called before each node is laid out (the circuit backend records region boundaries).
+    fn begin_node(&mut self, _index: usize) {}
+
+    /// A constant baked into the circuit (a fixed-column value).
+    fn constant(&mut self, v: i128) -> Result<Self::Cell>;
+    /// `a + b`.
+    fn add(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell>;
+    /// `a - b`.
+    fn sub(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell>;
+    /// `-a`.
+    fn neg(&mut self, a: &Self::Cell) -> Result<Self::Cell>;
+    /// `a + c` for a constant `c`.
+    fn add_const(&mut self, a: &Self::Cell, c: i128) -> Result<Self::Cell>;
+    /// `a * b`.
+    fn mul(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell>;
+    /// `a * c` for a constant `c`.
+    fn mul_const(&mut self, a: &Self::Cell, c: i128) -> Result<Self::Cell>;
+    /// `Σ xs[i] * ws[i] + bias` with constant weights and bias (`xs.len() == ws.len()`).
+    fn dot_const(&mut self, xs: &[Self::Cell], ws: &[i128], bias: i128) -> Result<Self::Cell>;
+    /// `Σ xs[i] * ys[i]` of two runtime vectors.
+    fn dot(&mut self, xs: &[Self::Cell], ys: &[Self::Cell]) -> Result<Self::Cell>;
+    /// `Σ xs[i]`.
+    fn sum(&mut self, xs: &[Self::Cell]) -> Result<Self::Cell>;
+    /// Rounded division by a positive constant: `floor((a + floor(d/2)) / d)` (round half
+    /// up). The quotient is range-checked to `[-2^B, 2^B)` and the remainder to `[0, d)`.
+    fn div_round(&mut self, a: &Self::Cell, d: u64) -> Result<Self::Cell>;
+    /// `1` if `a < 0`, else `0`; requires `a ∈ [-2^B, 2^B)`.
+    fn is_negative(&mut self, a: &Self::Cell) -> Result<Self::Cell>;
+    /// `bit ? a : b` for a boolean cell `bit`.
+    fn select(&mut self, bit: &Self::Cell, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell>;
+    /// `(1 - bit) * a` for a boolean cell `bit`.
+    fn mul_not(&mut self, bit: &Self::Cell, a: &Self::Cell) -> Result<Self::Cell>;
+    /// Constrains `a ∈ [-2^B, 2^B)`.
+    fn range_check(&mut self, a: &Self::Cell) -> Result<()>;
+
+    /// `max(a, 0)`.
+    fn relu(&mut self, a: &Self::Cell) -> Result<Self::Cell> {
+        let n = self.is_negative(a)?;
+        self.mul_not(&n, a)
+    }
+
+    /// `max(a, b)`; requires `a - b ∈ [-2^B, 2^B)`.
+    fn max(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell> {
+        let d = self.sub(a, b)?;
+        let n = self.is_negative(&d)?;
+        self.select(&n, b, a)
+    }
+
+    /// `min(a, b)`; requires `a - b ∈ [-2^B, 2^B)`.
+    fn min(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell> {
+        let d = self.sub(a, b)?;
+        let n = self.is_negative(&d)?;
+        self.select(&n, a, b)
+    }
+}

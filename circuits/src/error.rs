@@ -1,0 +1,93 @@
+//! The error type of the circuits crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while quantizing, evaluating or laying out a model.
+#[derive(Debug, Error)]
+pub enum CircuitError {
+    /// A value that the circuit range-checks fell outside `[-2^bits, 2^bits)`.
+    #[error(
+        "value {value} is outside the circuit's range [-2^{bits}, 2^{bits}); the input is \
+         outside the range seen during calibration: recalibrate with samples that cover it \
+         (`--calibration FILE`) or use a smaller scale"
+    )]
+    OutOfRange {
+        /// The offending fixed-point integer.
+        value: i128,
+        /// The range bound in bits.
+        bits: u32,
+    },
+    /// An intermediate left the field-safe range; it would wrap in the field.
+    #[error(
+        "fixed-point overflow: an intermediate reached {value_bits} bits, over the field-safe \
+         limit of {limit_bits} bits; use a smaller scale"
+    )]
+    Overflow {
+        /// Bit length of the value that overflowed (approximate for products).
+        value_bits: u32,
+        /// The limit in bits.
+        limit_bits: u32,
+    },
+    /// A float constant or input could not be quantized (non-finite or too large).
+    #[error("cannot quantize {what}: value {value} at scale 2^{scale} is not finite or too large")]
+    Quantize {
+        /// What was being quantized.
+        what: String,
+        /// The float value.
+        value: f64,
+        /// The scale exponent.
+        scale: u32,
+    },
+    /// An error while evaluating a particular node.
+    #[error("node \"{node}\" ({op}): {source}")]
+    Node {
+        /// Node name.
+        node: String,
+        /// Op type.
+        op: &'static str,
+        /// What went wrong.
+        #[source]
+        source: Box<CircuitError>,
+    },
+    /// The node is valid ONNX but this form of it has no circuit yet.
+    #[error("{message}")]
+    Unsupported {
+        /// What is not supported and what to do instead.
+        message: String,
+    },
+    /// A graph input has the wrong shape or count.
+    #[error("input {name:?}: {message}")]
+    Input {
+        /// Input name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The float reference evaluation failed (calibration).
+    #[error("float reference evaluation failed: {0}")]
+    Float(#[from] onnx_import::eval::EvalError),
+    /// Settings are inconsistent (e.g. scales out of the supported range).
+    #[error("invalid settings: {message}")]
+    Settings {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl CircuitError {
+    /// Wraps the error with the node it happened in.
+    pub fn at_node(self, node: &str, op: &'static str) -> Self {
+        match self {
+            e @ CircuitError::Node { .. } => e,
+            e => CircuitError::Node { node: node.to_string(), op, source: Box::new(e) },
+        }
+    }
+
+    /// Shorthand for [`CircuitError::Unsupported`].
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        CircuitError::Unsupported { message: message.into() }
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, CircuitError>;

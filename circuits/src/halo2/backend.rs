@@ -1,0 +1,171 @@
+//! The halo2 layout of the [`Backend`] primitives, on halo2-base's flex gate
+//! (`a + b·c = d` per gate) and its lookup-based range chip.
+
+use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::QuantumCell::{Constant, Existing};
+use halo2_base::{AssignedValue, Context};
+
+use super::field::{fe_to_i128, i128_to_fe};
+use crate::backend::Backend;
+use crate::error::{CircuitError, Result};
+
+/// Lays out fixed-point arithmetic in one halo2-base context.
+pub struct Halo2Backend<'a> {
+    ctx: &'a mut Context<Fr>,
+    range: &'a RangeChip<Fr>,
+    bits: u32,
+    /// Advice offset at which each node's region starts, in node order.
+    pub node_starts: Vec<usize>,
+}
+
+impl<'a> Halo2Backend<'a> {
+    /// A backend writing into `ctx` with activation bound `bits`.
+    pub fn new(ctx: &'a mut Context<Fr>, range: &'a RangeChip<Fr>, bits: u32) -> Self {
+        Self { ctx, range, bits, node_starts: Vec::new() }
+    }
+
+    /// Current number of advice cells in the context.
+    pub fn offset(&self) -> usize {
+        self.ctx.advice.len()
+    }
+
+    /// Loads a private witness (used for graph inputs, which the caller makes public).
+    pub fn load(&mut self, v: i128) -> AssignedValue<Fr> {
+        self.ctx.load_witness(i128_to_fe(v))
+    }
+
+    fn value(a: &AssignedValue<Fr>) -> Result<i128> {
+        fe_to_i128(a.value()).ok_or(CircuitError::Overflow { value_bits: 254, limit_bits: 127 })
+    }
+
+    /// Constrains `a ∈ [0, 2^n)`; `n = 0` forces `a = 0`.
+    fn range_bits(&mut self, a: AssignedValue<Fr>, n: usize) {
+        if n == 0 {
+            self.range.gate().assert_is_const(self.ctx, &a, &Fr::zero());
+        } else {
+            self.range.range_check(self.ctx, a, n);
+        }
+    }
+}
+
+impl Backend for Halo2Backend<'_> {
+    type Cell = AssignedValue<Fr>;
+
+    fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    fn begin_node(&mut self, _index: usize) {
+        self.node_starts.push(self.ctx.advice.len());
+    }
+
+    fn constant(&mut self, v: i128) -> Result<Self::Cell> {
+        Ok(self.ctx.load_constant(i128_to_fe(v)))
+    }
+    // out = a + 1·b
+    fn add(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell> {
+        Ok(self.range.gate().add(self.ctx, *a, *b))
+    }
+    // out = a + (-1)·b
+    fn sub(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell> {
+        Ok(self.range.gate().sub(self.ctx, *a, *b))
+    }
+    // 0 = a + 1·out
+    fn neg(&mut self, a: &Self::Cell) -> Result<Self::Cell> {
+        Ok(self.range.gate().neg(self.ctx, *a))
+    }
+    // out = a + 1·c
+    fn add_const(&mut self, a: &Self::Cell, c: i128) -> Result<Self::Cell> {
+        Ok(self.range.gate().add(self.ctx, *a, Constant(i128_to_fe(c))))
+    }
+    // out = 0 + a·b
+    fn mul(&mut self, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell> {
+        Ok(self.range.gate().mul(self.ctx, *a, *b))
+    }
+    // out = 0 + a·c
+    fn mul_const(&mut self, a: &Self::Cell, c: i128) -> Result<Self::Cell> {
+        Ok(self.range.gate().mul(self.ctx, *a, Constant(i128_to_fe(c))))
+    }
+    // acc_{i+1} = acc_i + x_i·w_i (one gate per term, w_i from the fixed column), then + bias.
+    fn dot_const(&mut self, xs: &[Self::Cell], ws: &[i128], bias: i128) -> Result<Self::Cell> {
+        if xs.is_empty() {
+            return self.constant(bias);
+        }
+        let ws = ws.iter().map(|w| Constant(i128_to_fe(*w)));
+        let acc = self.range.gate().inner_product(self.ctx, xs.iter().map(|x| Existing(*x)), ws);
+        if bias == 0 {
+            Ok(acc)
+        } else {
+            self.add_const(&acc, bias)
+        }
+    }
+    // acc_{i+1} = acc_i + x_i·y_i
+    fn dot(&mut self, xs: &[Self::Cell], ys: &[Self::Cell]) -> Result<Self::Cell> {
+        if xs.is_empty() {
+            return self.constant(0);
+        }
+        let ys = ys.iter().map(|y| Existing(*y));
+        Ok(self.range.gate().inner_product(self.ctx, xs.iter().map(|x| Existing(*x)), ys))
+    }
+    // acc_{i+1} = acc_i + 1·x_i
+    fn sum(&mut self, xs: &[Self::Cell]) -> Result<Self::Cell> {
+        if xs.is_empty() {
+            return self.constant(0);
+        }
+        Ok(self.range.gate().sum(self.ctx, xs.iter().map(|x| Existing(*x))))
+    }
+
+    fn div_round(&mut self, a: &Self::Cell, d: u64) -> Result<Self::Cell> {
+        if d == 0 {
+            return Err(CircuitError::unsupported("division by zero in a rescale"));
+        }
+        let (di, h) = (i128::from(d), i128::from(d / 2));
+        let av = Self::value(a)?;
+        let shifted = av.checked_add(h).ok_or(CircuitError::Overflow {
+            value_bits: 128,
+            limit_bits: 127,
+        })?;
+        let qv = shifted.div_euclid(di);
+        let q = self.ctx.load_witness(i128_to_fe(qv));
+        // r = a - q·d + h, the remainder; then r ∈ [0, d) and q ∈ [-2^B, 2^B) force
+        // q = floor((a + h) / d) because no term is large enough to wrap the field.
+        let a_minus_qd = self.range.gate().mul_add(self.ctx, q, Constant(-i128_to_fe(di)), *a);
+        let r = if h == 0 { a_minus_qd } else { self.add_const(&a_minus_qd, h)? };
+        if d.is_power_of_two() {
+            self.range_bits(r, d.trailing_zeros() as usize);
+        } else {
+            self.range.check_less_than_safe(self.ctx, r, d);
+        }
+        self.range_check(&q)?;
+        Ok(q)
+    }
+
+    fn is_negative(&mut self, a: &Self::Cell) -> Result<Self::Cell> {
+        let av = Self::value(a)?;
+        let n = self.ctx.load_witness(i128_to_fe(i128::from(av < 0)));
+        // n·(n - 1) = 0
+        self.range.gate().assert_bit(self.ctx, n);
+        // u = a + n·2^B ∈ [0, 2^B): n = 0 needs a ∈ [0, 2^B), n = 1 needs a ∈ [-2^B, 0).
+        let u = self.range.gate().mul_add(self.ctx, n, Constant(i128_to_fe(1i128 << self.bits)), *a);
+        self.range_bits(u, self.bits as usize);
+        Ok(n)
+    }
+
+    // out = b + bit·(a - b)
+    fn select(&mut self, bit: &Self::Cell, a: &Self::Cell, b: &Self::Cell) -> Result<Self::Cell> {
+        Ok(self.range.gate().select(self.ctx, *a, *b, *bit))
+    }
+
+    // out = a - bit·a
+    fn mul_not(&mut self, bit: &Self::Cell, a: &Self::Cell) -> Result<Self::Cell> {
+        Ok(self.range.gate().mul_not(self.ctx, *bit, *a))
+    }
+
+    // a + 2^B ∈ [0, 2^(B+1))
+    fn range_check(&mut self, a: &Self::Cell) -> Result<()> {
+        let shifted = self.add_const(a, 1i128 << self.bits)?;
+        self.range_bits(shifted, self.bits as usize + 1);
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! The model circuit: public inputs → every node's layout → public outputs.
+//!
+//! One instance column holds the quantized inputs (in graph-input order, row-major) followed
+//! by the quantized outputs. Weights enter as constants in fixed columns, so the verifying
+//! key commits to the model. The layout depends only on the model and the settings, never
+//! on input values, so the same model always gives the same keys.
+
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use onnx_import::ir::Graph;
+use serde::{Deserialize, Serialize};
+
+use super::backend::Halo2Backend;
+use super::field::{fe_to_i128, i128_to_fe};
+use crate::error::{CircuitError, Result};
+use crate::ops::{eval_graph, CellTensor};
+use crate::quant::QuantParams;
+
+/// Rows at the bottom of the table reserved for halo2's blinding factors.
+pub const UNUSABLE_ROWS: usize = 20;
+/// Most advice columns the planner accepts before it doubles the rows instead.
+pub const MAX_ADVICE_COLUMNS: usize = 4;
+/// Smallest and largest supported circuit sizes (rows = 2^k).
+pub const K_RANGE: (u32, u32) = (8, 24);
+
+/// The physical shape of a model's circuit: everything keygen and proving must agree on.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CircuitShape {
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Bits of the range lookup table (`k - 1`).
+    pub lookup_bits: usize,
+    /// halo2-base column configuration.
+    pub config: BaseCircuitParams,
+    /// Where each advice column's region breaks (needed to prove with witness-only layout).
+    pub break_points: Vec<Vec<usize>>,
+}
+
+/// A laid-out circuit together with what it exposes.
+pub struct BuiltCircuit {
+    /// The halo2-base builder; it implements `halo2_proofs::plonk::Circuit`.
+    pub builder: BaseCircuitBuilder<Fr>,
+    /// The public instance column.
+    pub instances: Vec<Fr>,
+    /// Output integers as the circuit computed them.
+    pub outputs: Vec<CellTensor<i128>>,
+    /// Advice offsets `[start, end)` of each node's region in the main context.
+    pub node_regions: Vec<(usize, usize)>,
+}
+
+fn zero_inputs(graph: &Graph) -> Vec<CellTensor<i128>> {
+    graph
+        .inputs
+        .iter()
+        .map(|&id| {
+            let shape = graph.values[id].shape.clone();
+            let n = shape.iter().product();
+            CellTensor { shape, data: vec![0; n] }
+        })
+        .collect()
+}
+
+fn layout(
+    mut builder: BaseCircuitBuilder<Fr>,
+    graph: &Graph,
+    params: &QuantParams,
+    inputs: &[CellTensor<i128>],
+) -> Result<BuiltCircuit> {
+    builder.set_instance_columns(1);
+    let range = builder.range_chip();
+    let ctx = builder.main(0);
+    let mut b = Halo2Backend::new(ctx, &range, params.bits);
+    let mut public = Vec::new();
+    let mut in_cells = Vec::with_capacity(inputs.len());
+    for t in inputs {
+        let data: Vec<_> = t.data.iter().map(|v| b.load(*v)).collect();
+        public.extend(data.iter().copied());
+        in_cells.push(CellTensor { shape: t.shape.clone(), data });
+    }
+    let out = eval_graph(&mut b, params, graph, in_cells)?;
+    let end = b.offset();
+    let mut regions: Vec<(usize, usize)> = Vec::with_capacity(b.node_starts.len());
+    for (i, s) in b.node_starts.iter().enumerate() {
+        regions.push((*s, b.node_starts.get(i + 1).copied().unwrap_or(end)));
+    }
+    let mut outputs = Vec::with_capacity(out.outputs.len());
+    for t in &out.outputs {
+        public.extend(t.data.iter().copied());
+        let data = t
+            .data
+            .iter()
+            .map(|c| fe_to_i128(c.value()).ok_or(CircuitError::Overflow { value_bits: 254, limit_bits: 127 }))
+            .collect::<Result<Vec<_>>>()?;
+        outputs.push(CellTensor { shape: t.shape.clone(), data });
+    }
+    let instances = public.iter().map(|c| *c.value()).collect();
+    builder.assigned_instances = vec![public];
+    Ok(BuiltCircuit { builder, instances, outputs, node_regions: regions })
+}
+
+fn shaped_builder(stage: CircuitBuilderStage, k: u32, lookup_bits: usize) -> BaseCircuitBuilder<Fr> {
+    let mut b = BaseCircuitBuilder::from_stage(stage).use_k(k as usize);
+    b.set_lookup_bits(lookup_bits);
+    b.set_instance_columns(1);
+    b
+}
+
+/// Chooses the smallest `k` whose layout needs at most [`MAX_ADVICE_COLUMNS`] advice columns,
+/// and records the resulting column configuration and break points.
+pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
+    params.validate()?;
+    let zeros = zero_inputs(graph);
+    let try_k = |k: u32| -> Result<CircuitShape> {
+        let lookup_bits = k as usize - 1;
+        let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
+        let mut built = layout(builder, graph, params, &zeros)?;
+        let config = built.builder.calculate_params(Some(UNUSABLE_ROWS));
+        let break_points = built.builder.break_points();
+        Ok(CircuitShape { k, lookup_bits, config, break_points })
+    };
+    let fits = |s: &CircuitShape| {
+        s.config.num_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
+            && s.config.num_lookup_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
+    };
+    for k in K_RANGE.0..=K_RANGE.1 {
+        let shape = try_k(k)?;
+        if fits(&shape) {
+            return Ok(shape);
+        }
+    }
+    Err(CircuitError::Settings {
+        message: format!("the model does not fit in 2^{} rows", K_RANGE.1),
+    })
+}
+
+/// Lays out the circuit for `stage` with quantized `inputs` (zeros are fine for keygen).
+///
+/// `Mock` and `Keygen` build constraints; `Prover` only generates the witness and uses the
+/// planned break points.
+pub fn build(
+    stage: CircuitBuilderStage,
+    graph: &Graph,
+    params: &QuantParams,
+    shape: &CircuitShape,
+    inputs: Option<&[CellTensor<i128>]>,
+) -> Result<BuiltCircuit> {
+    let zeros;
+    let inputs = match inputs {
+        Some(i) => i,
+        None => {
+            zeros = zero_inputs(graph);
+            &zeros
+        }
+    };
+    let builder = match stage {
+        CircuitBuilderStage::Prover => {
+            let mut b = BaseCircuitBuilder::prover(shape.config.clone(), shape.break_points.clone());
+            b.set_lookup_bits(shape.lookup_bits);
+            b.set_instance_columns(1);
+            b
+        }
+        _ => shaped_builder(stage, shape.k, shape.lookup_bits).use_params(shape.config.clone()),
+    };
+    let mut built = layout(builder, graph, params, inputs)?;
+    if stage != CircuitBuilderStage::Prover {
+        // Re-derive break points deterministically (no-op when they match the plan).
+        built.builder.calculate_params(Some(UNUSABLE_ROWS));
+    }
+    Ok(built)
+}
+
+/// Encodes quantized tensors as instance values (for callers that rebuild instances).
+pub fn encode_instances(tensors: &[CellTensor<i128>]) -> Vec<Fr> {
+    tensors.iter().flat_map(|t| t.data.iter().map(|v| i128_to_fe(*v))).collect()
+}

@@ -1,0 +1,544 @@
+//! The conversion engine: walks the ONNX graph in topological order, folds constants, maps
+//! supported nodes to IR ops with inferred shapes, and records a per-node status.
+//!
+//! It never stops at the first problem: every error is collected (so all unsupported ops can
+//! be reported at once, and [`crate::inspect_bytes`] can describe a model it cannot import).
+
+use std::collections::{HashMap, HashSet};
+
+use onnx_protobuf::{GraphProto, ModelProto, NodeProto};
+
+use crate::error::{display_domain, ImportError, UnsupportedOp, FOLD_ONLY_OPS};
+use crate::fold::{self, ConstVal};
+use crate::ir::{Graph, Node, Op, Value, ValueId, ValueKind};
+use crate::ops::{self, InputRef, NodeCtx};
+use crate::proto::{self, Attrs, Declared};
+use crate::report::{NodeReport, NodeStatus};
+use crate::shapes::{checked_numel, fmt_shape};
+use crate::topo;
+
+/// Lowest and highest default-domain opset accepted.
+pub const OPSET_RANGE: std::ops::RangeInclusive<i64> = 7..=21;
+
+/// What the engine knows about a named tensor.
+enum Slot {
+    /// A runtime value in the IR (graph input or node output).
+    Runtime { id: ValueId, shape: Vec<usize> },
+    /// A constant, added to the IR value table when first used by a node or as an output.
+    Const { val: ConstVal, id: Option<ValueId> },
+    /// Not known (after an unsupported node or an unusable graph input).
+    Unknown { reason: String },
+    /// An initializer the importer cannot read (the reason is reported where it is used).
+    Bad { reason: String },
+}
+
+/// The result of running the engine over a model.
+pub(crate) struct Conversion {
+    /// The IR graph (complete only when `unsupported` and `errors` are empty).
+    pub graph: Graph,
+    /// One report per ONNX node, in the model's node order.
+    pub reports: Vec<NodeReport>,
+    /// Nodes with unsupported operators.
+    pub unsupported: Vec<UnsupportedOp>,
+    /// Graph-level errors (opset, inputs, cycles) found before the nodes were visited.
+    pub model_errors: Vec<ImportError>,
+    /// Every other error, in visiting order.
+    pub errors: Vec<ImportError>,
+    /// Multiply-accumulates of the emitted Gemm / MatMul / Conv nodes.
+    pub macs: u64,
+}
+
+impl Conversion {
+    /// The first error, with all unsupported ops reported together.
+    pub fn into_result(mut self) -> Result<Graph, ImportError> {
+        if !self.model_errors.is_empty() {
+            return Err(self.model_errors.swap_remove(0));
+        }
+        if !self.unsupported.is_empty() {
+            return Err(ImportError::UnsupportedOps {
+                ops: self.unsupported,
+            });
+        }
+        if !self.errors.is_empty() {
+            return Err(self.errors.swap_remove(0));
+        }
+        Ok(self.graph)
+    }
+}
+
+struct Engine<'m> {
+    g: &'m GraphProto,
+    declared: HashMap<&'m str, Declared>,
+    slots: HashMap<String, Slot>,
+    conv: Conversion,
+}
+
+/// Node name as used in the IR and in messages.
+pub(crate) fn node_name(n: &NodeProto, index: usize) -> String {
+    if n.name.is_empty() {
+        format!("{}_{index}", n.op_type)
+    } else {
+        n.name.clone()
+    }
+}
+
+/// Runs the engine over a decoded model.
+pub(crate) fn convert(model: &ModelProto) -> Conversion {
+    let empty = GraphProto::default();
+    let g = model.graph.as_ref().unwrap_or(&empty);
+    let mut conv = Conversion {
+        graph: Graph {
+            values: vec![],
+            nodes: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            opset: 0,
+        },
+        reports: vec![],
+        unsupported: vec![],
+        model_errors: vec![],
+        errors: vec![],
+        macs: 0,
+    };
+    conv.graph.opset = read_opset(model, &mut conv.model_errors);
+    let mut declared = HashMap::new();
+    for vi in g.value_info.iter().chain(&g.output).chain(&g.input) {
+        declared
+            .entry(vi.name.as_str())
+            .or_insert_with(|| proto::declared(vi));
+    }
+    let mut e = Engine {
+        g,
+        declared,
+        slots: HashMap::new(),
+        conv,
+    };
+    e.run();
+    e.conv
+}
+
+fn read_opset(model: &ModelProto, errors: &mut Vec<ImportError>) -> i64 {
+    let found = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version);
+    match found {
+        Some(v) if OPSET_RANGE.contains(&v) => v,
+        Some(v) => {
+            errors.push(ImportError::model(format!(
+                "the model declares default-domain opset {v}; supported opsets are {} to {} \
+                 (13 to 18 recommended); re-export with a supported opset_version",
+                OPSET_RANGE.start(),
+                OPSET_RANGE.end()
+            )));
+            v.clamp(*OPSET_RANGE.start(), *OPSET_RANGE.end())
+        }
+        None => {
+            errors.push(ImportError::model(
+                "the model has no opset_import for the default ONNX domain; re-export it with \
+                 an explicit opset_version (13 to 18 recommended)",
+            ));
+            17
+        }
+    }
+}
+
+impl<'m> Engine<'m> {
+    fn run(&mut self) {
+        let g = self.g;
+        if g.node.is_empty() {
+            self.conv.model_errors.push(ImportError::model(
+                "the graph has no nodes; there is nothing to prove",
+            ));
+        }
+        if g.output.is_empty() {
+            self.conv.model_errors.push(ImportError::model(
+                "the graph declares no outputs; export the model with at least one output",
+            ));
+        }
+        self.load_initializers();
+        self.load_inputs();
+        let available: HashSet<&str> = self.slots.keys().map(String::as_str).collect();
+        let order = topo::sort(&g.node, &available);
+        for name in &order.duplicate_outputs {
+            self.conv.model_errors.push(ImportError::model(format!(
+                "tensor \"{name}\" is produced more than once (by several nodes, or by a node \
+                 and a graph input/initializer); ONNX graphs must be in SSA form"
+            )));
+        }
+        for (i, input) in &order.dangling {
+            let n = &g.node[*i];
+            self.conv.errors.push(ImportError::DanglingInput {
+                node: node_name(n, *i),
+                op_type: n.op_type.clone(),
+                input: input.clone(),
+            });
+        }
+        if !order.cyclic.is_empty() {
+            let names: Vec<String> = order
+                .cyclic
+                .iter()
+                .map(|&i| format!("\"{}\"", node_name(&g.node[i], i)))
+                .collect();
+            self.conv.model_errors.push(ImportError::model(format!(
+                "the graph contains a cycle through nodes {}; ONNX graphs must be acyclic",
+                names.join(", ")
+            )));
+        }
+        let mut reports: Vec<Option<NodeReport>> = vec![None; g.node.len()];
+        for &i in &order.order {
+            reports[i] = Some(self.visit(i));
+        }
+        self.conv.reports = reports.into_iter().flatten().collect();
+        self.resolve_outputs();
+    }
+
+    fn load_initializers(&mut self) {
+        for t in &self.g.initializer {
+            let slot = match proto::tensor_to_const(t) {
+                Ok(val) => Slot::Const { val, id: None },
+                Err(m) => Slot::Bad {
+                    reason: format!("initializer \"{}\" {m}", t.name),
+                },
+            };
+            self.slots.insert(t.name.clone(), slot);
+        }
+    }
+
+    fn load_inputs(&mut self) {
+        for vi in &self.g.input {
+            if self.slots.contains_key(&vi.name) {
+                continue; // an initializer listed as an input (old exporters): a constant
+            }
+            let d = proto::declared(vi);
+            let slot = if d.elem_type != 0 && !proto::is_float_type(d.elem_type) {
+                let m = format!(
+                    "graph input \"{}\" has data type {}; only floating-point graph inputs are \
+                     supported",
+                    vi.name,
+                    proto::dtype_name(d.elem_type)
+                );
+                self.conv.model_errors.push(ImportError::model(m.clone()));
+                Slot::Unknown { reason: m }
+            } else if let Some(shape) = d.static_shape().filter(|s| checked_numel(s).is_some()) {
+                let id = self.push_value(&vi.name, shape.clone(), ValueKind::Input);
+                self.conv.graph.inputs.push(id);
+                Slot::Runtime { id, shape }
+            } else {
+                let m = format!(
+                    "graph input \"{}\" has shape {}, which is not fully static (symbolic, \
+                     missing or too large dimensions); export the model with static shapes \
+                     (e.g. torch.onnx.export without dynamic_axes, or fix the dims with \
+                     onnxruntime.tools.make_dynamic_shape_fixed)",
+                    vi.name,
+                    d.describe()
+                );
+                self.conv.model_errors.push(ImportError::model(m.clone()));
+                Slot::Unknown { reason: m }
+            };
+            self.slots.insert(vi.name.clone(), slot);
+        }
+    }
+
+    fn push_value(&mut self, name: &str, shape: Vec<usize>, kind: ValueKind) -> ValueId {
+        self.conv.graph.values.push(Value {
+            name: name.to_string(),
+            shape,
+            kind,
+        });
+        self.conv.graph.values.len() - 1
+    }
+
+    /// The IR id of a known slot, adding constants to the value table on first use.
+    fn ensure_id(&mut self, name: &str) -> Option<ValueId> {
+        let tensor = match self.slots.get(name)? {
+            Slot::Runtime { id, .. } | Slot::Const { id: Some(id), .. } => return Some(*id),
+            Slot::Const { val, id: None } => val.tensor.clone(),
+            Slot::Unknown { .. } | Slot::Bad { .. } => return None,
+        };
+        let id = self.push_value(name, tensor.shape.clone(), ValueKind::Constant(tensor));
+        if let Some(Slot::Const { id: slot_id, .. }) = self.slots.get_mut(name) {
+            *slot_id = Some(id);
+        }
+        Some(id)
+    }
+
+    /// Marks a node's outputs as unknown (or as runtime values of their declared shape).
+    fn poison_outputs(&mut self, n: &NodeProto, reason: &str) -> Vec<Option<Vec<usize>>> {
+        let mut shapes = Vec::new();
+        for o in n.output.iter().filter(|o| !o.is_empty()) {
+            let declared = self
+                .declared
+                .get(o.as_str())
+                .and_then(Declared::static_shape);
+            let slot = match &declared {
+                Some(s) => {
+                    let id = self.push_value(o, s.clone(), ValueKind::Intermediate);
+                    Slot::Runtime {
+                        id,
+                        shape: s.clone(),
+                    }
+                }
+                None => Slot::Unknown {
+                    reason: reason.to_string(),
+                },
+            };
+            self.slots.insert(o.clone(), slot);
+            shapes.push(declared);
+        }
+        shapes
+    }
+
+    fn visit(&mut self, index: usize) -> NodeReport {
+        let g = self.g;
+        let n = &g.node[index];
+        let name = node_name(n, index);
+        let input_shapes: Vec<Option<Vec<usize>>> = n
+            .input
+            .iter()
+            .filter(|x| !x.is_empty())
+            .map(|x| self.shape_of(x))
+            .collect();
+        let mut report = NodeReport {
+            name: name.clone(),
+            op_type: n.op_type.clone(),
+            domain: n.domain.clone(),
+            input_shapes,
+            output_shapes: vec![],
+            status: NodeStatus::Supported,
+        };
+        if !ops::is_known_op(&n.domain, &n.op_type) {
+            let reason = format!(
+                "operator {}::{} is not supported",
+                display_domain(&n.domain),
+                n.op_type
+            );
+            self.unsupported(&mut report, n, None, reason);
+            return report;
+        }
+        match self.visit_known(n, &name) {
+            Ok((status, shape)) => {
+                report.status = status;
+                report.output_shapes = vec![Some(shape)];
+            }
+            Err(Failure::Blocked(reason)) => {
+                report.output_shapes = self.poison_outputs(n, &reason);
+            }
+            Err(Failure::Missing(reason)) => {
+                report.output_shapes = self.poison_outputs(n, &reason);
+                report.status = NodeStatus::Unsupported { reason };
+            }
+            Err(Failure::Unsupported(detail)) => {
+                let reason = format!("{} {detail}", n.op_type);
+                self.unsupported(&mut report, n, Some(detail), reason);
+            }
+            Err(Failure::Error(e)) => {
+                report.status = NodeStatus::Unsupported {
+                    reason: e.to_string(),
+                };
+                report.output_shapes = self.poison_outputs(n, &e.to_string());
+                self.conv.errors.push(e);
+            }
+        }
+        report
+    }
+
+    fn unsupported(
+        &mut self,
+        r: &mut NodeReport,
+        n: &NodeProto,
+        detail: Option<String>,
+        reason: String,
+    ) {
+        self.conv.unsupported.push(UnsupportedOp {
+            node: r.name.clone(),
+            op_type: n.op_type.clone(),
+            domain: n.domain.clone(),
+            detail,
+        });
+        r.output_shapes = self.poison_outputs(n, &reason);
+        r.status = NodeStatus::Unsupported { reason };
+    }
+
+    fn shape_of(&self, name: &str) -> Option<Vec<usize>> {
+        match self.slots.get(name)? {
+            Slot::Runtime { shape, .. } => Some(shape.clone()),
+            Slot::Const { val, .. } => Some(val.tensor.shape.clone()),
+            Slot::Unknown { .. } | Slot::Bad { .. } => None,
+        }
+    }
+
+    fn visit_known(
+        &mut self,
+        n: &'m NodeProto,
+        name: &str,
+    ) -> Result<(NodeStatus, Vec<usize>), Failure> {
+        let mut inputs = Vec::with_capacity(n.input.len());
+        for inp in &n.input {
+            if inp.is_empty() {
+                inputs.push(None);
+                continue;
+            }
+            let r = match self.slots.get(inp.as_str()) {
+                None => {
+                    return Err(Failure::Missing(format!(
+                        "input \"{inp}\" is not available (dangling or part of a cycle)"
+                    )))
+                }
+                Some(Slot::Bad { reason }) => {
+                    return Err(Failure::Error(ImportError::model(reason.clone())))
+                }
+                Some(Slot::Unknown { reason }) => {
+                    return Err(Failure::Blocked(format!(
+                        "input \"{inp}\" is unknown: {reason}"
+                    )))
+                }
+                Some(Slot::Runtime { shape, .. }) => InputRef {
+                    name: inp,
+                    shape,
+                    constant: None,
+                },
+                Some(Slot::Const { val, .. }) => InputRef {
+                    name: inp,
+                    shape: &val.tensor.shape,
+                    constant: Some(val),
+                },
+            };
+            inputs.push(Some(r));
+        }
+        let ctx = NodeCtx {
+            name,
+            op_type: &n.op_type,
+            opset: self.conv.graph.opset,
+            attrs: Attrs::new(&n.attribute),
+            inputs,
+            n_outputs: n.output.iter().filter(|o| !o.is_empty()).count(),
+        };
+        let out_name = n
+            .output
+            .iter()
+            .find(|o| !o.is_empty())
+            .cloned()
+            .unwrap_or_default();
+        if FOLD_ONLY_OPS.contains(&n.op_type.as_str()) {
+            if n.op_type != "Shape" && n.op_type != "Constant" {
+                if let Some(rt) = ctx.inputs.iter().flatten().find(|i| i.constant.is_none()) {
+                    return Err(Failure::Unsupported(format!(
+                        "is only supported when it can be evaluated at import time, but its \
+                         input \"{}\" is computed at runtime",
+                        rt.name
+                    )));
+                }
+            }
+            let val = fold::fold_only(&ctx).map_err(Failure::Error)?;
+            let shape = val.tensor.shape.clone();
+            self.check_declared(&ctx, &out_name, &shape)?;
+            self.slots.insert(out_name, Slot::Const { val, id: None });
+            return Ok((NodeStatus::Folded, shape));
+        }
+        let mapped = ops::map_node(&ctx).map_err(Failure::Error)?;
+        if checked_numel(&mapped.shape).is_none() {
+            return Err(Failure::Error(ctx.err(format!(
+                "the output shape {} has more elements than can be addressed",
+                fmt_shape(&mapped.shape)
+            ))));
+        }
+        self.check_declared(&ctx, &out_name, &mapped.shape)?;
+        let kept: Vec<&InputRef<'_>> = mapped.inputs.iter().filter_map(|&i| ctx.opt(i)).collect();
+        let consts: Option<Vec<&ConstVal>> = kept.iter().map(|i| i.constant).collect();
+        if let Some(val) = consts.and_then(|c| fold::eval_op(&mapped.op, &c, &mapped.shape)) {
+            let shape = mapped.shape;
+            self.slots.insert(out_name, Slot::Const { val, id: None });
+            return Ok((NodeStatus::Folded, shape));
+        }
+        self.conv.macs = self
+            .conv
+            .macs
+            .saturating_add(macs(&mapped.op, &kept, &mapped.shape));
+        let names: Vec<String> = kept.iter().map(|i| i.name.to_string()).collect();
+        let mut ids = Vec::with_capacity(names.len());
+        for nm in &names {
+            ids.push(
+                self.ensure_id(nm)
+                    .ok_or_else(|| Failure::Blocked(format!("{nm} unknown")))?,
+            );
+        }
+        let shape = mapped.shape;
+        let out = self.push_value(&out_name, shape.clone(), ValueKind::Intermediate);
+        self.slots.insert(
+            out_name,
+            Slot::Runtime {
+                id: out,
+                shape: shape.clone(),
+            },
+        );
+        self.conv.graph.nodes.push(Node {
+            name: name.to_string(),
+            op: mapped.op,
+            inputs: ids,
+            outputs: vec![out],
+        });
+        Ok((NodeStatus::Supported, shape))
+    }
+
+    fn check_declared(&self, ctx: &NodeCtx<'_>, out: &str, shape: &[usize]) -> Result<(), Failure> {
+        match self.declared.get(out) {
+            Some(d) if !d.agrees_with(shape) => Err(Failure::Error(ctx.shape_err(format!(
+                "output \"{out}\" is declared with shape {} in the model, but its inputs give {}",
+                d.describe(),
+                fmt_shape(shape)
+            )))),
+            _ => Ok(()),
+        }
+    }
+
+    fn resolve_outputs(&mut self) {
+        for vi in &self.g.output {
+            match self.slots.get(vi.name.as_str()) {
+                None => self.conv.model_errors.push(ImportError::model(format!(
+                    "graph output \"{}\" is not produced by any node, graph input or initializer",
+                    vi.name
+                ))),
+                Some(Slot::Unknown { .. }) => {}
+                Some(Slot::Bad { reason }) => {
+                    self.conv.errors.push(ImportError::model(reason.clone()));
+                }
+                Some(_) => {
+                    if let Some(id) = self.ensure_id(&vi.name) {
+                        self.conv.graph.outputs.push(id);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Why a known node produced no value.
+enum Failure {
+    /// An input is unknown because of an earlier problem (already reported).
+    Blocked(String),
+    /// An input is dangling or on a cycle (already reported as a graph error).
+    Missing(String),
+    /// A fold-only op with a runtime input.
+    Unsupported(String),
+    /// A real error on this node.
+    Error(ImportError),
+}
+
+/// Multiply-accumulates of one emitted node.
+fn macs(op: &Op, inputs: &[&InputRef<'_>], out: &[usize]) -> u64 {
+    let out_n = checked_numel(out).unwrap_or(usize::MAX) as u64;
+    let k = match op {
+        Op::Gemm { trans_a, .. } => inputs
+            .first()
+            .and_then(|a| a.shape.get(usize::from(!*trans_a)).copied()),
+        Op::MatMul => inputs.first().and_then(|a| a.shape.last().copied()),
+        // Per output element: (C / group) * kH * kW, the weight's non-leading dims.
+        Op::Conv(_) => inputs
+            .get(1)
+            .map(|w| w.shape.iter().skip(1).product::<usize>()),
+        _ => None,
+    };
+    k.map_or(0, |k| out_n.saturating_mul(k as u64))
+}

@@ -1,0 +1,220 @@
+//! The importer's error type.
+//!
+//! Every message says what is wrong, where (file, node, tensor) and, where there is one, what to
+//! do about it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The operators [`crate::import_bytes`] accepts at runtime, in the order they are listed in
+/// error messages.
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Neg",
+    "Relu",
+    "LeakyRelu",
+    "Clip",
+    "Conv",
+    "BatchNormalization",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "Transpose",
+    "Concat",
+    "Slice",
+    "Squeeze",
+    "Unsqueeze",
+    "Gather",
+    "Identity",
+    "ReduceSum",
+    "ReduceMean",
+];
+
+/// Operators that are only accepted when they can be evaluated at import time (all inputs
+/// constant, or, for `Shape`, a statically shaped input). `Constant` is always folded.
+pub const FOLD_ONLY_OPS: &[&str] = &["Constant", "Shape", "Cast", "ConstantOfShape", "Range"];
+
+/// One node whose operator the importer does not support.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsupportedOp {
+    /// The node's name (or `"<op_type>_<index>"` when the model left it empty).
+    pub node: String,
+    /// The ONNX op type, e.g. `"Sigmoid"`.
+    pub op_type: String,
+    /// The operator domain as written in the model (`""` is the default ONNX domain).
+    pub domain: String,
+    /// Why it is unsupported, when it is more than "unknown operator" (for example a
+    /// fold-only op whose input is only known at runtime).
+    pub detail: Option<String>,
+}
+
+impl UnsupportedOp {
+    /// The domain as shown to users: `ai.onnx` for the default domain.
+    pub fn display_domain(&self) -> &str {
+        display_domain(&self.domain)
+    }
+}
+
+/// `ai.onnx` for the empty (default) domain, the domain itself otherwise.
+pub(crate) fn display_domain(domain: &str) -> &str {
+    if domain.is_empty() {
+        "ai.onnx"
+    } else {
+        domain
+    }
+}
+
+impl fmt::Display for UnsupportedOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "node \"{}\" ({}::{})",
+            self.node,
+            self.display_domain(),
+            self.op_type
+        )?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Formats the list of unsupported nodes for [`ImportError::UnsupportedOps`].
+fn fmt_unsupported(ops: &[UnsupportedOp]) -> String {
+    let list: Vec<String> = ops.iter().map(|o| format!("  - {o}")).collect();
+    format!(
+        "the model uses {} unsupported operator node(s):\n{}\nsupported operators (default \
+         ONNX domain only): {}; {} are accepted only when they can be evaluated at import \
+         time. Replace the listed operators (or re-export the model without them) and try again",
+        ops.len(),
+        list.join("\n"),
+        SUPPORTED_OPS.join(", "),
+        FOLD_ONLY_OPS.join(", "),
+    )
+}
+
+/// Everything that can go wrong while importing an ONNX model.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The model file could not be read.
+    #[error("cannot read ONNX model {}: {source}", path.display())]
+    Io {
+        /// The file that was being read.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not a decodable ONNX model (empty, truncated, not protobuf, not ONNX).
+    #[error("cannot decode {source_name} as an ONNX model: {message}")]
+    Decode {
+        /// File name (or other label) of the bytes.
+        source_name: String,
+        /// What the decoder found.
+        message: String,
+    },
+    /// One or more nodes use operators the importer does not support; all are listed.
+    #[error("{}", fmt_unsupported(ops))]
+    UnsupportedOps {
+        /// Every unsupported node, in graph order.
+        ops: Vec<UnsupportedOp>,
+    },
+    /// A node's attributes or constant inputs are invalid or use an unsupported feature.
+    #[error("node \"{node}\" ({op_type}): {message}")]
+    Node {
+        /// The node's name.
+        node: String,
+        /// Its op type.
+        op_type: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A node reads a tensor that no node, graph input or initializer produces.
+    #[error(
+        "node \"{node}\" ({op_type}) reads tensor \"{input}\", which is not a graph input, an \
+         initializer or the output of any node; the model is malformed (run onnx.checker on it)"
+    )]
+    DanglingInput {
+        /// The node's name.
+        node: String,
+        /// Its op type.
+        op_type: String,
+        /// The missing tensor name.
+        input: String,
+    },
+    /// Input shapes are incompatible, or an inferred shape disagrees with a declared one.
+    #[error("node \"{node}\" ({op_type}): shape mismatch: {message}")]
+    ShapeMismatch {
+        /// The node's name.
+        node: String,
+        /// Its op type.
+        op_type: String,
+        /// The shapes involved.
+        message: String,
+    },
+    /// A graph-level problem: missing graph or outputs, dynamic shapes, cycles, data types.
+    #[error("invalid model: {message}")]
+    Model {
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+impl ImportError {
+    /// Shorthand for [`ImportError::Model`].
+    pub(crate) fn model(message: impl Into<String>) -> Self {
+        ImportError::Model {
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsupported_display_lists_every_node_and_the_supported_ops() {
+        let e = ImportError::UnsupportedOps {
+            ops: vec![
+                UnsupportedOp {
+                    node: "s".into(),
+                    op_type: "Sigmoid".into(),
+                    domain: String::new(),
+                    detail: None,
+                },
+                UnsupportedOp {
+                    node: "f".into(),
+                    op_type: "Foo".into(),
+                    domain: "com.example".into(),
+                    detail: None,
+                },
+            ],
+        };
+        let s = e.to_string();
+        assert!(s.contains("node \"s\" (ai.onnx::Sigmoid)"), "{s}");
+        assert!(s.contains("node \"f\" (com.example::Foo)"), "{s}");
+        assert!(s.contains("Gemm, MatMul"), "{s}");
+    }
+
+    #[test]
+    fn node_display() {
+        let e = ImportError::Node {
+            node: "conv_3".into(),
+            op_type: "Conv".into(),
+            message: "group=3 does not divide 4 input channels".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "node \"conv_3\" (Conv): group=3 does not divide 4 input channels"
+        );
+    }
+}

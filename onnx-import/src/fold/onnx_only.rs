@@ -1,0 +1,171 @@
+//! Ops that exist only at import time: `Constant`, `Shape`, `Cast`, `ConstantOfShape`, `Range`.
+
+use onnx_protobuf::tensor_proto::DataType;
+use protobuf::Enum;
+
+use super::{ConstVal, MAX_FOLD_ELEMS};
+use crate::error::ImportError;
+use crate::ops::{to_ints, NodeCtx};
+use crate::proto::{dtype_name, tensor_to_const};
+use crate::shapes::fmt_shape;
+
+/// Evaluates a `Constant` node from its attributes.
+pub(crate) fn constant_node(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
+    let a = &ctx.attrs;
+    if let Some(t) = ctx.attr(a.tensor("value"))? {
+        return tensor_to_const(t).map_err(|m| ctx.err(format!("attribute value {m}")));
+    }
+    let made = if let Some(v) = ctx.attr(a.float("value_float"))? {
+        ConstVal::new(vec![], vec![v], false)
+    } else if let Some(v) = ctx.attr(a.floats("value_floats"))? {
+        ConstVal::new(vec![v.len()], v, false)
+    } else if let Some(v) = ctx.attr(a.int("value_int"))? {
+        ConstVal::new(vec![], vec![v as f64], true)
+    } else if let Some(v) = ctx.attr(a.ints("value_ints"))? {
+        ConstVal::new(vec![v.len()], v.iter().map(|&x| x as f64).collect(), true)
+    } else {
+        let names: Vec<&str> = a.names().collect();
+        return Err(ctx.err(format!(
+            "unsupported Constant form (attributes {names:?}); only value (float32, float64, \
+             int32, int64 tensor), value_float(s) and value_int(s) are supported"
+        )));
+    };
+    made.ok_or_else(|| ctx.err("malformed constant"))
+}
+
+/// Evaluates a fold-only op (`Shape`, `Cast`, `ConstantOfShape`, `Range`).
+///
+/// The caller guarantees every input other than `Shape`'s is a constant.
+pub(crate) fn fold_only(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
+    ctx.single_output()?;
+    match ctx.op_type {
+        "Shape" => shape(ctx),
+        "Cast" => cast(ctx),
+        "ConstantOfShape" => constant_of_shape(ctx),
+        "Range" => range(ctx),
+        "Constant" => constant_node(ctx),
+        other => Err(ctx.err(format!("{other} cannot be evaluated at import time"))),
+    }
+}
+
+fn clamp_index(v: i64, rank: i64) -> i64 {
+    let v = if v < 0 { v.saturating_add(rank) } else { v };
+    v.clamp(0, rank)
+}
+
+fn shape(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
+    let s = ctx.shape(0)?;
+    let rank = i64::try_from(s.len()).unwrap_or(i64::MAX);
+    let start = clamp_index(ctx.int_or("start", 0)?, rank);
+    let end = clamp_index(ctx.int_or("end", rank)?, rank);
+    let dims: Vec<f64> = s
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            let i = *i as i64;
+            i >= start && i < end
+        })
+        .map(|(_, &d)| d as f64)
+        .collect();
+    ConstVal::new(vec![dims.len()], dims, true).ok_or_else(|| ctx.err("malformed shape"))
+}
+
+fn cast(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
+    let x = ctx.constant(0, "input")?;
+    let to = ctx.int_or("to", 0)?;
+    let to = i32::try_from(to).unwrap_or(-1);
+    let data = &x.tensor.data;
+    let (data, is_int): (Vec<f64>, bool) = match DataType::from_i32(to) {
+        Some(DataType::FLOAT) => (data.iter().map(|&v| f64::from(v as f32)).collect(), false),
+        Some(DataType::DOUBLE | DataType::FLOAT16 | DataType::BFLOAT16) => (data.clone(), false),
+        Some(
+            DataType::INT64
+            | DataType::INT32
+            | DataType::INT16
+            | DataType::INT8
+            | DataType::UINT8
+            | DataType::UINT16
+            | DataType::UINT32
+            | DataType::UINT64,
+        ) => (data.iter().map(|v| v.trunc()).collect(), true),
+        Some(DataType::BOOL) => (
+            data.iter()
+                .map(|&v| if v != 0.0 { 1.0 } else { 0.0 })
+                .collect(),
+            true,
+        ),
+        _ => {
+            return Err(ctx.err(format!(
+                "Cast to {} is not supported at import time (supported: float, double, \
+                 integer and bool types)",
+                dtype_name(to)
+            )))
+        }
+    };
+    ConstVal::new(x.tensor.shape.clone(), data, is_int).ok_or_else(|| ctx.err("malformed cast"))
+}
+
+fn too_large(ctx: &NodeCtx<'_>, what: &str) -> ImportError {
+    ctx.err(format!(
+        "{what} would have more than {MAX_FOLD_ELEMS} elements; too large to fold"
+    ))
+}
+
+fn constant_of_shape(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
+    let dims = ctx.const_ints(0, "shape")?;
+    let mut shape = Vec::with_capacity(dims.len());
+    let mut count: usize = 1;
+    for &d in &dims {
+        let d = usize::try_from(d)
+            .map_err(|_| ctx.err(format!("shape {dims:?} has a negative dimension")))?;
+        count = count
+            .checked_mul(d)
+            .ok_or_else(|| too_large(ctx, "the output"))?;
+        shape.push(d);
+    }
+    if count > MAX_FOLD_ELEMS {
+        return Err(too_large(ctx, "the output"));
+    }
+    let (value, is_int) = match ctx.attr(ctx.attrs.tensor("value"))? {
+        None => (0.0, false),
+        Some(t) => {
+            let c = tensor_to_const(t).map_err(|m| ctx.err(format!("attribute value {m}")))?;
+            match c.tensor.data.as_slice() {
+                [v] => (*v, c.is_int),
+                _ => return Err(ctx.err("attribute value must hold exactly one element")),
+            }
+        }
+    };
+    ConstVal::new(shape, vec![value; count], is_int).ok_or_else(|| ctx.err("malformed output"))
+}
+
+fn scalar(ctx: &NodeCtx<'_>, i: usize, what: &str) -> Result<(f64, bool), ImportError> {
+    let c = ctx.constant(i, what)?;
+    match c.tensor.data.as_slice() {
+        [v] if v.is_finite() => Ok((*v, c.is_int)),
+        [v] => Err(ctx.err(format!("{what} is {v}; it must be finite"))),
+        _ => Err(ctx.err(format!(
+            "{what} must be a scalar, got shape {}",
+            fmt_shape(&c.tensor.shape)
+        ))),
+    }
+}
+
+fn range(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
+    let (start, is_int) = scalar(ctx, 0, "start")?;
+    let (limit, _) = scalar(ctx, 1, "limit")?;
+    let (delta, _) = scalar(ctx, 2, "delta")?;
+    if delta == 0.0 {
+        return Err(ctx.err("delta is 0; Range needs a non-zero step"));
+    }
+    let n = ((limit - start) / delta).ceil().max(0.0);
+    if !(n <= MAX_FOLD_ELEMS as f64) {
+        return Err(too_large(ctx, "the range"));
+    }
+    let n = n as usize;
+    let data: Vec<f64> = (0..n).map(|i| start + i as f64 * delta).collect();
+    if is_int {
+        to_ints(&data).map_err(|m| ctx.err(m))?;
+    }
+    ConstVal::new(vec![n], data, is_int).ok_or_else(|| ctx.err("malformed range"))
+}

@@ -1,0 +1,320 @@
+//! Reading the protobuf: decoding, attributes, tensor data and declared shapes.
+
+use onnx_protobuf::attribute_proto::AttributeType;
+use onnx_protobuf::tensor_proto::{DataLocation, DataType};
+use onnx_protobuf::tensor_shape_proto::dimension::Value as DimValue;
+use onnx_protobuf::type_proto::Value as TypeValue;
+use onnx_protobuf::{AttributeProto, Message, ModelProto, TensorProto, ValueInfoProto};
+use protobuf::Enum;
+
+use crate::error::ImportError;
+use crate::fold::ConstVal;
+use crate::ir::Tensor;
+
+/// Decodes `bytes` as an ONNX `ModelProto`.
+pub(crate) fn decode(bytes: &[u8], source_name: &str) -> Result<ModelProto, ImportError> {
+    let err = |message: String| ImportError::Decode {
+        source_name: source_name.to_string(),
+        message,
+    };
+    if bytes.is_empty() {
+        return Err(err("the input is empty (0 bytes)".into()));
+    }
+    let model = ModelProto::parse_from_bytes(bytes).map_err(|e| {
+        err(format!(
+            "not a valid ONNX protobuf ({e}); the file may be truncated, corrupted or not an \
+             ONNX model"
+        ))
+    })?;
+    if model.graph.is_none() {
+        return Err(err(
+            "the data parsed as protobuf but holds no ONNX graph, so it is not an ONNX model \
+             (or it is truncated); export the model again with torch.onnx.export or onnx.save"
+                .into(),
+        ));
+    }
+    Ok(model)
+}
+
+/// Name of an ONNX data type code, for messages.
+pub(crate) fn dtype_name(code: i32) -> String {
+    match DataType::from_i32(code) {
+        Some(t) => format!("{t:?}"),
+        None => format!("unknown data type {code}"),
+    }
+}
+
+/// Whether a graph-input element type is a floating-point type the evaluator can feed.
+pub(crate) fn is_float_type(code: i32) -> bool {
+    matches!(
+        DataType::from_i32(code),
+        Some(DataType::FLOAT | DataType::DOUBLE | DataType::FLOAT16 | DataType::BFLOAT16)
+    )
+}
+
+/// Converts an ONNX dims list into a static shape, with a checked element count.
+fn tensor_shape(dims: &[i64]) -> Result<(Vec<usize>, usize), String> {
+    let mut shape = Vec::with_capacity(dims.len());
+    let mut count: usize = 1;
+    for &d in dims {
+        let d = usize::try_from(d).map_err(|_| format!("has a negative dimension {d}"))?;
+        count = count
+            .checked_mul(d)
+            .ok_or("has too many elements (overflow)")?;
+        shape.push(d);
+    }
+    Ok((shape, count))
+}
+
+/// Reads little-endian fixed-width values out of `raw`.
+fn read_raw<const N: usize>(
+    raw: &[u8],
+    count: usize,
+    conv: impl Fn([u8; N]) -> f64,
+) -> Option<Vec<f64>> {
+    if raw.len() != count.checked_mul(N)? {
+        return None;
+    }
+    Some(
+        raw.chunks_exact(N)
+            .map(|c| {
+                let mut b = [0u8; N];
+                b.copy_from_slice(c);
+                conv(b)
+            })
+            .collect(),
+    )
+}
+
+/// Converts a `TensorProto` (float32, float64, int32 or int64) into a constant.
+///
+/// The error string describes the problem; callers wrap it with the tensor's role.
+pub(crate) fn tensor_to_const(t: &TensorProto) -> Result<ConstVal, String> {
+    if t.data_location.enum_value() == Ok(DataLocation::EXTERNAL) || !t.external_data.is_empty() {
+        return Err(
+            "stores its data in an external file, which is not supported; save the \
+                    model with all tensors embedded (onnx.save(..., save_as_external_data=False))"
+                .into(),
+        );
+    }
+    let (shape, count) = tensor_shape(&t.dims)?;
+    let raw = !t.raw_data.is_empty();
+    let (data, is_int) = match DataType::from_i32(t.data_type) {
+        Some(DataType::FLOAT) => {
+            let d = if raw {
+                read_raw::<4>(&t.raw_data, count, |b| f64::from(f32::from_le_bytes(b)))
+            } else {
+                Some(t.float_data.iter().map(|&x| f64::from(x)).collect())
+            };
+            (d, false)
+        }
+        Some(DataType::DOUBLE) => {
+            let d = if raw {
+                read_raw::<8>(&t.raw_data, count, f64::from_le_bytes)
+            } else {
+                Some(t.double_data.clone())
+            };
+            (d, false)
+        }
+        Some(DataType::INT64) => {
+            let d = if raw {
+                read_raw::<8>(&t.raw_data, count, |b| i64::from_le_bytes(b) as f64)
+            } else {
+                Some(t.int64_data.iter().map(|&x| x as f64).collect())
+            };
+            (d, true)
+        }
+        Some(DataType::INT32) => {
+            let d = if raw {
+                read_raw::<4>(&t.raw_data, count, |b| f64::from(i32::from_le_bytes(b)))
+            } else {
+                Some(t.int32_data.iter().map(|&x| f64::from(x)).collect())
+            };
+            (d, true)
+        }
+        _ => {
+            return Err(format!(
+                "has data type {}; only float32, float64, int32 and int64 constants are \
+                 supported (convert the tensor to float32 before exporting)",
+                dtype_name(t.data_type)
+            ))
+        }
+    };
+    let data = data.ok_or_else(|| {
+        format!(
+            "raw_data holds {} bytes, which does not match its shape {shape:?}",
+            t.raw_data.len()
+        )
+    })?;
+    let len = data.len();
+    let tensor = Tensor::new(shape.clone(), data)
+        .ok_or_else(|| format!("holds {len} elements but its shape {shape:?} needs {count}"))?;
+    Ok(ConstVal { tensor, is_int })
+}
+
+/// A declared (value_info / graph input / graph output) tensor type.
+#[derive(Clone, Debug)]
+pub(crate) struct Declared {
+    /// Element type code (0 when not declared).
+    pub elem_type: i32,
+    /// Dimensions; `None` for a symbolic or missing dim. `None` overall when no shape is given.
+    pub dims: Option<Vec<Option<i64>>>,
+}
+
+impl Declared {
+    /// The fully static shape, if every dim is a known non-negative number.
+    pub fn static_shape(&self) -> Option<Vec<usize>> {
+        self.dims
+            .as_ref()?
+            .iter()
+            .map(|d| d.and_then(|v| usize::try_from(v).ok()))
+            .collect()
+    }
+
+    /// Whether `shape` agrees with the declaration (rank and every known dim).
+    pub fn agrees_with(&self, shape: &[usize]) -> bool {
+        match &self.dims {
+            None => true,
+            Some(dims) => {
+                dims.len() == shape.len()
+                    && dims.iter().zip(shape).all(|(d, &s)| match d {
+                        Some(v) => usize::try_from(*v).ok() == Some(s),
+                        None => true,
+                    })
+            }
+        }
+    }
+
+    /// Human-readable form, `?` for unknown dims.
+    pub fn describe(&self) -> String {
+        match &self.dims {
+            None => "(no shape)".into(),
+            Some(d) => {
+                let parts: Vec<String> = d
+                    .iter()
+                    .map(|x| x.map_or("?".to_string(), |v| v.to_string()))
+                    .collect();
+                format!("[{}]", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// Reads the declared type of a value info (non-tensor types give no shape).
+pub(crate) fn declared(vi: &ValueInfoProto) -> Declared {
+    let Some(tp) = vi.type_.as_ref() else {
+        return Declared {
+            elem_type: 0,
+            dims: None,
+        };
+    };
+    match &tp.value {
+        Some(TypeValue::TensorType(t)) => Declared {
+            elem_type: t.elem_type,
+            dims: t.shape.as_ref().map(|s| {
+                s.dim
+                    .iter()
+                    .map(|d| match &d.value {
+                        Some(DimValue::DimValue(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect()
+            }),
+        },
+        _ => Declared {
+            elem_type: 0,
+            dims: None,
+        },
+    }
+}
+
+/// Typed access to a node's attributes, producing `Node` errors that name the node.
+pub(crate) struct Attrs<'a> {
+    list: &'a [AttributeProto],
+}
+
+impl<'a> Attrs<'a> {
+    /// Wraps a node's attribute list.
+    pub fn new(list: &'a [AttributeProto]) -> Self {
+        Self { list }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a AttributeProto> {
+        self.list.iter().find(|a| a.name == name)
+    }
+
+    /// Whether the attribute is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    fn check(a: &AttributeProto, want: AttributeType) -> Result<(), String> {
+        match a.type_.enum_value() {
+            Ok(t) if t == want || t == AttributeType::UNDEFINED => Ok(()),
+            Ok(t) => Err(format!(
+                "attribute {} has type {t:?}, expected {want:?}",
+                a.name
+            )),
+            Err(code) => Err(format!("attribute {} has unknown type code {code}", a.name)),
+        }
+    }
+
+    /// An INT attribute.
+    pub fn int(&self, name: &str) -> Result<Option<i64>, String> {
+        self.get(name)
+            .map(|a| Self::check(a, AttributeType::INT).map(|_| a.i))
+            .transpose()
+    }
+
+    /// A FLOAT attribute, widened.
+    pub fn float(&self, name: &str) -> Result<Option<f64>, String> {
+        self.get(name)
+            .map(|a| Self::check(a, AttributeType::FLOAT).map(|_| f64::from(a.f)))
+            .transpose()
+    }
+
+    /// An INTS attribute.
+    pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, String> {
+        self.get(name)
+            .map(|a| Self::check(a, AttributeType::INTS).map(|_| a.ints.clone()))
+            .transpose()
+    }
+
+    /// A FLOATS attribute, widened.
+    pub fn floats(&self, name: &str) -> Result<Option<Vec<f64>>, String> {
+        self.get(name)
+            .map(|a| {
+                Self::check(a, AttributeType::FLOATS)
+                    .map(|_| a.floats.iter().map(|&x| f64::from(x)).collect())
+            })
+            .transpose()
+    }
+
+    /// A STRING attribute (lossy UTF-8).
+    pub fn string(&self, name: &str) -> Result<Option<String>, String> {
+        self.get(name)
+            .map(|a| {
+                Self::check(a, AttributeType::STRING)
+                    .map(|_| String::from_utf8_lossy(&a.s).into_owned())
+            })
+            .transpose()
+    }
+
+    /// A TENSOR attribute.
+    pub fn tensor(&self, name: &str) -> Result<Option<&'a TensorProto>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(a) => {
+                Self::check(a, AttributeType::TENSOR)?;
+                a.t.as_ref()
+                    .map(Some)
+                    .ok_or_else(|| format!("attribute {name} holds no tensor"))
+            }
+        }
+    }
+
+    /// Names of all attributes (for "unsupported attribute" checks).
+    pub fn names(&self) -> impl Iterator<Item = &'a str> {
+        self.list.iter().map(|a| a.name.as_str())
+    }
+}

@@ -1,0 +1,298 @@
+//! Static shape arithmetic shared by the op mappers: broadcasting, matrix products, window
+//! output sizes, axis normalisation and checked element counts.
+//!
+//! Functions return `Err(String)` describing the problem; the caller wraps it into an
+//! [`crate::ImportError`] naming the node.
+
+use crate::ir::Pads2d;
+
+/// Formats a shape as `[a, b, c]`.
+pub fn fmt_shape(shape: &[usize]) -> String {
+    let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Number of elements of `shape`, or `None` on overflow.
+pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// Numpy multidirectional broadcasting of two shapes.
+pub fn broadcast(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![0; rank];
+    for (i, o) in out.iter_mut().enumerate() {
+        // Align from the right.
+        let da = (i + a.len())
+            .checked_sub(rank)
+            .map_or(1, |j| a.get(j).copied().unwrap_or(1));
+        let db = (i + b.len())
+            .checked_sub(rank)
+            .map_or(1, |j| b.get(j).copied().unwrap_or(1));
+        *o = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            return Err(format!(
+                "shapes {} and {} cannot be broadcast together (dimension {} is {} vs {}); \
+                 each aligned dimension must be equal or 1",
+                fmt_shape(a),
+                fmt_shape(b),
+                i,
+                da,
+                db
+            ));
+        };
+    }
+    Ok(out)
+}
+
+/// Whether `from` broadcasts to exactly `to` (unidirectional).
+pub fn broadcasts_to(from: &[usize], to: &[usize]) -> bool {
+    broadcast(from, to).is_ok_and(|s| s == to)
+}
+
+/// Output shape of a numpy `matmul` (with 1-D promotion and batch broadcasting).
+pub fn matmul(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
+    if a.is_empty() || b.is_empty() {
+        return Err(format!(
+            "MatMul needs inputs of rank >= 1, got {} and {}",
+            fmt_shape(a),
+            fmt_shape(b)
+        ));
+    }
+    let a2: Vec<usize> = if a.len() == 1 {
+        vec![1, a[0]]
+    } else {
+        a.to_vec()
+    };
+    let b2: Vec<usize> = if b.len() == 1 {
+        vec![b[0], 1]
+    } else {
+        b.to_vec()
+    };
+    let (ra, rb) = (a2.len(), b2.len());
+    let (m, k) = (a2[ra - 2], a2[ra - 1]);
+    let (k2, n) = (b2[rb - 2], b2[rb - 1]);
+    if k != k2 {
+        return Err(format!(
+            "inner dimensions differ: {} x {} ({k} vs {k2})",
+            fmt_shape(a),
+            fmt_shape(b)
+        ));
+    }
+    let mut out = broadcast(&a2[..ra - 2], &b2[..rb - 2])?;
+    if a.len() != 1 {
+        out.push(m);
+    }
+    if b.len() != 1 {
+        out.push(n);
+    }
+    Ok(out)
+}
+
+/// Resolves a possibly negative axis against `rank`.
+pub fn normalize_axis(axis: i64, rank: usize) -> Result<usize, String> {
+    let r = i64::try_from(rank).map_err(|_| "rank too large".to_string())?;
+    let a = if axis < 0 { axis + r } else { axis };
+    if (0..r).contains(&a) {
+        usize::try_from(a).map_err(|_| "axis out of range".to_string())
+    } else {
+        Err(format!(
+            "axis {axis} is out of range for rank {rank} (valid: {} to {})",
+            -r,
+            r - 1
+        ))
+    }
+}
+
+/// Resolves a list of axes, requiring them to be distinct; returns them sorted.
+pub fn normalize_axes(axes: &[i64], rank: usize) -> Result<Vec<usize>, String> {
+    let mut out = axes
+        .iter()
+        .map(|&a| normalize_axis(a, rank))
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_unstable();
+    if out.windows(2).any(|w| w[0] == w[1]) {
+        return Err(format!("axes {axes:?} contain a duplicate"));
+    }
+    Ok(out)
+}
+
+/// How a 2-D window op pads its input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AutoPad {
+    /// Use the explicit `pads` attribute.
+    NotSet,
+    /// No padding.
+    Valid,
+    /// Pad so that `out = ceil(in / stride)`, extra padding at the end.
+    SameUpper,
+    /// Same, extra padding at the beginning.
+    SameLower,
+}
+
+impl AutoPad {
+    /// Parses the `auto_pad` attribute.
+    pub fn parse(s: Option<&str>) -> Result<Self, String> {
+        match s.unwrap_or("NOTSET") {
+            "NOTSET" | "" => Ok(AutoPad::NotSet),
+            "VALID" => Ok(AutoPad::Valid),
+            "SAME_UPPER" => Ok(AutoPad::SameUpper),
+            "SAME_LOWER" => Ok(AutoPad::SameLower),
+            other => Err(format!(
+                "auto_pad=\"{other}\" is not valid (expected NOTSET, VALID, SAME_UPPER or \
+                 SAME_LOWER)"
+            )),
+        }
+    }
+}
+
+/// Resolves explicit or automatic padding for a 2-D window into `[top, left, bottom, right]`.
+pub fn resolve_pads(
+    auto_pad: AutoPad,
+    pads: Option<&[i64]>,
+    input_hw: [usize; 2],
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    dilations: [usize; 2],
+) -> Result<Pads2d, String> {
+    match auto_pad {
+        AutoPad::NotSet => match pads {
+            None => Ok([0; 4]),
+            Some(p) if p.len() == 4 => {
+                let mut out = [0usize; 4];
+                for (o, &v) in out.iter_mut().zip(p) {
+                    *o = usize::try_from(v)
+                        .map_err(|_| format!("pads {p:?} has a negative value"))?;
+                }
+                Ok(out)
+            }
+            Some(p) => Err(format!(
+                "pads must have 4 values for a 2-D window, got {p:?}"
+            )),
+        },
+        AutoPad::Valid => Ok([0; 4]),
+        AutoPad::SameUpper | AutoPad::SameLower => {
+            let mut begin = [0usize; 2];
+            let mut end = [0usize; 2];
+            for i in 0..2 {
+                let out = input_hw[i].div_ceil(strides[i]);
+                let span = effective_kernel(kernel[i], dilations[i])?;
+                let needed = out
+                    .saturating_sub(1)
+                    .checked_mul(strides[i])
+                    .and_then(|x| x.checked_add(span))
+                    .ok_or("padding overflows")?;
+                let total = needed.saturating_sub(input_hw[i]);
+                let small = total / 2;
+                let big = total - small;
+                (begin[i], end[i]) = if auto_pad == AutoPad::SameUpper {
+                    (small, big)
+                } else {
+                    (big, small)
+                };
+            }
+            Ok([begin[0], begin[1], end[0], end[1]])
+        }
+    }
+}
+
+/// `dilation * (k - 1) + 1`, checked.
+fn effective_kernel(k: usize, dilation: usize) -> Result<usize, String> {
+    k.checked_sub(1)
+        .and_then(|x| x.checked_mul(dilation))
+        .and_then(|x| x.checked_add(1))
+        .ok_or_else(|| format!("kernel size {k} with dilation {dilation} is invalid"))
+}
+
+/// Output spatial size of a 2-D window op:
+/// `floor((H + pad_top + pad_bottom - dilation*(k-1) - 1) / stride) + 1` per axis.
+pub fn window_output(
+    input_hw: [usize; 2],
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    pads: Pads2d,
+    dilations: [usize; 2],
+) -> Result<[usize; 2], String> {
+    let mut out = [0usize; 2];
+    for i in 0..2 {
+        let padded = input_hw[i]
+            .checked_add(pads[i])
+            .and_then(|x| x.checked_add(pads[i + 2]))
+            .ok_or("padding overflows")?;
+        let span = effective_kernel(kernel[i], dilations[i])?;
+        let room = padded.checked_sub(span).ok_or_else(|| {
+            format!(
+                "the window ({} with dilation {}) is larger than the padded input ({} = {} + \
+                 pads {} + {}) along spatial axis {i}",
+                kernel[i],
+                dilations[i],
+                padded,
+                input_hw[i],
+                pads[i],
+                pads[i + 2]
+            )
+        })?;
+        out[i] = room / strides[i] + 1;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting() {
+        assert_eq!(broadcast(&[2, 3, 4], &[4]).ok(), Some(vec![2, 3, 4]));
+        assert_eq!(broadcast(&[2, 3, 4], &[3, 1]).ok(), Some(vec![2, 3, 4]));
+        assert_eq!(broadcast(&[], &[5]).ok(), Some(vec![5]));
+        assert!(broadcast(&[2, 3], &[4, 5]).is_err());
+    }
+
+    #[test]
+    fn matmul_rules() {
+        assert_eq!(matmul(&[4, 8], &[8, 6]).ok(), Some(vec![4, 6]));
+        assert_eq!(matmul(&[2, 4, 8], &[8, 4]).ok(), Some(vec![2, 4, 4]));
+        assert_eq!(matmul(&[8], &[8, 4]).ok(), Some(vec![4]));
+        assert_eq!(matmul(&[3, 8], &[8]).ok(), Some(vec![3]));
+        assert_eq!(matmul(&[8], &[8]).ok(), Some(vec![]));
+        assert_eq!(
+            matmul(&[2, 1, 3, 4], &[5, 4, 2]).ok(),
+            Some(vec![2, 5, 3, 2])
+        );
+        assert!(matmul(&[3, 4], &[5, 2]).is_err());
+    }
+
+    #[test]
+    fn windows_and_same_padding() {
+        assert_eq!(
+            window_output([6, 6], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1]).ok(),
+            Some([6, 6])
+        );
+        assert_eq!(
+            window_output([8, 8], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1]).ok(),
+            Some([4, 4])
+        );
+        assert_eq!(
+            window_output([7, 7], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1]).ok(),
+            Some([4, 4])
+        );
+        assert!(window_output([2, 2], [3, 3], [1, 1], [0; 4], [1, 1]).is_err());
+        let p = resolve_pads(AutoPad::SameUpper, None, [5, 5], [2, 2], [1, 1], [1, 1]);
+        assert_eq!(p.ok(), Some([0, 0, 1, 1]));
+        let p = resolve_pads(AutoPad::SameLower, None, [5, 5], [2, 2], [1, 1], [1, 1]);
+        assert_eq!(p.ok(), Some([1, 1, 0, 0]));
+        let p = resolve_pads(AutoPad::SameUpper, None, [7, 7], [3, 3], [2, 2], [1, 1]);
+        assert_eq!(p.ok(), Some([1, 1, 1, 1]));
+    }
+
+    #[test]
+    fn axes() {
+        assert_eq!(normalize_axis(-1, 3).ok(), Some(2));
+        assert!(normalize_axis(3, 3).is_err());
+        assert!(normalize_axes(&[0, -3], 3).is_err());
+    }
+}
