@@ -19,6 +19,7 @@ fn every_supported_fixture_tracks_onnxruntime() {
         let cal = calibrate(&f.graph, std::slice::from_ref(&f.input), &CalibrationOptions::default())
             .unwrap_or_else(|e| panic!("{}: {e}", f.name));
         let run = eval_fixed(&f.graph, &cal.params, &f.input).unwrap();
+        eprintln!("{}: scale 2^{} bits {} errors {:?}", f.name, cal.params.input_scale, cal.params.bits, cal.errors);
         for (got, want) in run.outputs_float.iter().zip(&f.expected) {
             assert_eq!(got.shape, want.shape, "{}", f.name);
             let num: f64 = got.data.iter().zip(&want.data).map(|(g, w)| (g - w).powi(2)).sum();

@@ -502,7 +502,9 @@ impl<'m> Engine<'m> {
                 ))),
                 Some(Slot::Unknown { .. }) => {}
                 Some(Slot::Bad { reason }) => {
-                    self.conv.errors.push(ImportError::model(reason.clone()));
+                    self.conv
+                        .model_errors
+                        .push(ImportError::model(reason.clone()));
                 }
                 Some(_) => {
                     if let Some(id) = self.ensure_id(&vi.name) {

@@ -187,7 +187,7 @@ fn positional_inputs(
     for ((name, shape), list) in ins.iter().zip(lists) {
         let data = read_numbers(name, "input_data entry", list)?;
         let size: usize = shape.iter().product();
-        let k = if size == 0 { 0 } else { data.len() / size };
+        let k = data.len().checked_div(size).unwrap_or(0);
         let fits = if single {
             data.len() == size
         } else {

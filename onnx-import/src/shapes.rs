@@ -94,6 +94,11 @@ pub fn matmul(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
 
 /// Resolves a possibly negative axis against `rank`.
 pub fn normalize_axis(axis: i64, rank: usize) -> Result<usize, String> {
+    if rank == 0 {
+        return Err(format!(
+            "axis {axis} is invalid: the input is a scalar (rank 0) with no axes"
+        ));
+    }
     let r = i64::try_from(rank).map_err(|_| "rank too large".to_string())?;
     let a = if axis < 0 { axis + r } else { axis };
     if (0..r).contains(&a) {

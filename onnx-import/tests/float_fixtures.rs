@@ -142,7 +142,9 @@ fn float_eval_matches_onnxruntime() {
             }
         };
         if REJECTED_ON_PURPOSE.contains(&name.as_str()) {
-            failures.push(format!("{name} now imports: remove it from REJECTED_ON_PURPOSE"));
+            failures.push(format!(
+                "{name} now imports: remove it from REJECTED_ON_PURPOSE"
+            ));
         }
         let inputs = parse_inputs(&read(&dir.join("input.json")), &graph).unwrap();
         let expected = read_outputs(&read(&dir.join("expected.json"))).unwrap();
@@ -162,10 +164,7 @@ fn float_eval_matches_onnxruntime() {
         }
         checked.push(name);
     }
-    eprintln!(
-        "checked {} fixtures, skipped: {skipped:?}",
-        checked.len()
-    );
+    eprintln!("checked {} fixtures, skipped: {skipped:?}", checked.len());
     eprintln!("classifier samples checked: {classifier_samples:?}");
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
     assert!(

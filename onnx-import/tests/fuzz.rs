@@ -34,3 +34,164 @@ proptest! {
         let _ = inspect_bytes(&bytes, name);
     }
 }
+
+mod common;
+
+use common::*;
+use onnx_protobuf::{AttributeProto, TensorProto, ValueInfoProto};
+
+const OPS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Neg",
+    "Relu",
+    "LeakyRelu",
+    "Clip",
+    "Conv",
+    "BatchNormalization",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "Transpose",
+    "Concat",
+    "Slice",
+    "Squeeze",
+    "Unsqueeze",
+    "Gather",
+    "Identity",
+    "ReduceSum",
+    "ReduceMean",
+    "Constant",
+    "Shape",
+    "Cast",
+    "ConstantOfShape",
+    "Range",
+    "Sigmoid",
+];
+
+fn small_int() -> impl Strategy<Value = i64> {
+    prop_oneof![8 => -6i64..8, 1 => Just(i64::MAX), 1 => Just(i64::MIN), 1 => Just(1i64 << 40)]
+}
+
+fn attr() -> impl Strategy<Value = AttributeProto> {
+    let int_names = prop::sample::select(vec![
+        "axis",
+        "group",
+        "keepdims",
+        "transA",
+        "transB",
+        "to",
+        "value_int",
+        "ceil_mode",
+        "count_include_pad",
+        "noop_with_empty_axes",
+        "allowzero",
+        "training_mode",
+        "start",
+        "end",
+    ]);
+    let ints_names = prop::sample::select(vec![
+        "axes",
+        "perm",
+        "kernel_shape",
+        "strides",
+        "pads",
+        "dilations",
+        "value_ints",
+        "starts",
+        "ends",
+        "shape",
+    ]);
+    prop_oneof![
+        (int_names, small_int()).prop_map(|(n, v)| a_int(n, v)),
+        (ints_names, prop::collection::vec(small_int(), 0..5)).prop_map(|(n, v)| a_ints(n, &v)),
+        (
+            prop::sample::select(vec![
+                "alpha",
+                "beta",
+                "epsilon",
+                "min",
+                "max",
+                "value_float"
+            ]),
+            -2.0f32..2.0
+        )
+            .prop_map(|(n, v)| a_float(n, v)),
+        prop::sample::select(vec!["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", "bogus"])
+            .prop_map(|v| a_str("auto_pad", v)),
+    ]
+}
+
+fn shape() -> impl Strategy<Value = Vec<i64>> {
+    prop::collection::vec(0i64..5, 0..5)
+}
+
+fn float_init(name: String, dims: Vec<i64>) -> TensorProto {
+    let n: i64 = dims.iter().product();
+    init_f32(&name, &dims, &vec![0.5; n as usize])
+}
+
+prop_compose! {
+    fn graph_case()(
+        op in prop::sample::select(OPS.to_vec()),
+        in_shapes in prop::collection::vec(shape(), 1..3),
+        int_inits in prop::collection::vec(prop::collection::vec(small_int(), 0..5), 0..4),
+        scalar_int in any::<bool>(),
+        float_shapes in prop::collection::vec(shape(), 0..3),
+        picks in prop::collection::vec(0usize..12, 0..6),
+        attrs in prop::collection::vec(attr(), 0..5),
+        opset in prop::sample::select(vec![7i64, 10, 11, 13, 17, 18]),
+        two_outputs in prop::bool::weighted(0.1),
+    ) -> Vec<u8> {
+        let mut names: Vec<String> = vec![String::new()];
+        let inputs: Vec<ValueInfoProto> = in_shapes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                names.push(format!("x{i}"));
+                vi(&format!("x{i}"), s)
+            })
+            .collect();
+        let mut inits = Vec::new();
+        for (i, v) in int_inits.iter().enumerate() {
+            let name = format!("k{i}");
+            let dims: Vec<i64> = if scalar_int && v.len() == 1 { vec![] } else { vec![v.len() as i64] };
+            inits.push(init_i64(&name, &dims, v));
+            names.push(name);
+        }
+        for (i, s) in float_shapes.into_iter().enumerate() {
+            let name = format!("f{i}");
+            inits.push(float_init(name.clone(), s));
+            names.push(name);
+        }
+        let node_inputs: Vec<String> = picks.iter().map(|&p| names[p % names.len()].clone()).collect();
+        let node_inputs: Vec<&str> = node_inputs.iter().map(String::as_str).collect();
+        let outs: &[&str] = if two_outputs { &["y", "y2"] } else { &["y"] };
+        model(vec![node(op, "n", &node_inputs, outs, attrs)], inputs, vec![out("y")], inits, opset)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn random_single_node_graphs_never_panic(bytes in graph_case()) {
+        let imported = import_bytes(&bytes, "case");
+        let report = inspect_bytes(&bytes, "case").unwrap();
+        prop_assert_eq!(imported.is_ok(), report.all_supported(), "{:?}\n{}", imported.as_ref().err().map(ToString::to_string), report);
+        if let Ok(g) = imported {
+            for v in &g.values {
+                prop_assert!(onnx_import::shapes::checked_numel(&v.shape).is_some());
+                if let onnx_import::ir::ValueKind::Constant(t) = &v.kind {
+                    prop_assert_eq!(&t.shape, &v.shape);
+                }
+            }
+        }
+    }
+}

@@ -125,6 +125,13 @@ pub(crate) struct VerifierParams {
     pub(crate) num_bases: usize,
 }
 
+impl VerifierParams {
+    /// The `k` the parameters are for.
+    pub(crate) fn params_k(&self) -> usize {
+        self.params.k() as usize
+    }
+}
+
 /// Parses `srs-verifier.bin`, checking every point.
 pub(crate) fn decode_verifier_params(bytes: &[u8]) -> Result<VerifierParams, VerifyError> {
     let payload = container::decode(bytes, ArtifactKind::VerifierParams, PARAMS_FORMAT_VERSION)

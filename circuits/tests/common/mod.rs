@@ -39,6 +39,8 @@ pub fn load(name: &str) -> Option<Fixture> {
     let graph = match onnx_import::import_file(&dir.join("network.onnx")) {
         Ok(g) => g,
         Err(ImportError::UnsupportedOps { .. }) => return None,
+        // Valid ONNX that this version declines on purpose (e.g. Div by a runtime tensor).
+        Err(e) if e.to_string().contains("not supported") => return None,
         Err(e) => panic!("{name}: {e}"),
     };
     let input = parse_inputs(&std::fs::read_to_string(dir.join("input.json")).unwrap(), &graph)

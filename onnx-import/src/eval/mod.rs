@@ -21,7 +21,7 @@ mod shape;
 mod tests;
 
 pub use error::EvalError;
-pub use shape::shape_op_indices;
+pub use shape::{shape_op_indices, IndexMap};
 
 use crate::ir::{Graph, Op, Tensor, ValueKind};
 
@@ -74,8 +74,8 @@ pub fn broadcast_index(out_index: usize, out_shape: &[usize], in_shape: &[usize]
     let mut in_stride = 1usize;
     let offset = out_shape.len().saturating_sub(in_shape.len());
     for (i, &od) in out_shape.iter().enumerate().rev() {
-        let coord = if od == 0 { 0 } else { rem % od };
-        rem = if od == 0 { 0 } else { rem / od };
+        let coord = rem.checked_rem(od).unwrap_or(0);
+        rem = rem.checked_div(od).unwrap_or(0);
         if i >= offset {
             let id = in_shape[i - offset];
             if id != 1 {

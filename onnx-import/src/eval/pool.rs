@@ -114,6 +114,6 @@ pub(super) fn global_average_pool(inputs: &[&Tensor]) -> Result<Tensor, String> 
         .map(|plane| plane.iter().sum::<f64>() / spatial as f64)
         .collect();
     let mut shape = x.shape[..2].to_vec();
-    shape.extend(std::iter::repeat(1).take(x.shape.len() - 2));
+    shape.extend(std::iter::repeat_n(1, x.shape.len() - 2));
     Ok(Tensor { shape, data })
 }

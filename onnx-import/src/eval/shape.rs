@@ -8,8 +8,9 @@
 use super::strides;
 use crate::ir::{Op, SliceAxis, Tensor};
 
-/// Output shape plus, for each output element in row-major order, `(input number, flat index)`.
-type IndexMap = (Vec<usize>, Vec<(usize, usize)>);
+/// The index map of a data-movement op: the output shape, plus for each output element in
+/// row-major order the `(input number, flat row-major input index)` it copies.
+pub type IndexMap = (Vec<usize>, Vec<(usize, usize)>);
 
 /// For a pure data-movement op (Flatten, Reshape, Transpose, Concat, Slice, Squeeze,
 /// Unsqueeze, Gather, Identity) applied to inputs of shapes `in_shapes`, returns the output
@@ -18,10 +19,7 @@ type IndexMap = (Vec<usize>, Vec<(usize, usize)>);
 ///
 /// Returns `None` for any other op, or when the shapes do not fit the op (wrong input count,
 /// element count mismatch, axis or index out of range, ...).
-pub fn shape_op_indices(
-    op: &Op,
-    in_shapes: &[Vec<usize>],
-) -> Option<(Vec<usize>, Vec<(usize, usize)>)> {
+pub fn shape_op_indices(op: &Op, in_shapes: &[Vec<usize>]) -> Option<IndexMap> {
     index_map(op, in_shapes).ok()
 }
 

@@ -159,7 +159,7 @@ fn range(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
         return Err(ctx.err("delta is 0; Range needs a non-zero step"));
     }
     let n = ((limit - start) / delta).ceil().max(0.0);
-    if !(n <= MAX_FOLD_ELEMS as f64) {
+    if n.is_nan() || n > MAX_FOLD_ELEMS as f64 {
         return Err(too_large(ctx, "the range"));
     }
     let n = n as usize;

@@ -2,7 +2,7 @@
 
 use super::{Mapped, NodeCtx};
 use crate::error::ImportError;
-use crate::ir::{ConvAttrs, Op, PoolAttrs};
+use crate::ir::{ConvAttrs, Op, Pads2d, PoolAttrs};
 use crate::shapes::{self, fmt_shape, AutoPad};
 
 /// Reads a 2-element positive INTS attribute (`strides`, `dilations`, `kernel_shape`).
@@ -26,12 +26,15 @@ fn pair(
     }
 }
 
+/// Strides, dilations and resolved pads of a 2-D window.
+type Window = ([usize; 2], [usize; 2], Pads2d);
+
 /// Strides, dilations and resolved pads shared by Conv and pooling.
 fn window_common(
     ctx: &NodeCtx<'_>,
     input_hw: [usize; 2],
     kernel: [usize; 2],
-) -> Result<([usize; 2], [usize; 2], [usize; 4]), ImportError> {
+) -> Result<Window, ImportError> {
     let strides = pair(ctx, "strides", Some([1, 1]))?;
     let dilations = pair(ctx, "dilations", Some([1, 1]))?;
     let auto_pad = ctx.attr(AutoPad::parse(

@@ -80,7 +80,7 @@ fn two_node_graph() -> Graph {
 fn chain_with_constants_and_intermediates() {
     let g = two_node_graph();
     let x = t(&[1, 4], &[1.0, -0.5, 0.25, 2.0]);
-    let all = eval_all(&g, &[x.clone()]).unwrap();
+    let all = eval_all(&g, std::slice::from_ref(&x)).unwrap();
     let w = g.constant(1).unwrap();
     let hidden = all[3].as_ref().unwrap();
     for j in 0..3 {

@@ -1,0 +1,256 @@
+//! The verifying key file (`vk.bin`) and proof verification.
+//!
+//! Payload of `vk.bin` (after the [`crate::container`] header, kind
+//! [`ArtifactKind::VerifyingKey`]):
+//!
+//! ```text
+//! num_instances u32 LE | sha256(srs-verifier.bin) (32) | config_len u32 LE |
+//! config (JSON of halo2-base's BaseCircuitParams) | halo2 VerifyingKey (SerdeFormat::RawBytes)
+//! ```
+//!
+//! The key therefore pins everything verification depends on: the circuit (fixed columns
+//! hold the model's weights), its column configuration, the number of public instances and
+//! the verifier parameters. Its sha256 ([`vk_digest`]) identifies the model.
+
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::gates::circuit::BaseCircuitParams;
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::halo2_proofs::halo2curves::CurveAffine;
+use halo2_base::halo2_proofs::plonk::{verify_proof, Circuit, ConstraintSystem, Error, VerifyingKey};
+use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
+use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_base::halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+use halo2_base::halo2_proofs::SerdeFormat;
+use sha2::{Digest, Sha256};
+
+use crate::container::{self, ArtifactKind, Reader};
+use crate::error::{guard, VerifyError};
+use crate::params::{decode_verifier_params, MAX_K};
+use crate::transcript::TranscriptKind;
+
+/// Format version of `vk.bin`.
+pub const VK_FORMAT_VERSION: u32 = 1;
+/// Most columns of any one type a key may declare.
+const MAX_COLUMNS: usize = 64;
+/// halo2's own version byte at the start of a serialized verifying key.
+const HALO2_VK_VERSION: u8 = 0x02;
+const G1_RAW: usize = 64;
+
+/// The model commitment: sha256 of the whole `vk.bin` file.
+pub fn vk_digest(vk_file: &[u8]) -> [u8; 32] {
+    Sha256::digest(vk_file).into()
+}
+
+/// Builds the bytes of `vk.bin` from a halo2 key, the circuit configuration it was made with,
+/// the number of public instances and the bytes of the matching `srs-verifier.bin`.
+pub fn encode_verifying_key(
+    vk: &VerifyingKey<G1Affine>,
+    config: &BaseCircuitParams,
+    num_instances: usize,
+    verifier_params_file: &[u8],
+) -> Result<Vec<u8>, VerifyError> {
+    let config_json =
+        serde_json::to_vec(config).map_err(|e| VerifyError::BadKey(format!("config: {e}")))?;
+    let count = u32::try_from(num_instances)
+        .map_err(|_| VerifyError::BadKey("too many public instances".into()))?;
+    let mut payload = Vec::new();
+    payload.extend_from_slice(&count.to_le_bytes());
+    payload.extend_from_slice(&Sha256::digest(verifier_params_file));
+    payload.extend_from_slice(&(config_json.len() as u32).to_le_bytes());
+    payload.extend_from_slice(&config_json);
+    payload.extend_from_slice(&vk.to_bytes(SerdeFormat::RawBytes));
+    Ok(container::encode(ArtifactKind::VerifyingKey, VK_FORMAT_VERSION, &payload))
+}
+
+/// Checks that a circuit configuration is one zkinfer produces, before halo2 sizes anything
+/// from it.
+fn validate_config(c: &BaseCircuitParams) -> Result<(), VerifyError> {
+    let bad = |m: String| Err(VerifyError::BadKey(format!("circuit configuration: {m}")));
+    let k = c.k;
+    if !(4..=MAX_K as usize).contains(&k) {
+        return bad(format!("k = {k} is outside 4..={MAX_K}"));
+    }
+    let advice: usize = c.num_advice_per_phase.iter().sum();
+    let lookup: usize = c.num_lookup_advice_per_phase.iter().sum();
+    if c.num_advice_per_phase.is_empty() || c.num_advice_per_phase.len() > 3 {
+        return bad("expected 1 to 3 phases of advice columns".into());
+    }
+    if c.num_lookup_advice_per_phase.len() > 3 || c.num_advice_per_phase.iter().skip(1).any(|n| *n != 0) {
+        return bad("only first-phase columns are supported".into());
+    }
+    if !(1..=MAX_COLUMNS).contains(&advice) || lookup > MAX_COLUMNS || c.num_fixed > MAX_COLUMNS {
+        return bad(format!("column counts out of range (advice {advice}, lookup {lookup}, fixed {})", c.num_fixed));
+    }
+    if let Some(b) = c.lookup_bits {
+        if b == 0 || b >= k {
+            return bad(format!("lookup_bits = {b} must be between 1 and k - 1 = {}", k - 1));
+        }
+    }
+    if c.num_instance_columns != 1 {
+        return bad(format!("expected 1 instance column, found {}", c.num_instance_columns));
+    }
+    Ok(())
+}
+
+/// Exact byte length of a RawBytes halo2 key for `config`, from the constraint system.
+fn expected_halo2_len(config: &BaseCircuitParams, compress: bool, num_fixed: usize) -> Result<usize, VerifyError> {
+    let (selectors, perm_cols) = guard("configuring the circuit", || {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        BaseCircuitBuilder::<Fr>::configure_with_params(&mut cs, config.clone());
+        (cs.num_selectors(), cs.permutation().get_columns().len())
+    })?;
+    let n = 1usize << config.k;
+    let selector_bytes = if compress { selectors * n.div_ceil(8) } else { 0 };
+    Ok(1 + 4 + 1 + 4 + (num_fixed + perm_cols) * G1_RAW + selector_bytes)
+}
+
+/// Reads halo2's key, checking every length up front so no allocation exceeds the input.
+fn read_halo2_vk(bytes: &[u8], config: &BaseCircuitParams) -> Result<VerifyingKey<G1Affine>, VerifyError> {
+    let bad = |m: String| VerifyError::BadKey(m);
+    let mut r = Reader::new(bytes);
+    let version = r.take(1).ok_or_else(|| bad("truncated halo2 key".into()))?[0];
+    if version != HALO2_VK_VERSION {
+        return Err(bad(format!("unknown halo2 key version byte {version:#04x}")));
+    }
+    let k = r.u32().ok_or_else(|| bad("truncated halo2 key".into()))?;
+    if k as usize != config.k {
+        return Err(bad(format!("halo2 key has k = {k} but the configuration says k = {}", config.k)));
+    }
+    let compress = match r.take(1).ok_or_else(|| bad("truncated halo2 key".into()))?[0] {
+        0 => false,
+        1 => true,
+        b => return Err(bad(format!("invalid selector-compression flag {b}"))),
+    };
+    let num_fixed = r.u32().ok_or_else(|| bad("truncated halo2 key".into()))? as usize;
+    if num_fixed > 4 * MAX_COLUMNS {
+        return Err(bad(format!("{num_fixed} fixed columns is implausible")));
+    }
+    let expected = expected_halo2_len(config, compress, num_fixed)?;
+    if bytes.len() != expected {
+        return Err(bad(format!("halo2 key is {} bytes, expected {expected} for this configuration", bytes.len())));
+    }
+    let vk = guard("reading the verifying key", || {
+        let mut rest = bytes;
+        VerifyingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(&mut rest, SerdeFormat::RawBytes, config.clone())
+            .map(|vk| (vk, rest.len()))
+    })?;
+    let (vk, left) = vk.map_err(|e| bad(format!("halo2 rejected the key: {e}")))?;
+    if left != 0 {
+        return Err(bad(format!("{left} unread bytes after the halo2 key")));
+    }
+    let points = vk.fixed_commitments().iter().chain(vk.permutation().commitments());
+    if points.clone().any(|p| !bool::from(p.is_on_curve())) {
+        return Err(bad("a commitment is not a point on BN254".into()));
+    }
+    let canonical = guard("re-encoding the verifying key", || vk.to_bytes(SerdeFormat::RawBytes))?;
+    if canonical != bytes {
+        return Err(bad("non-canonical encoding".into()));
+    }
+    Ok(vk)
+}
+
+/// A parsed, validated verifying key with its KZG verifier parameters: parse once, verify
+/// many proofs. Verification is deterministic.
+#[derive(Debug)]
+pub struct VerifierKey {
+    vk: VerifyingKey<G1Affine>,
+    params: ParamsKZG<Bn256>,
+    num_instances: usize,
+    config: BaseCircuitParams,
+    digest: [u8; 32],
+}
+
+impl VerifierKey {
+    /// Parses the bytes of `vk.bin` and `srs-verifier.bin`, checking that they belong
+    /// together. Never panics, whatever the bytes.
+    pub fn from_bytes(vk_file: &[u8], verifier_params_file: &[u8]) -> Result<Self, VerifyError> {
+        let payload = container::decode(vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION)
+            .map_err(VerifyError::key)?;
+        let truncated = || VerifyError::BadKey("truncated key file".into());
+        let mut r = Reader::new(payload);
+        let num_instances = r.u32().ok_or_else(truncated)? as usize;
+        let params_hash = r.take(32).ok_or_else(truncated)?;
+        let config_len = r.u32().ok_or_else(truncated)? as usize;
+        let config_json = r.take(config_len).ok_or_else(truncated)?;
+        let config: BaseCircuitParams = serde_json::from_slice(config_json)
+            .map_err(|e| VerifyError::BadKey(format!("circuit configuration: {e}")))?;
+        validate_config(&config)?;
+        if Sha256::digest(verifier_params_file).as_slice() != params_hash {
+            return Err(VerifyError::ParamsMismatch);
+        }
+        let params = decode_verifier_params(verifier_params_file)?;
+        if params.params_k() != config.k || params.num_bases != num_instances {
+            return Err(VerifyError::ParamsMismatch);
+        }
+        let vk = read_halo2_vk(r.rest(), &config)?;
+        if vk.cs().num_instance_columns() != 1 {
+            return Err(VerifyError::BadKey("the key must have exactly one instance column".into()));
+        }
+        let usable = (1usize << config.k).saturating_sub(vk.cs().blinding_factors() + 1);
+        if num_instances > usable {
+            return Err(VerifyError::BadKey(format!(
+                "{num_instances} public instances exceed the {usable} usable rows"
+            )));
+        }
+        Ok(Self { vk, params: params.params, num_instances, config, digest: vk_digest(vk_file) })
+    }
+
+    /// Number of public instances a proof must come with.
+    pub fn num_instances(&self) -> usize {
+        self.num_instances
+    }
+
+    /// The circuit's size exponent (rows = 2^k).
+    pub fn k(&self) -> u32 {
+        self.config.k as u32
+    }
+
+    /// The circuit configuration recorded in the key.
+    pub fn config(&self) -> &BaseCircuitParams {
+        &self.config
+    }
+
+    /// sha256 of the `vk.bin` bytes this key was parsed from (see [`vk_digest`]).
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
+    /// The underlying halo2 verifying key.
+    pub fn halo2_vk(&self) -> &VerifyingKey<G1Affine> {
+        &self.vk
+    }
+
+    /// Checks a SHPLONK proof made with `transcript` for these public instances. `Ok(())`
+    /// means accepted; the error says whether the input was malformed or the proof false.
+    pub fn verify(&self, transcript: TranscriptKind, proof: &[u8], instances: &[Fr]) -> Result<(), VerifyError> {
+        if instances.len() != self.num_instances {
+            return Err(VerifyError::InstanceCount { expected: self.num_instances, found: instances.len() });
+        }
+        let outcome = match transcript {
+            TranscriptKind::Blake2b => guard("verifying the proof", || {
+                let mut rest = proof;
+                let mut t = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest);
+                let strategy = SingleStrategy::new(&self.params);
+                let res = verify_proof::<
+                    KZGCommitmentScheme<Bn256>,
+                    VerifierSHPLONK<'_, Bn256>,
+                    Challenge255<G1Affine>,
+                    Blake2bRead<&mut &[u8], G1Affine, Challenge255<G1Affine>>,
+                    SingleStrategy<'_, Bn256>,
+                >(&self.params, &self.vk, strategy, &[&[instances]], &mut t);
+                drop(t);
+                res.map(|()| rest.len())
+            })?,
+        };
+        match outcome {
+            Ok(0) => Ok(()),
+            Ok(left) => Err(VerifyError::BadProof(format!("{left} trailing bytes after the proof"))),
+            Err(Error::Transcript(e)) => Err(VerifyError::BadProof(format!("{e} (truncated or corrupted proof)"))),
+            Err(Error::InvalidInstances | Error::InstanceTooLarge) => {
+                Err(VerifyError::InstanceCount { expected: self.num_instances, found: instances.len() })
+            }
+            Err(_) => Err(VerifyError::Rejected),
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The verifier on a real (small) key and proof: valid proofs pass, and arbitrary,
+//! truncated or mutated keys, parameters, proofs and instances are rejected without panics.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::OnceLock;
+
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
+use halo2_base::gates::{GateInstructions, RangeInstructions};
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk};
+use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_base::halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+use halo2_base::QuantumCell::Constant;
+use proptest::prelude::*;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use verifier::container::{self, ArtifactKind};
+use verifier::{
+    encode_verifier_params, encode_verifying_key, instances_from_hex, instances_to_hex, TranscriptKind,
+    VerifierKey, VerifyError, PARAMS_FORMAT_VERSION, VK_FORMAT_VERSION,
+};
+
+const K: u32 = 8;
+
+/// Everything a verifier sees, for one small circuit.
+struct Fixture {
+    vk_file: Vec<u8>,
+    params_file: Vec<u8>,
+    proof: Vec<u8>,
+    instances: Vec<Fr>,
+    vk: halo2_base::halo2_proofs::plonk::VerifyingKey<G1Affine>,
+    config: BaseCircuitParams,
+}
+
+/// out = (a·b + 7) with a, b range-checked; instances: a, b, out.
+fn circuit(stage: CircuitBuilderStage, a: u64, b: u64, shape: Option<(&BaseCircuitParams, &[Vec<usize>])>) -> BaseCircuitBuilder<Fr> {
+    let mut builder = match shape {
+        Some((config, bp)) => BaseCircuitBuilder::prover(config.clone(), bp.to_vec()),
+        None => BaseCircuitBuilder::from_stage(stage).use_k(K as usize).use_lookup_bits(K as usize - 1),
+    };
+    builder.set_instance_columns(1);
+    let range = builder.range_chip();
+    let ctx = builder.main(0);
+    let (a, b) = (ctx.load_witness(Fr::from(a)), ctx.load_witness(Fr::from(b)));
+    range.range_check(ctx, a, 16);
+    range.range_check(ctx, b, 16);
+    let ab = range.gate().mul(ctx, a, b);
+    let out = range.gate().add(ctx, ab, Constant(Fr::from(7)));
+    builder.assigned_instances = vec![vec![a, b, out]];
+    builder
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let params = ParamsKZG::<Bn256>::setup(K, ChaCha20Rng::from_seed([7; 32]));
+        let mut kg = circuit(CircuitBuilderStage::Keygen, 0, 0, None);
+        let config = kg.calculate_params(Some(20));
+        let vk = keygen_vk(&params, &kg).unwrap();
+        let pk = keygen_pk(&params, vk.clone(), &kg).unwrap();
+        let bp = kg.break_points();
+        let prover = circuit(CircuitBuilderStage::Prover, 300, 5, Some((&config, &bp)));
+        let instances = vec![Fr::from(300), Fr::from(5), Fr::from(1507)];
+        let mut t = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, Challenge255<_>, _, _, _>(
+            &params,
+            &pk,
+            &[prover],
+            &[&[&instances]],
+            ChaCha20Rng::from_seed([1; 32]),
+            &mut t,
+        )
+        .unwrap();
+        let proof = t.finalize();
+        let params_file = encode_verifier_params(&params, instances.len()).unwrap();
+        let vk_file = encode_verifying_key(&vk, &config, instances.len(), &params_file).unwrap();
+        Fixture { vk_file, params_file, proof, instances, vk, config }
+    })
+}
+
+fn key() -> VerifierKey {
+    let f = fixture();
+    VerifierKey::from_bytes(&f.vk_file, &f.params_file).unwrap()
+}
+
+/// Verification of `proof` with the fixture's instances, through freshly parsed files.
+fn check(vk_file: &[u8], params_file: &[u8], proof: &[u8], instances: &[Fr]) -> Result<(), VerifyError> {
+    VerifierKey::from_bytes(vk_file, params_file)?.verify(TranscriptKind::Blake2b, proof, instances)
+}
+
+#[test]
+fn valid_proof_verifies_and_files_are_small() {
+    let f = fixture();
+    check(&f.vk_file, &f.params_file, &f.proof, &f.instances).unwrap();
+    let key = key();
+    assert_eq!(key.num_instances(), 3);
+    assert_eq!(key.k(), K);
+    // 49-byte header + 8 + 160 + 3 * 32.
+    assert_eq!(f.params_file.len(), 49 + 8 + 160 + 3 * 32);
+    let hex = instances_to_hex(&f.instances);
+    assert_eq!(instances_from_hex(&hex).unwrap(), f.instances);
+}
+
+#[test]
+fn wrong_instances_are_rejected() {
+    let f = fixture();
+    let key = key();
+    for i in 0..3 {
+        let mut inst = f.instances.clone();
+        inst[i] += Fr::one();
+        assert!(matches!(key.verify(TranscriptKind::Blake2b, &f.proof, &inst), Err(VerifyError::Rejected)));
+    }
+    let short = &f.instances[..2];
+    assert!(matches!(
+        key.verify(TranscriptKind::Blake2b, &f.proof, short),
+        Err(VerifyError::InstanceCount { expected: 3, found: 2 })
+    ));
+}
+
+#[test]
+fn trailing_and_truncated_proofs_are_malformed() {
+    let f = fixture();
+    let key = key();
+    let mut long = f.proof.clone();
+    long.push(0);
+    assert!(matches!(key.verify(TranscriptKind::Blake2b, &long, &f.instances), Err(VerifyError::BadProof(_))));
+    let short = &f.proof[..f.proof.len() - 1];
+    assert!(matches!(key.verify(TranscriptKind::Blake2b, short, &f.instances), Err(VerifyError::BadProof(_))));
+    assert!(key.verify(TranscriptKind::Blake2b, &[], &f.instances).is_err());
+}
+
+#[test]
+fn foreign_params_and_versions_are_detected() {
+    let f = fixture();
+    let other = ParamsKZG::<Bn256>::setup(K, ChaCha20Rng::from_seed([8; 32]));
+    let other_file = encode_verifier_params(&other, 3).unwrap();
+    assert!(matches!(VerifierKey::from_bytes(&f.vk_file, &other_file), Err(VerifyError::ParamsMismatch)));
+    // Swapped files: each has the wrong kind.
+    assert!(matches!(VerifierKey::from_bytes(&f.params_file, &f.vk_file), Err(VerifyError::BadKey(_))));
+    // A future version.
+    let payload = container::decode(&f.vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION).unwrap();
+    let v99 = container::encode(ArtifactKind::VerifyingKey, 99, payload);
+    assert!(matches!(
+        VerifierKey::from_bytes(&v99, &f.params_file),
+        Err(VerifyError::Version { found: 99, expected: 1, .. })
+    ));
+    // A key re-encoded against other params whose hash matches but whose s differs: the
+    // proof must not verify.
+    let vk_other = encode_verifying_key(&f.vk, &f.config, 3, &other_file).unwrap();
+    assert!(matches!(check(&vk_other, &other_file, &f.proof, &f.instances), Err(VerifyError::Rejected)));
+}
+
+/// Re-wraps a mutated payload so it passes the container checksum and reaches the parsers.
+fn rewrap(file: &[u8], kind: ArtifactKind, version: u32, mutate: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut payload = container::decode(file, kind, version).unwrap().to_vec();
+    mutate(&mut payload);
+    container::encode(kind, version, &payload)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_proofs_never_verify(pos in any::<prop::sample::Index>(), xor in 1u8..=255) {
+        let f = fixture();
+        let mut proof = f.proof.clone();
+        let i = pos.index(proof.len());
+        proof[i] ^= xor;
+        prop_assert!(key().verify(TranscriptKind::Blake2b, &proof, &f.instances).is_err());
+    }
+
+    #[test]
+    fn truncated_proofs_never_verify(len in any::<prop::sample::Index>()) {
+        let f = fixture();
+        let cut = len.index(f.proof.len());
+        prop_assert!(key().verify(TranscriptKind::Blake2b, &f.proof[..cut], &f.instances).is_err());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let f = fixture();
+        prop_assert!(key().verify(TranscriptKind::Blake2b, &bytes, &f.instances).is_err());
+        prop_assert!(VerifierKey::from_bytes(&bytes, &f.params_file).is_err());
+        prop_assert!(VerifierKey::from_bytes(&f.vk_file, &bytes).is_err());
+        // Arbitrary payloads inside valid headers reach the parsers proper.
+        let vk = container::encode(ArtifactKind::VerifyingKey, VK_FORMAT_VERSION, &bytes);
+        prop_assert!(VerifierKey::from_bytes(&vk, &f.params_file).is_err());
+        let params = container::encode(ArtifactKind::VerifierParams, PARAMS_FORMAT_VERSION, &bytes);
+        prop_assert!(VerifierKey::from_bytes(&f.vk_file, &params).is_err());
+    }
+
+    #[test]
+    fn mutated_keys_never_accept(pos in any::<prop::sample::Index>(), xor in 1u8..=255, raw in any::<bool>()) {
+        let f = fixture();
+        let vk_file = if raw {
+            let mut v = f.vk_file.clone();
+            let i = pos.index(v.len());
+            v[i] ^= xor;
+            v
+        } else {
+            rewrap(&f.vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION, |p| {
+                let i = pos.index(p.len());
+                p[i] ^= xor;
+            })
+        };
+        prop_assert!(check(&vk_file, &f.params_file, &f.proof, &f.instances).is_err());
+    }
+
+    #[test]
+    fn truncated_keys_are_rejected(len in any::<prop::sample::Index>()) {
+        let f = fixture();
+        let cut = len.index(f.vk_file.len());
+        prop_assert!(VerifierKey::from_bytes(&f.vk_file[..cut], &f.params_file).is_err());
+        let vk = rewrap(&f.vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION, |p| p.truncate(len.index(p.len())));
+        prop_assert!(VerifierKey::from_bytes(&vk, &f.params_file).is_err());
+        let cut = len.index(f.params_file.len());
+        prop_assert!(VerifierKey::from_bytes(&f.vk_file, &f.params_file[..cut]).is_err());
+    }
+
+    #[test]
+    fn mutated_params_never_accept(pos in any::<prop::sample::Index>(), xor in 1u8..=255, trunc in any::<bool>()) {
+        let f = fixture();
+        // Mutate inside a valid header, then re-bind the key to the mutated file so the
+        // params parser (not just the hash check) sees it.
+        let params_file = rewrap(&f.params_file, ArtifactKind::VerifierParams, PARAMS_FORMAT_VERSION, |p| {
+            let i = pos.index(p.len());
+            if trunc { p.truncate(i) } else { p[i] ^= xor }
+        });
+        let vk_file = encode_verifying_key(&f.vk, &f.config, f.instances.len(), &params_file).unwrap();
+        prop_assert!(check(&vk_file, &params_file, &f.proof, &f.instances).is_err());
+    }
+}
