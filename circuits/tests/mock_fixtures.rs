@@ -51,10 +51,12 @@ fn check_fixture(f: &Fixture) -> Checked {
     let mut tampered = 0;
     for (start, end) in built.node_regions.iter().copied().filter(|(s, e)| e > s) {
         let len = end - start;
-        let picks: Vec<usize> = if len <= 6 {
+        // Every cell of small regions; 48 evenly spaced cells (first and last included)
+        // of larger ones.
+        let picks: Vec<usize> = if len <= 48 {
             (start..end).collect()
         } else {
-            vec![start, start + 1, start + len / 3, start + len / 2, end - 2, end - 1]
+            (0..48).map(|i| start + i * (len - 1) / 47).collect()
         };
         for cell in picks {
             let mut b = built.builder.deep_clone();

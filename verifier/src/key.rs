@@ -16,6 +16,7 @@ use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::BaseCircuitParams;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_base::halo2_proofs::halo2curves::CurveAffine;
+use halo2_base::halo2_proofs::poly::commitment::Params;
 use halo2_base::halo2_proofs::plonk::{verify_proof, Circuit, ConstraintSystem, Error, VerifyingKey};
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
@@ -180,7 +181,7 @@ impl VerifierKey {
             return Err(VerifyError::ParamsMismatch);
         }
         let params = decode_verifier_params(verifier_params_file)?;
-        if params.params_k() != config.k || params.num_bases != num_instances {
+        if params.k() as usize != config.k {
             return Err(VerifyError::ParamsMismatch);
         }
         let vk = read_halo2_vk(r.rest(), &config)?;
@@ -193,7 +194,7 @@ impl VerifierKey {
                 "{num_instances} public instances exceed the {usable} usable rows"
             )));
         }
-        Ok(Self { vk, params: params.params, num_instances, config, digest: vk_digest(vk_file) })
+        Ok(Self { vk, params, num_instances, config, digest: vk_digest(vk_file) })
     }
 
     /// Number of public instances a proof must come with.

@@ -74,7 +74,7 @@ fn fixture() -> &'static Fixture {
         )
         .unwrap();
         let proof = t.finalize();
-        let params_file = encode_verifier_params(&params, instances.len()).unwrap();
+        let params_file = encode_verifier_params(&params).unwrap();
         let vk_file = encode_verifying_key(&vk, &config, instances.len(), &params_file).unwrap();
         Fixture { vk_file, params_file, proof, instances, vk, config }
     })
@@ -97,8 +97,8 @@ fn valid_proof_verifies_and_files_are_small() {
     let key = key();
     assert_eq!(key.num_instances(), 3);
     assert_eq!(key.k(), K);
-    // 49-byte header + 8 + 160 + 3 * 32.
-    assert_eq!(f.params_file.len(), 49 + 8 + 160 + 3 * 32);
+    // 49-byte header + k + g[0] + g2 + s·g2.
+    assert_eq!(f.params_file.len(), 49 + 4 + 32 + 64 + 64);
     let hex = instances_to_hex(&f.instances);
     assert_eq!(instances_from_hex(&hex).unwrap(), f.instances);
 }
@@ -127,7 +127,9 @@ fn trailing_and_truncated_proofs_are_malformed() {
     long.push(0);
     assert!(matches!(key.verify(TranscriptKind::Blake2b, &long, &f.instances), Err(VerifyError::BadProof(_))));
     let short = &f.proof[..f.proof.len() - 1];
-    assert!(matches!(key.verify(TranscriptKind::Blake2b, short, &f.instances), Err(VerifyError::BadProof(_))));
+    let r = key.verify(TranscriptKind::Blake2b, short, &f.instances);
+    // halo2 reports a short read in the opening phase as a failed opening.
+    assert!(matches!(r, Err(VerifyError::BadProof(_) | VerifyError::Rejected)), "{r:?}");
     assert!(key.verify(TranscriptKind::Blake2b, &[], &f.instances).is_err());
 }
 
@@ -135,7 +137,7 @@ fn trailing_and_truncated_proofs_are_malformed() {
 fn foreign_params_and_versions_are_detected() {
     let f = fixture();
     let other = ParamsKZG::<Bn256>::setup(K, ChaCha20Rng::from_seed([8; 32]));
-    let other_file = encode_verifier_params(&other, 3).unwrap();
+    let other_file = encode_verifier_params(&other).unwrap();
     assert!(matches!(VerifierKey::from_bytes(&f.vk_file, &other_file), Err(VerifyError::ParamsMismatch)));
     // Swapped files: each has the wrong kind.
     assert!(matches!(VerifierKey::from_bytes(&f.params_file, &f.vk_file), Err(VerifyError::BadKey(_))));

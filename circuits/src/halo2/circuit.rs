@@ -33,7 +33,11 @@ pub struct CircuitShape {
     pub lookup_bits: usize,
     /// halo2-base column configuration.
     pub config: BaseCircuitParams,
-    /// Where each advice column's region breaks (needed to prove with witness-only layout).
+    /// Where each advice column's region breaks; needed to prove with the witness-only
+    /// layout. Empty after [`plan`]: halo2-base only knows them once the circuit has been
+    /// synthesized, so key generation fills them in (read them with
+    /// `builder.break_points()` after `keygen_pk`).
+    #[serde(default)]
     pub break_points: Vec<Vec<usize>>,
 }
 
@@ -116,8 +120,7 @@ pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
         let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
         let mut built = layout(builder, graph, params, &zeros)?;
         let config = built.builder.calculate_params(Some(UNUSABLE_ROWS));
-        let break_points = built.builder.break_points();
-        Ok(CircuitShape { k, lookup_bits, config, break_points })
+        Ok(CircuitShape { k, lookup_bits, config, break_points: Vec::new() })
     };
     let fits = |s: &CircuitShape| {
         s.config.num_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
@@ -136,8 +139,8 @@ pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
 
 /// Lays out the circuit for `stage` with quantized `inputs` (zeros are fine for keygen).
 ///
-/// `Mock` and `Keygen` build constraints; `Prover` only generates the witness and uses the
-/// planned break points.
+/// `Mock` and `Keygen` build constraints; `Prover` only generates the witness and needs
+/// `shape.break_points` from key generation.
 pub fn build(
     stage: CircuitBuilderStage,
     graph: &Graph,
@@ -154,6 +157,12 @@ pub fn build(
         }
     };
     let builder = match stage {
+        CircuitBuilderStage::Prover if shape.break_points.is_empty() => {
+            return Err(CircuitError::Settings {
+                message: "the circuit shape has no break points: run setup (key generation) first"
+                    .into(),
+            })
+        }
         CircuitBuilderStage::Prover => {
             let mut b = BaseCircuitBuilder::prover(shape.config.clone(), shape.break_points.clone());
             b.set_lookup_bits(shape.lookup_bits);

@@ -17,6 +17,8 @@ use crate::report::{NodeReport, NodeStatus};
 use crate::shapes::{checked_numel, fmt_shape};
 use crate::topo;
 
+mod setup;
+
 /// Lowest and highest default-domain opset accepted.
 pub const OPSET_RANGE: std::ops::RangeInclusive<i64> = 7..=21;
 
@@ -100,7 +102,7 @@ pub(crate) fn convert(model: &ModelProto) -> Conversion {
         errors: vec![],
         macs: 0,
     };
-    conv.graph.opset = read_opset(model, &mut conv.model_errors);
+    conv.graph.opset = setup::read_opset(model, &mut conv.model_errors);
     let mut declared = HashMap::new();
     for vi in g.value_info.iter().chain(&g.output).chain(&g.input) {
         declared
@@ -115,33 +117,6 @@ pub(crate) fn convert(model: &ModelProto) -> Conversion {
     };
     e.run();
     e.conv
-}
-
-fn read_opset(model: &ModelProto, errors: &mut Vec<ImportError>) -> i64 {
-    let found = model
-        .opset_import
-        .iter()
-        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-        .map(|o| o.version);
-    match found {
-        Some(v) if OPSET_RANGE.contains(&v) => v,
-        Some(v) => {
-            errors.push(ImportError::model(format!(
-                "the model declares default-domain opset {v}; supported opsets are {} to {} \
-                 (13 to 18 recommended); re-export with a supported opset_version",
-                OPSET_RANGE.start(),
-                OPSET_RANGE.end()
-            )));
-            v.clamp(*OPSET_RANGE.start(), *OPSET_RANGE.end())
-        }
-        None => {
-            errors.push(ImportError::model(
-                "the model has no opset_import for the default ONNX domain; re-export it with \
-                 an explicit opset_version (13 to 18 recommended)",
-            ));
-            17
-        }
-    }
 }
 
 impl<'m> Engine<'m> {
@@ -192,53 +167,6 @@ impl<'m> Engine<'m> {
         }
         self.conv.reports = reports.into_iter().flatten().collect();
         self.resolve_outputs();
-    }
-
-    fn load_initializers(&mut self) {
-        for t in &self.g.initializer {
-            let slot = match proto::tensor_to_const(t) {
-                Ok(val) => Slot::Const { val, id: None },
-                Err(m) => Slot::Bad {
-                    reason: format!("initializer \"{}\" {m}", t.name),
-                },
-            };
-            self.slots.insert(t.name.clone(), slot);
-        }
-    }
-
-    fn load_inputs(&mut self) {
-        for vi in &self.g.input {
-            if self.slots.contains_key(&vi.name) {
-                continue; // an initializer listed as an input (old exporters): a constant
-            }
-            let d = proto::declared(vi);
-            let slot = if d.elem_type != 0 && !proto::is_float_type(d.elem_type) {
-                let m = format!(
-                    "graph input \"{}\" has data type {}; only floating-point graph inputs are \
-                     supported",
-                    vi.name,
-                    proto::dtype_name(d.elem_type)
-                );
-                self.conv.model_errors.push(ImportError::model(m.clone()));
-                Slot::Unknown { reason: m }
-            } else if let Some(shape) = d.static_shape().filter(|s| checked_numel(s).is_some()) {
-                let id = self.push_value(&vi.name, shape.clone(), ValueKind::Input);
-                self.conv.graph.inputs.push(id);
-                Slot::Runtime { id, shape }
-            } else {
-                let m = format!(
-                    "graph input \"{}\" has shape {}, which is not fully static (symbolic, \
-                     missing or too large dimensions); export the model with static shapes \
-                     (e.g. torch.onnx.export without dynamic_axes, or fix the dims with \
-                     onnxruntime.tools.make_dynamic_shape_fixed)",
-                    vi.name,
-                    d.describe()
-                );
-                self.conv.model_errors.push(ImportError::model(m.clone()));
-                Slot::Unknown { reason: m }
-            };
-            self.slots.insert(vi.name.clone(), slot);
-        }
     }
 
     fn push_value(&mut self, name: &str, shape: Vec<usize>, kind: ValueKind) -> ValueId {
@@ -490,28 +418,6 @@ impl<'m> Engine<'m> {
                 fmt_shape(shape)
             )))),
             _ => Ok(()),
-        }
-    }
-
-    fn resolve_outputs(&mut self) {
-        for vi in &self.g.output {
-            match self.slots.get(vi.name.as_str()) {
-                None => self.conv.model_errors.push(ImportError::model(format!(
-                    "graph output \"{}\" is not produced by any node, graph input or initializer",
-                    vi.name
-                ))),
-                Some(Slot::Unknown { .. }) => {}
-                Some(Slot::Bad { reason }) => {
-                    self.conv
-                        .model_errors
-                        .push(ImportError::model(reason.clone()));
-                }
-                Some(_) => {
-                    if let Some(id) = self.ensure_id(&vi.name) {
-                        self.conv.graph.outputs.push(id);
-                    }
-                }
-            }
         }
     }
 }
