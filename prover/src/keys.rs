@@ -1,0 +1,125 @@
+//! Key generation and the key files.
+//!
+//! `pk.bin` is halo2's proving key (`SerdeFormat::RawBytes`) inside the zkinfer container
+//! (see [`verifier::container`]; kind "proving key", version [`PK_FORMAT_VERSION`]). The
+//! verifying key and verifier parameters use the formats of the `verifier` crate, so both
+//! sides share one definition.
+
+use std::path::Path;
+
+use circuits::halo2::{build, CircuitShape};
+use circuits::QuantParams;
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
+use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
+use halo2_base::halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_base::halo2_proofs::poly::commitment::Params;
+use halo2_base::halo2_proofs::SerdeFormat;
+use onnx_import::ir::Graph;
+use verifier::container::{self, ArtifactKind};
+
+use crate::error::{guard, ProverError, Result};
+use crate::fsutil;
+use crate::srs::Srs;
+use crate::Stage;
+
+/// Format version of `pk.bin`.
+pub const PK_FORMAT_VERSION: u32 = 1;
+
+/// Number of public instances of a model's circuit: every input element, then every output
+/// element.
+pub fn num_instances(graph: &Graph) -> usize {
+    graph.inputs.iter().chain(&graph.outputs).map(|&id| graph.shape(id).iter().product::<usize>()).sum()
+}
+
+/// Generates the proving and verifying keys of the model's circuit.
+///
+/// `srs` must be for exactly `shape.k` (see [`crate::srs::load_srs`]). The keys depend only
+/// on the model, the quantization parameters and the shape, never on inputs, so the same
+/// model always gives the same keys.
+pub fn setup(
+    graph: &Graph,
+    params: &QuantParams,
+    shape: &CircuitShape,
+    srs: &Srs,
+    progress: &dyn Fn(Stage),
+) -> Result<(ProvingKey<G1Affine>, VerifyingKey<G1Affine>)> {
+    if srs.k() != shape.k {
+        return Err(ProverError::halo2(format!(
+            "the SRS has k = {} but the circuit has k = {}",
+            srs.k(),
+            shape.k
+        )));
+    }
+    let built = build(CircuitBuilderStage::Keygen, graph, params, shape, None)?;
+    if built.builder.break_points() != shape.break_points {
+        return Err(ProverError::halo2(
+            "the circuit layout differs from the planned shape (settings from another version?); \
+             re-run `compile`",
+        ));
+    }
+    progress(Stage::KeygenVk);
+    let vk = guard("verifying-key generation", || keygen_vk(srs, &built.builder))?
+        .map_err(|e| ProverError::halo2(format!("verifying-key generation failed: {e}")))?;
+    progress(Stage::KeygenPk);
+    let pk = guard("proving-key generation", || keygen_pk(srs, vk.clone(), &built.builder))?
+        .map_err(|e| ProverError::halo2(format!("proving-key generation failed: {e}")))?;
+    Ok((pk, vk))
+}
+
+/// The two files a verifier needs.
+#[derive(Clone, Debug)]
+pub struct VerifierFiles {
+    /// Bytes of `vk.bin`.
+    pub vk_file: Vec<u8>,
+    /// Bytes of `srs-verifier.bin`.
+    pub params_file: Vec<u8>,
+    /// The model commitment: sha256 of `vk_file`.
+    pub digest: [u8; 32],
+}
+
+/// Serializes the verifying key (with the circuit configuration, the instance count and the
+/// hash of the verifier parameters) and the verifier's part of `srs`.
+pub fn verifier_files(
+    vk: &VerifyingKey<G1Affine>,
+    shape: &CircuitShape,
+    num_instances: usize,
+    srs: &Srs,
+) -> Result<VerifierFiles> {
+    let halo2 = |e: verifier::VerifyError| ProverError::halo2(e.to_string());
+    let params_file = verifier::encode_verifier_params(srs).map_err(halo2)?;
+    let vk_file = verifier::encode_verifying_key(vk, &shape.config, num_instances, &params_file).map_err(halo2)?;
+    let digest = vk_digest(&vk_file);
+    Ok(VerifierFiles { vk_file, params_file, digest })
+}
+
+/// The model commitment printed to users: sha256 of the `vk.bin` bytes.
+pub fn vk_digest(vk_file: &[u8]) -> [u8; 32] {
+    verifier::vk_digest(vk_file)
+}
+
+/// Writes `pk.bin` atomically.
+pub fn write_proving_key(path: &Path, pk: &ProvingKey<G1Affine>) -> Result<()> {
+    let raw = guard("serializing the proving key", || pk.to_bytes(SerdeFormat::RawBytes))?;
+    fsutil::atomic_write(path, &container::encode(ArtifactKind::ProvingKey, PK_FORMAT_VERSION, &raw))
+}
+
+/// Reads `pk.bin` for a circuit with configuration `config`. The container checksum rejects
+/// truncated or corrupted files before halo2 parses them.
+pub fn read_proving_key(path: &Path, config: &BaseCircuitParams) -> Result<ProvingKey<G1Affine>> {
+    let bytes = fsutil::read(path)?;
+    let payload = container::decode(&bytes, ArtifactKind::ProvingKey, PK_FORMAT_VERSION)
+        .map_err(|e| ProverError::container(path, e))?;
+    let artifact = |message: String| ProverError::Artifact { path: path.to_path_buf(), message };
+    let (pk, left) = guard("reading the proving key", || {
+        let mut rest = payload;
+        ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(&mut rest, SerdeFormat::RawBytes, config.clone())
+            .map(|pk| (pk, rest.len()))
+    })
+    .map_err(|e| artifact(e.to_string()))?
+    .map_err(|e| artifact(format!("malformed proving key: {e}")))?;
+    if left != 0 {
+        return Err(artifact(format!("{left} unexpected bytes after the proving key")));
+    }
+    Ok(pk)
+}
