@@ -1,1 +1,75 @@
-//! zkinfer
+//! zkinfer: verifiable ONNX inference. A model is compiled to a halo2 circuit over BN254;
+//! a proof (KZG commitments, SHPLONK openings) shows that the committed model maps public
+//! inputs to public outputs, and anyone holding the model's verifying key checks it natively.
+//!
+//! This facade is what a backend embeds. Each step works on a model directory:
+//!
+//! | step | reads | writes |
+//! | --- | --- | --- |
+//! | [`compile`] + [`Compiled::save`] | the ONNX file, calibration samples | `model.onnx`, `settings.json` |
+//! | [`setup`] | `model.onnx`, `settings.json`, an SRS | `pk.bin`, `srs-prover.bin`, `srs-verifier.bin`, `vk.bin` |
+//! | [`prove`] | all of the above | a [`ProofArtifact`] (save it as `proof.json`) |
+//! | [`verify`] | `settings.json`, `vk.bin`, `srs-verifier.bin`, the artifact | nothing |
+//!
+//! The model commitment is the hex sha256 of `vk.bin` ([`SetupReport::vk_digest`]); every
+//! proof artifact records the digest of the key it was made for. Formats: `settings.json`
+//! in [`settings`], `proof.json` in [`artifacts`], the binary key files in the `verifier`
+//! and `prover` crates. Every file is written atomically.
+//!
+//! ```
+//! # fn main() -> Result<(), zkinfer::Error> {
+//! use std::path::Path;
+//! use zkinfer::{compile, prove, setup, verify, CompileOptions, Compiled, Samples, SrsSource};
+//!
+//! let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+//! let example = root.join("examples/digits_mlp16");
+//! let dir = std::env::temp_dir().join(format!("zkinfer-doc-{}", std::process::id()));
+//!
+//! // Import, calibrate on the sample input, plan the circuit, save to `dir`.
+//! let samples = Samples::Files(vec![example.join("input.json")]);
+//! let compiled = compile(&example.join("network.onnx"), &samples, &CompileOptions::default())?;
+//! compiled.save(&dir)?;
+//!
+//! // Keys, with an insecure local SRS (tests and demos only).
+//! let cache_dir = root.join("target/test-srs-cache");
+//! let report = setup(&dir, &SrsSource::Local { cache_dir })?;
+//! println!("model commitment {} (k = {})", report.vk_digest, report.k);
+//!
+//! // Prove on an input, then verify the artifact.
+//! let input = onnx_import::input_file::read_inputs(&example.join("input.json"), &compiled.graph)?;
+//! let artifact = prove(&dir, &input)?;
+//! verify(&dir, &artifact)?;
+//! let logits = &artifact.outputs["output"].data;
+//! assert_eq!(logits.len(), 10);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok(()) }
+//! ```
+
+pub mod artifacts;
+pub mod compile;
+pub mod error;
+pub mod pipeline;
+pub mod settings;
+
+pub use artifacts::{ProofArtifact, PROOF_FORMAT, PROOF_VERSION};
+pub use compile::{compile, CompileOptions, Compiled, Samples};
+pub use error::{Error, Result};
+pub use pipeline::{prove, prove_with, setup, setup_with, verify, SetupReport, SrsSource};
+pub use prover::{ProveOptions, Stage};
+pub use settings::{Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
+
+/// Names of the files in a model directory.
+pub mod files {
+    /// Compile settings (JSON, see [`crate::settings`]).
+    pub const SETTINGS: &str = "settings.json";
+    /// A copy of the ONNX model.
+    pub const MODEL: &str = "model.onnx";
+    /// The proving key and its break points (binary, see `prover::keys`).
+    pub const PK: &str = "pk.bin";
+    /// The verifying key (binary, see `verifier::key`); its sha256 is the model commitment.
+    pub const VK: &str = "vk.bin";
+    /// The verifier's KZG parameters (binary, 213 bytes, see `verifier::params`).
+    pub const SRS_VERIFIER: &str = "srs-verifier.bin";
+    /// The prover's KZG parameters, exactly `2^k` powers (halo2's parameter format).
+    pub const SRS_PROVER: &str = "srs-prover.bin";
+}

@@ -109,7 +109,7 @@ pub struct SliceAxis {
 /// The supported operators with all parameters resolved. Input order follows ONNX.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Op {
-    /// `Y = alpha * A' * B' + beta * C` (A' / B' optionally transposed). Inputs: A, B, [C].
+    /// `Y = alpha * A' * B' + beta * C` (A' / B' optionally transposed). Inputs: A, B and optionally C.
     Gemm {
         /// Scalar on the product (default 1).
         alpha: f64,
@@ -147,7 +147,7 @@ pub enum Op {
         /// Upper bound.
         max: Option<f64>,
     },
-    /// 2-D convolution. Inputs: X [N,C,H,W], W [M,C/group,kh,kw], [B [M]].
+    /// 2-D convolution. Inputs: X `[N,C,H,W]`, W `[M,C/group,kh,kw]`, optional B `[M]`.
     Conv(ConvAttrs),
     /// Inference BatchNormalization. Inputs: X, scale, bias, mean, var (all per channel).
     BatchNormalization {

@@ -63,16 +63,28 @@ pub type Result<T> = std::result::Result<T, ProverError>;
 impl ProverError {
     /// Shorthand for [`ProverError::Halo2`].
     pub(crate) fn halo2(message: impl Into<String>) -> Self {
-        ProverError::Halo2 { message: message.into() }
+        ProverError::Halo2 {
+            message: message.into(),
+        }
     }
 
     /// Maps a container error of the file at `path`.
-    pub(crate) fn container(path: &std::path::Path, e: verifier::container::ContainerError) -> Self {
+    pub(crate) fn container(
+        path: &std::path::Path,
+        e: verifier::container::ContainerError,
+    ) -> Self {
         match e {
             verifier::container::ContainerError::Version { found, expected } => {
-                ProverError::Version { path: path.to_path_buf(), found, expected }
+                ProverError::Version {
+                    path: path.to_path_buf(),
+                    found,
+                    expected,
+                }
             }
-            e => ProverError::Artifact { path: path.to_path_buf(), message: e.to_string() },
+            e => ProverError::Artifact {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            },
         }
     }
 }

@@ -12,12 +12,17 @@ use crate::error::{ProverError, Result};
 /// flushed to disk, then renamed over `path`.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io = |source| ProverError::Io { path: path.to_path_buf(), source };
+    let io = |source| ProverError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map_or_else(|| "artifact".into(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(|| "artifact".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(
         ".{name}.tmp-{}-{}",
         std::process::id(),
@@ -36,9 +41,18 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     result.map_err(io)
 }
 
+/// Lowercase hex sha256 of `bytes` (model and key digests).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Reads a whole file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|source| ProverError::Io { path: path.to_path_buf(), source })
+    fs::read(path).map_err(|source| ProverError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -55,6 +69,9 @@ mod tests {
         assert_eq!(read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         let missing = dir.path().join("no/such/dir/x");
-        assert!(matches!(atomic_write(&missing, b"x"), Err(ProverError::Io { .. })));
+        assert!(matches!(
+            atomic_write(&missing, b"x"),
+            Err(ProverError::Io { .. })
+        ));
     }
 }

@@ -1,7 +1,9 @@
 //! Key generation and the key files.
 //!
-//! `pk.bin` is halo2's proving key (`SerdeFormat::RawBytes`) inside the zkinfer container
-//! (see [`verifier::container`]; kind "proving key", version [`PK_FORMAT_VERSION`]). The
+//! `pk.bin` is a zkinfer container (see [`verifier::container`]; kind "proving key", version
+//! [`PK_FORMAT_VERSION`]) whose payload is `len u32 LE | break points (JSON) | halo2
+//! ProvingKey (SerdeFormat::RawBytes)`: the witness-only prover needs the advice break points
+//! that key generation found, and they belong to exactly this key. The
 //! verifying key and verifier parameters use the formats of the `verifier` crate, so both
 //! sides share one definition.
 
@@ -29,7 +31,23 @@ pub const PK_FORMAT_VERSION: u32 = 1;
 /// Number of public instances of a model's circuit: every input element, then every output
 /// element.
 pub fn num_instances(graph: &Graph) -> usize {
-    graph.inputs.iter().chain(&graph.outputs).map(|&id| graph.shape(id).iter().product::<usize>()).sum()
+    graph
+        .inputs
+        .iter()
+        .chain(&graph.outputs)
+        .map(|&id| graph.shape(id).iter().product::<usize>())
+        .sum()
+}
+
+/// The output of key generation.
+pub struct Keys {
+    /// The proving key.
+    pub pk: ProvingKey<G1Affine>,
+    /// The verifying key.
+    pub vk: VerifyingKey<G1Affine>,
+    /// Where each advice column's region breaks, found during key generation; the prover
+    /// needs them (as `CircuitShape::break_points`).
+    pub break_points: Vec<Vec<usize>>,
 }
 
 /// Generates the proving and verifying keys of the model's circuit.
@@ -43,7 +61,7 @@ pub fn setup(
     shape: &CircuitShape,
     srs: &Srs,
     progress: &dyn Fn(Stage),
-) -> Result<(ProvingKey<G1Affine>, VerifyingKey<G1Affine>)> {
+) -> Result<Keys> {
     if srs.k() != shape.k {
         return Err(ProverError::halo2(format!(
             "the SRS has k = {} but the circuit has k = {}",
@@ -52,19 +70,28 @@ pub fn setup(
         )));
     }
     let built = build(CircuitBuilderStage::Keygen, graph, params, shape, None)?;
-    if built.builder.break_points() != shape.break_points {
+    progress(Stage::KeygenVk);
+    let vk = guard("verifying-key generation", || {
+        keygen_vk(srs, &built.builder)
+    })?
+    .map_err(|e| ProverError::halo2(format!("verifying-key generation failed: {e}")))?;
+    progress(Stage::KeygenPk);
+    let pk = guard("proving-key generation", || {
+        keygen_pk(srs, vk.clone(), &built.builder)
+    })?
+    .map_err(|e| ProverError::halo2(format!("proving-key generation failed: {e}")))?;
+    // halo2-base records the break points while synthesizing during key generation.
+    let break_points = built.builder.break_points();
+    if break_points.is_empty() {
         return Err(ProverError::halo2(
-            "the circuit layout differs from the planned shape (settings from another version?); \
-             re-run `compile`",
+            "key generation recorded no break points",
         ));
     }
-    progress(Stage::KeygenVk);
-    let vk = guard("verifying-key generation", || keygen_vk(srs, &built.builder))?
-        .map_err(|e| ProverError::halo2(format!("verifying-key generation failed: {e}")))?;
-    progress(Stage::KeygenPk);
-    let pk = guard("proving-key generation", || keygen_pk(srs, vk.clone(), &built.builder))?
-        .map_err(|e| ProverError::halo2(format!("proving-key generation failed: {e}")))?;
-    Ok((pk, vk))
+    Ok(Keys {
+        pk,
+        vk,
+        break_points,
+    })
 }
 
 /// The two files a verifier needs.
@@ -88,9 +115,14 @@ pub fn verifier_files(
 ) -> Result<VerifierFiles> {
     let halo2 = |e: verifier::VerifyError| ProverError::halo2(e.to_string());
     let params_file = verifier::encode_verifier_params(srs).map_err(halo2)?;
-    let vk_file = verifier::encode_verifying_key(vk, &shape.config, num_instances, &params_file).map_err(halo2)?;
+    let vk_file = verifier::encode_verifying_key(vk, &shape.config, num_instances, &params_file)
+        .map_err(halo2)?;
     let digest = vk_digest(&vk_file);
-    Ok(VerifierFiles { vk_file, params_file, digest })
+    Ok(VerifierFiles {
+        vk_file,
+        params_file,
+        digest,
+    })
 }
 
 /// The model commitment printed to users: sha256 of the `vk.bin` bytes.
@@ -98,28 +130,70 @@ pub fn vk_digest(vk_file: &[u8]) -> [u8; 32] {
     verifier::vk_digest(vk_file)
 }
 
-/// Writes `pk.bin` atomically.
-pub fn write_proving_key(path: &Path, pk: &ProvingKey<G1Affine>) -> Result<()> {
-    let raw = guard("serializing the proving key", || pk.to_bytes(SerdeFormat::RawBytes))?;
-    fsutil::atomic_write(path, &container::encode(ArtifactKind::ProvingKey, PK_FORMAT_VERSION, &raw))
+/// Writes `pk.bin` atomically: the proving key and the break points found with it.
+pub fn write_proving_key(
+    path: &Path,
+    pk: &ProvingKey<G1Affine>,
+    break_points: &[Vec<usize>],
+) -> Result<()> {
+    let artifact = |message: String| ProverError::Artifact {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bp = serde_json::to_vec(break_points).map_err(|e| artifact(e.to_string()))?;
+    let bp_len = u32::try_from(bp.len()).map_err(|_| artifact("too many break points".into()))?;
+    let raw = guard("serializing the proving key", || {
+        pk.to_bytes(SerdeFormat::RawBytes)
+    })?;
+    let mut payload = Vec::with_capacity(4 + bp.len() + raw.len());
+    payload.extend_from_slice(&bp_len.to_le_bytes());
+    payload.extend_from_slice(&bp);
+    payload.extend_from_slice(&raw);
+    drop(raw);
+    fsutil::atomic_write(
+        path,
+        &container::encode(ArtifactKind::ProvingKey, PK_FORMAT_VERSION, &payload),
+    )
 }
 
-/// Reads `pk.bin` for a circuit with configuration `config`. The container checksum rejects
-/// truncated or corrupted files before halo2 parses them.
-pub fn read_proving_key(path: &Path, config: &BaseCircuitParams) -> Result<ProvingKey<G1Affine>> {
+/// Reads `pk.bin` for a circuit with configuration `config`: the proving key and its break
+/// points. The container checksum rejects truncated or corrupted files before halo2 parses
+/// them.
+pub fn read_proving_key(
+    path: &Path,
+    config: &BaseCircuitParams,
+) -> Result<(ProvingKey<G1Affine>, Vec<Vec<usize>>)> {
     let bytes = fsutil::read(path)?;
     let payload = container::decode(&bytes, ArtifactKind::ProvingKey, PK_FORMAT_VERSION)
         .map_err(|e| ProverError::container(path, e))?;
-    let artifact = |message: String| ProverError::Artifact { path: path.to_path_buf(), message };
+    let artifact = |message: String| ProverError::Artifact {
+        path: path.to_path_buf(),
+        message,
+    };
+    let (len, rest) = payload
+        .split_at_checked(4)
+        .ok_or_else(|| artifact("truncated".into()))?;
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    let (bp, halo2) = rest
+        .split_at_checked(len)
+        .ok_or_else(|| artifact("truncated".into()))?;
+    let break_points: Vec<Vec<usize>> =
+        serde_json::from_slice(bp).map_err(|e| artifact(format!("break points: {e}")))?;
     let (pk, left) = guard("reading the proving key", || {
-        let mut rest = payload;
-        ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(&mut rest, SerdeFormat::RawBytes, config.clone())
-            .map(|pk| (pk, rest.len()))
+        let mut rest = halo2;
+        ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+            &mut rest,
+            SerdeFormat::RawBytes,
+            config.clone(),
+        )
+        .map(|pk| (pk, rest.len()))
     })
     .map_err(|e| artifact(e.to_string()))?
     .map_err(|e| artifact(format!("malformed proving key: {e}")))?;
     if left != 0 {
-        return Err(artifact(format!("{left} unexpected bytes after the proving key")));
+        return Err(artifact(format!(
+            "{left} unexpected bytes after the proving key"
+        )));
     }
-    Ok(pk)
+    Ok((pk, break_points))
 }

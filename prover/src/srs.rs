@@ -36,8 +36,14 @@ pub fn srs_file_len(k: u32) -> u64 {
 /// Reads a halo2 KZG parameter file and returns parameters for exactly `k` (downsizing a
 /// larger set). Fails clearly if the file is not a parameter file or is too small.
 pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
-    let srs_err = |message: String| ProverError::Srs { path: path.to_path_buf(), message };
-    let io = |source| ProverError::Io { path: path.to_path_buf(), source };
+    let srs_err = |message: String| ProverError::Srs {
+        path: path.to_path_buf(),
+        message,
+    };
+    let io = |source| ProverError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     let mut reader = BufReader::new(file);
@@ -50,7 +56,11 @@ pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
         return Err(srs_err(format!(
             "not a halo2 KZG parameter file (it declares k = {file_k} but is {len} bytes; \
              expected {} bytes)",
-            if file_k <= MAX_SRS_K { srs_file_len(file_k).to_string() } else { "k <= 26 and".into() }
+            if file_k <= MAX_SRS_K {
+                srs_file_len(file_k).to_string()
+            } else {
+                "k <= 26 and".into()
+            }
         )));
     }
     if file_k < k {
@@ -84,20 +94,30 @@ pub fn local_srs_path(cache_dir: &Path, k: u32) -> PathBuf {
 pub fn local_srs(k: u32, cache_dir: &Path) -> Result<(Srs, PathBuf, bool)> {
     let path = local_srs_path(cache_dir, k);
     if k == 0 || k > MAX_SRS_K {
-        return Err(ProverError::Srs { path, message: format!("k = {k} is outside 1..={MAX_SRS_K}") });
+        return Err(ProverError::Srs {
+            path,
+            message: format!("k = {k} is outside 1..={MAX_SRS_K}"),
+        });
     }
     if path.exists() {
         if let Ok(params) = load_srs(&path, k) {
             return Ok((params, path, false));
         }
     }
-    std::fs::create_dir_all(cache_dir)
-        .map_err(|source| ProverError::Io { path: cache_dir.to_path_buf(), source })?;
-    let params = guard("generating the SRS", || Srs::setup(k, ChaCha20Rng::from_seed(LOCAL_SEED)))?;
+    std::fs::create_dir_all(cache_dir).map_err(|source| ProverError::Io {
+        path: cache_dir.to_path_buf(),
+        source,
+    })?;
+    let params = guard("generating the SRS", || {
+        Srs::setup(k, ChaCha20Rng::from_seed(LOCAL_SEED))
+    })?;
     let mut bytes = Vec::with_capacity(srs_file_len(k) as usize);
     params
         .write_custom(&mut bytes, SerdeFormat::RawBytes)
-        .map_err(|source| ProverError::Io { path: path.clone(), source })?;
+        .map_err(|source| ProverError::Io {
+            path: path.clone(),
+            source,
+        })?;
     fsutil::atomic_write(&path, &bytes)?;
     Ok((params, path, true))
 }
@@ -107,7 +127,10 @@ pub fn save_srs(params: &Srs, path: &Path) -> Result<()> {
     let mut bytes = Vec::with_capacity(srs_file_len(params.k()) as usize);
     params
         .write_custom(&mut bytes, SerdeFormat::RawBytes)
-        .map_err(|source| ProverError::Io { path: path.to_path_buf(), source })?;
+        .map_err(|source| ProverError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     fsutil::atomic_write(path, &bytes)
 }
 
@@ -146,6 +169,9 @@ mod tests {
         assert!(e.contains("not a halo2 KZG parameter file"), "{e}");
         std::fs::write(&junk, b"ab").unwrap();
         assert!(load_srs(&junk, 4).is_err());
-        assert!(matches!(load_srs(&dir.path().join("missing"), 4), Err(ProverError::Io { .. })));
+        assert!(matches!(
+            load_srs(&dir.path().join("missing"), 4),
+            Err(ProverError::Io { .. })
+        ));
     }
 }

@@ -96,7 +96,9 @@ pub enum ContainerError {
         expected: u32,
     },
     /// The payload is shorter or longer than the header says.
-    #[error("payload is {actual} bytes but the header declares {declared} (truncated or padded file)")]
+    #[error(
+        "payload is {actual} bytes but the header declares {declared} (truncated or padded file)"
+    )]
     Length {
         /// Length declared in the header.
         declared: u64,
@@ -131,19 +133,30 @@ pub fn decode(bytes: &[u8], kind: ArtifactKind, version: u32) -> Result<&[u8], C
         return Err(ContainerError::BadMagic);
     }
     if header[4] != kind.code() {
-        let found = ArtifactKind::from_code(header[4])
-            .map_or_else(|| format!("unknown artifact (kind {})", header[4]), |k| k.describe().into());
-        return Err(ContainerError::WrongKind { found, expected: kind.describe() });
+        let found = ArtifactKind::from_code(header[4]).map_or_else(
+            || format!("unknown artifact (kind {})", header[4]),
+            |k| k.describe().into(),
+        );
+        return Err(ContainerError::WrongKind {
+            found,
+            expected: kind.describe(),
+        });
     }
     let found = u32::from_le_bytes([header[5], header[6], header[7], header[8]]);
     if found != version {
-        return Err(ContainerError::Version { found, expected: version });
+        return Err(ContainerError::Version {
+            found,
+            expected: version,
+        });
     }
     let mut len = [0u8; 8];
     len.copy_from_slice(&header[9..17]);
     let declared = u64::from_le_bytes(len);
     if declared != payload.len() as u64 {
-        return Err(ContainerError::Length { declared, actual: payload.len() });
+        return Err(ContainerError::Length {
+            declared,
+            actual: payload.len(),
+        });
     }
     if Sha256::digest(payload).as_slice() != &header[17..49] {
         return Err(ContainerError::Checksum);
@@ -195,7 +208,10 @@ mod tests {
         ));
         assert_eq!(
             decode(&c, ArtifactKind::VerifyingKey, 2),
-            Err(ContainerError::Version { found: 1, expected: 2 })
+            Err(ContainerError::Version {
+                found: 1,
+                expected: 2
+            })
         );
         assert!(matches!(
             decode(&c[..c.len() - 1], ArtifactKind::VerifyingKey, 1),
@@ -204,7 +220,13 @@ mod tests {
         let mut bad = c.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert_eq!(decode(&bad, ArtifactKind::VerifyingKey, 1), Err(ContainerError::Checksum));
-        assert_eq!(decode(b"ZKI", ArtifactKind::VerifyingKey, 1), Err(ContainerError::TooShort { len: 3 }));
+        assert_eq!(
+            decode(&bad, ArtifactKind::VerifyingKey, 1),
+            Err(ContainerError::Checksum)
+        );
+        assert_eq!(
+            decode(b"ZKI", ArtifactKind::VerifyingKey, 1),
+            Err(ContainerError::TooShort { len: 3 })
+        );
     }
 }

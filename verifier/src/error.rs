@@ -43,7 +43,9 @@ pub enum VerifyError {
         message: String,
     },
     /// The number of public instances differs from what the key expects.
-    #[error("wrong number of public instances: the verifying key expects {expected}, found {found}")]
+    #[error(
+        "wrong number of public instances: the verifying key expects {expected}, found {found}"
+    )]
     InstanceCount {
         /// Count the key was made for.
         expected: usize,
@@ -52,7 +54,9 @@ pub enum VerifyError {
     },
     /// The proof is well formed but does not prove the statement (wrong instances, wrong key
     /// or forged proof).
-    #[error("proof rejected: it does not prove these public inputs/outputs for this verifying key")]
+    #[error(
+        "proof rejected: it does not prove these public inputs/outputs for this verifying key"
+    )]
     Rejected,
     /// halo2 panicked while processing the input; the input is treated as invalid.
     #[error("internal halo2 failure while {during} (input treated as invalid): {message}")]
@@ -68,9 +72,11 @@ impl VerifyError {
     /// Maps a container error of the verifying key.
     pub(crate) fn key(e: ContainerError) -> Self {
         match e {
-            ContainerError::Version { found, expected } => {
-                VerifyError::Version { what: "the verifying key (vk.bin)", found, expected }
-            }
+            ContainerError::Version { found, expected } => VerifyError::Version {
+                what: "the verifying key (vk.bin)",
+                found,
+                expected,
+            },
             e => VerifyError::BadKey(e.to_string()),
         }
     }

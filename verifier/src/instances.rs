@@ -18,12 +18,16 @@ pub fn instance_to_hex(x: &Fr) -> String {
 pub fn instance_from_hex(s: &str, index: usize) -> Result<Fr, VerifyError> {
     let bad = |message: String| VerifyError::BadInstance { index, message };
     if s.len() != 64 {
-        return Err(bad(format!("expected 64 hex digits (32 bytes), found {} characters", s.len())));
+        return Err(bad(format!(
+            "expected 64 hex digits (32 bytes), found {} characters",
+            s.len()
+        )));
     }
     let mut repr = [0u8; 32];
     hex::decode_to_slice(s, &mut repr).map_err(|e| bad(format!("not hex: {e}")))?;
-    Option::from(Fr::from_repr(repr))
-        .ok_or_else(|| bad("not a canonical field element (not below the BN254 scalar modulus)".into()))
+    Option::from(Fr::from_repr(repr)).ok_or_else(|| {
+        bad("not a canonical field element (not below the BN254 scalar modulus)".into())
+    })
 }
 
 /// Encodes a list of instances. See [`instance_to_hex`].
@@ -33,7 +37,10 @@ pub fn instances_to_hex(xs: &[Fr]) -> Vec<String> {
 
 /// Decodes a list of instances. See [`instance_from_hex`].
 pub fn instances_from_hex<S: AsRef<str>>(xs: &[S]) -> Result<Vec<Fr>, VerifyError> {
-    xs.iter().enumerate().map(|(i, s)| instance_from_hex(s.as_ref(), i)).collect()
+    xs.iter()
+        .enumerate()
+        .map(|(i, s)| instance_from_hex(s.as_ref(), i))
+        .collect()
 }
 
 #[cfg(test)]

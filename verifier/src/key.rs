@@ -16,8 +16,10 @@ use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::BaseCircuitParams;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_base::halo2_proofs::halo2curves::CurveAffine;
+use halo2_base::halo2_proofs::plonk::{
+    verify_proof, Circuit, ConstraintSystem, Error, VerifyingKey,
+};
 use halo2_base::halo2_proofs::poly::commitment::Params;
-use halo2_base::halo2_proofs::plonk::{verify_proof, Circuit, ConstraintSystem, Error, VerifyingKey};
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
@@ -61,7 +63,11 @@ pub fn encode_verifying_key(
     payload.extend_from_slice(&(config_json.len() as u32).to_le_bytes());
     payload.extend_from_slice(&config_json);
     payload.extend_from_slice(&vk.to_bytes(SerdeFormat::RawBytes));
-    Ok(container::encode(ArtifactKind::VerifyingKey, VK_FORMAT_VERSION, &payload))
+    Ok(container::encode(
+        ArtifactKind::VerifyingKey,
+        VK_FORMAT_VERSION,
+        &payload,
+    ))
 }
 
 /// Checks that a circuit configuration is one zkinfer produces, before halo2 sizes anything
@@ -77,46 +83,73 @@ fn validate_config(c: &BaseCircuitParams) -> Result<(), VerifyError> {
     if c.num_advice_per_phase.is_empty() || c.num_advice_per_phase.len() > 3 {
         return bad("expected 1 to 3 phases of advice columns".into());
     }
-    if c.num_lookup_advice_per_phase.len() > 3 || c.num_advice_per_phase.iter().skip(1).any(|n| *n != 0) {
+    if c.num_lookup_advice_per_phase.len() > 3
+        || c.num_advice_per_phase.iter().skip(1).any(|n| *n != 0)
+    {
         return bad("only first-phase columns are supported".into());
     }
     if !(1..=MAX_COLUMNS).contains(&advice) || lookup > MAX_COLUMNS || c.num_fixed > MAX_COLUMNS {
-        return bad(format!("column counts out of range (advice {advice}, lookup {lookup}, fixed {})", c.num_fixed));
+        return bad(format!(
+            "column counts out of range (advice {advice}, lookup {lookup}, fixed {})",
+            c.num_fixed
+        ));
     }
     if let Some(b) = c.lookup_bits {
         if b == 0 || b >= k {
-            return bad(format!("lookup_bits = {b} must be between 1 and k - 1 = {}", k - 1));
+            return bad(format!(
+                "lookup_bits = {b} must be between 1 and k - 1 = {}",
+                k - 1
+            ));
         }
     }
     if c.num_instance_columns != 1 {
-        return bad(format!("expected 1 instance column, found {}", c.num_instance_columns));
+        return bad(format!(
+            "expected 1 instance column, found {}",
+            c.num_instance_columns
+        ));
     }
     Ok(())
 }
 
 /// Exact byte length of a RawBytes halo2 key for `config`, from the constraint system.
-fn expected_halo2_len(config: &BaseCircuitParams, compress: bool, num_fixed: usize) -> Result<usize, VerifyError> {
+fn expected_halo2_len(
+    config: &BaseCircuitParams,
+    compress: bool,
+    num_fixed: usize,
+) -> Result<usize, VerifyError> {
     let (selectors, perm_cols) = guard("configuring the circuit", || {
         let mut cs = ConstraintSystem::<Fr>::default();
         BaseCircuitBuilder::<Fr>::configure_with_params(&mut cs, config.clone());
         (cs.num_selectors(), cs.permutation().get_columns().len())
     })?;
     let n = 1usize << config.k;
-    let selector_bytes = if compress { selectors * n.div_ceil(8) } else { 0 };
+    let selector_bytes = if compress {
+        selectors * n.div_ceil(8)
+    } else {
+        0
+    };
     Ok(1 + 4 + 1 + 4 + (num_fixed + perm_cols) * G1_RAW + selector_bytes)
 }
 
 /// Reads halo2's key, checking every length up front so no allocation exceeds the input.
-fn read_halo2_vk(bytes: &[u8], config: &BaseCircuitParams) -> Result<VerifyingKey<G1Affine>, VerifyError> {
+fn read_halo2_vk(
+    bytes: &[u8],
+    config: &BaseCircuitParams,
+) -> Result<VerifyingKey<G1Affine>, VerifyError> {
     let bad = |m: String| VerifyError::BadKey(m);
     let mut r = Reader::new(bytes);
     let version = r.take(1).ok_or_else(|| bad("truncated halo2 key".into()))?[0];
     if version != HALO2_VK_VERSION {
-        return Err(bad(format!("unknown halo2 key version byte {version:#04x}")));
+        return Err(bad(format!(
+            "unknown halo2 key version byte {version:#04x}"
+        )));
     }
     let k = r.u32().ok_or_else(|| bad("truncated halo2 key".into()))?;
     if k as usize != config.k {
-        return Err(bad(format!("halo2 key has k = {k} but the configuration says k = {}", config.k)));
+        return Err(bad(format!(
+            "halo2 key has k = {k} but the configuration says k = {}",
+            config.k
+        )));
     }
     let compress = match r.take(1).ok_or_else(|| bad("truncated halo2 key".into()))?[0] {
         0 => false,
@@ -129,22 +162,34 @@ fn read_halo2_vk(bytes: &[u8], config: &BaseCircuitParams) -> Result<VerifyingKe
     }
     let expected = expected_halo2_len(config, compress, num_fixed)?;
     if bytes.len() != expected {
-        return Err(bad(format!("halo2 key is {} bytes, expected {expected} for this configuration", bytes.len())));
+        return Err(bad(format!(
+            "halo2 key is {} bytes, expected {expected} for this configuration",
+            bytes.len()
+        )));
     }
     let vk = guard("reading the verifying key", || {
         let mut rest = bytes;
-        VerifyingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(&mut rest, SerdeFormat::RawBytes, config.clone())
-            .map(|vk| (vk, rest.len()))
+        VerifyingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+            &mut rest,
+            SerdeFormat::RawBytes,
+            config.clone(),
+        )
+        .map(|vk| (vk, rest.len()))
     })?;
     let (vk, left) = vk.map_err(|e| bad(format!("halo2 rejected the key: {e}")))?;
     if left != 0 {
         return Err(bad(format!("{left} unread bytes after the halo2 key")));
     }
-    let points = vk.fixed_commitments().iter().chain(vk.permutation().commitments());
+    let points = vk
+        .fixed_commitments()
+        .iter()
+        .chain(vk.permutation().commitments());
     if points.clone().any(|p| !bool::from(p.is_on_curve())) {
         return Err(bad("a commitment is not a point on BN254".into()));
     }
-    let canonical = guard("re-encoding the verifying key", || vk.to_bytes(SerdeFormat::RawBytes))?;
+    let canonical = guard("re-encoding the verifying key", || {
+        vk.to_bytes(SerdeFormat::RawBytes)
+    })?;
     if canonical != bytes {
         return Err(bad("non-canonical encoding".into()));
     }
@@ -186,7 +231,9 @@ impl VerifierKey {
         }
         let vk = read_halo2_vk(r.rest(), &config)?;
         if vk.cs().num_instance_columns() != 1 {
-            return Err(VerifyError::BadKey("the key must have exactly one instance column".into()));
+            return Err(VerifyError::BadKey(
+                "the key must have exactly one instance column".into(),
+            ));
         }
         let usable = (1usize << config.k).saturating_sub(vk.cs().blinding_factors() + 1);
         if num_instances > usable {
@@ -194,7 +241,13 @@ impl VerifierKey {
                 "{num_instances} public instances exceed the {usable} usable rows"
             )));
         }
-        Ok(Self { vk, params, num_instances, config, digest: vk_digest(vk_file) })
+        Ok(Self {
+            vk,
+            params,
+            num_instances,
+            config,
+            digest: vk_digest(vk_file),
+        })
     }
 
     /// Number of public instances a proof must come with.
@@ -224,32 +277,48 @@ impl VerifierKey {
 
     /// Checks a SHPLONK proof made with `transcript` for these public instances. `Ok(())`
     /// means accepted; the error says whether the input was malformed or the proof false.
-    pub fn verify(&self, transcript: TranscriptKind, proof: &[u8], instances: &[Fr]) -> Result<(), VerifyError> {
+    pub fn verify(
+        &self,
+        transcript: TranscriptKind,
+        proof: &[u8],
+        instances: &[Fr],
+    ) -> Result<(), VerifyError> {
         if instances.len() != self.num_instances {
-            return Err(VerifyError::InstanceCount { expected: self.num_instances, found: instances.len() });
+            return Err(VerifyError::InstanceCount {
+                expected: self.num_instances,
+                found: instances.len(),
+            });
         }
         let outcome = match transcript {
             TranscriptKind::Blake2b => guard("verifying the proof", || {
                 let mut rest = proof;
-                let mut t = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest);
-                let strategy = SingleStrategy::new(&self.params);
-                let res = verify_proof::<
-                    KZGCommitmentScheme<Bn256>,
-                    VerifierSHPLONK<'_, Bn256>,
-                    Challenge255<G1Affine>,
-                    Blake2bRead<&mut &[u8], G1Affine, Challenge255<G1Affine>>,
-                    SingleStrategy<'_, Bn256>,
-                >(&self.params, &self.vk, strategy, &[&[instances]], &mut t);
-                drop(t);
+                let res = {
+                    let mut t = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest);
+                    let strategy = SingleStrategy::new(&self.params);
+                    verify_proof::<
+                        KZGCommitmentScheme<Bn256>,
+                        VerifierSHPLONK<'_, Bn256>,
+                        Challenge255<G1Affine>,
+                        Blake2bRead<&mut &[u8], G1Affine, Challenge255<G1Affine>>,
+                        SingleStrategy<'_, Bn256>,
+                    >(&self.params, &self.vk, strategy, &[&[instances]], &mut t)
+                };
                 res.map(|()| rest.len())
             })?,
         };
         match outcome {
             Ok(0) => Ok(()),
-            Ok(left) => Err(VerifyError::BadProof(format!("{left} trailing bytes after the proof"))),
-            Err(Error::Transcript(e)) => Err(VerifyError::BadProof(format!("{e} (truncated or corrupted proof)"))),
+            Ok(left) => Err(VerifyError::BadProof(format!(
+                "{left} trailing bytes after the proof"
+            ))),
+            Err(Error::Transcript(e)) => Err(VerifyError::BadProof(format!(
+                "{e} (truncated or corrupted proof)"
+            ))),
             Err(Error::InvalidInstances | Error::InstanceTooLarge) => {
-                Err(VerifyError::InstanceCount { expected: self.num_instances, found: instances.len() })
+                Err(VerifyError::InstanceCount {
+                    expected: self.num_instances,
+                    found: instances.len(),
+                })
             }
             Err(_) => Err(VerifyError::Rejected),
         }

@@ -47,7 +47,11 @@ pub fn encode_verifier_params(params: &ParamsKZG<Bn256>) -> Result<Vec<u8>, Veri
     payload.extend_from_slice(g0.to_bytes().as_ref());
     payload.extend_from_slice(params.g2().to_bytes().as_ref());
     payload.extend_from_slice(params.s_g2().to_bytes().as_ref());
-    Ok(container::encode(ArtifactKind::VerifierParams, PARAMS_FORMAT_VERSION, &payload))
+    Ok(container::encode(
+        ArtifactKind::VerifierParams,
+        PARAMS_FORMAT_VERSION,
+        &payload,
+    ))
 }
 
 fn g1(bytes: &[u8]) -> Option<G1Affine> {
@@ -74,12 +78,19 @@ pub(crate) fn decode_verifier_params(bytes: &[u8]) -> Result<ParamsKZG<Bn256>, V
     if !(1..=MAX_K).contains(&k) {
         return Err(bad(&format!("k = {k} is outside 1..={MAX_K}")));
     }
-    let (b0, b1, b2) = (r.take(G1_COMPRESSED), r.take(G2_COMPRESSED), r.take(G2_COMPRESSED));
+    let (b0, b1, b2) = (
+        r.take(G1_COMPRESSED),
+        r.take(G2_COMPRESSED),
+        r.take(G2_COMPRESSED),
+    );
     let (Some(b0), Some(b1), Some(b2)) = (b0, b1, b2) else {
         return Err(bad("truncated"));
     };
     if !r.rest().is_empty() {
-        return Err(bad(&format!("{} unexpected trailing bytes", r.rest().len())));
+        return Err(bad(&format!(
+            "{} unexpected trailing bytes",
+            r.rest().len()
+        )));
     }
     // Decompression of malformed points can trip debug assertions inside the curve library.
     let (g0, g2_, s_g2) = guard("decoding curve points", || (g1(b0), g2(b1), g2(b2)))?;

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 /// artifacts record it by [`TranscriptKind::name`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[non_exhaustive]
 pub enum TranscriptKind {
     /// Blake2b with 255-bit challenges: halo2's default, fastest for native verification.
-    /// (An EVM verifier will add a Keccak256 variant.)
+    /// (An EVM verifier will add a Keccak256 variant; matches on this enum are exhaustive
+    /// on purpose, so that every prover/verifier path must handle it.)
     #[default]
     Blake2b,
 }

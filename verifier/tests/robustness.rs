@@ -18,8 +18,8 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use verifier::container::{self, ArtifactKind};
 use verifier::{
-    encode_verifier_params, encode_verifying_key, instances_from_hex, instances_to_hex, TranscriptKind,
-    VerifierKey, VerifyError, PARAMS_FORMAT_VERSION, VK_FORMAT_VERSION,
+    encode_verifier_params, encode_verifying_key, instances_from_hex, instances_to_hex,
+    TranscriptKind, VerifierKey, VerifyError, PARAMS_FORMAT_VERSION, VK_FORMAT_VERSION,
 };
 
 const K: u32 = 8;
@@ -35,10 +35,17 @@ struct Fixture {
 }
 
 /// out = (a·b + 7) with a, b range-checked; instances: a, b, out.
-fn circuit(stage: CircuitBuilderStage, a: u64, b: u64, shape: Option<(&BaseCircuitParams, &[Vec<usize>])>) -> BaseCircuitBuilder<Fr> {
+fn circuit(
+    stage: CircuitBuilderStage,
+    a: u64,
+    b: u64,
+    shape: Option<(&BaseCircuitParams, &[Vec<usize>])>,
+) -> BaseCircuitBuilder<Fr> {
     let mut builder = match shape {
         Some((config, bp)) => BaseCircuitBuilder::prover(config.clone(), bp.to_vec()),
-        None => BaseCircuitBuilder::from_stage(stage).use_k(K as usize).use_lookup_bits(K as usize - 1),
+        None => BaseCircuitBuilder::from_stage(stage)
+            .use_k(K as usize)
+            .use_lookup_bits(K as usize - 1),
     };
     builder.set_instance_columns(1);
     let range = builder.range_chip();
@@ -64,7 +71,14 @@ fn fixture() -> &'static Fixture {
         let prover = circuit(CircuitBuilderStage::Prover, 300, 5, Some((&config, &bp)));
         let instances = vec![Fr::from(300), Fr::from(5), Fr::from(1507)];
         let mut t = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
-        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, Challenge255<_>, _, _, _>(
+        create_proof::<
+            KZGCommitmentScheme<Bn256>,
+            ProverSHPLONK<'_, Bn256>,
+            Challenge255<_>,
+            _,
+            _,
+            _,
+        >(
             &params,
             &pk,
             &[prover],
@@ -76,7 +90,14 @@ fn fixture() -> &'static Fixture {
         let proof = t.finalize();
         let params_file = encode_verifier_params(&params).unwrap();
         let vk_file = encode_verifying_key(&vk, &config, instances.len(), &params_file).unwrap();
-        Fixture { vk_file, params_file, proof, instances, vk, config }
+        Fixture {
+            vk_file,
+            params_file,
+            proof,
+            instances,
+            vk,
+            config,
+        }
     })
 }
 
@@ -86,7 +107,12 @@ fn key() -> VerifierKey {
 }
 
 /// Verification of `proof` with the fixture's instances, through freshly parsed files.
-fn check(vk_file: &[u8], params_file: &[u8], proof: &[u8], instances: &[Fr]) -> Result<(), VerifyError> {
+fn check(
+    vk_file: &[u8],
+    params_file: &[u8],
+    proof: &[u8],
+    instances: &[Fr],
+) -> Result<(), VerifyError> {
     VerifierKey::from_bytes(vk_file, params_file)?.verify(TranscriptKind::Blake2b, proof, instances)
 }
 
@@ -110,12 +136,18 @@ fn wrong_instances_are_rejected() {
     for i in 0..3 {
         let mut inst = f.instances.clone();
         inst[i] += Fr::one();
-        assert!(matches!(key.verify(TranscriptKind::Blake2b, &f.proof, &inst), Err(VerifyError::Rejected)));
+        assert!(matches!(
+            key.verify(TranscriptKind::Blake2b, &f.proof, &inst),
+            Err(VerifyError::Rejected)
+        ));
     }
     let short = &f.instances[..2];
     assert!(matches!(
         key.verify(TranscriptKind::Blake2b, &f.proof, short),
-        Err(VerifyError::InstanceCount { expected: 3, found: 2 })
+        Err(VerifyError::InstanceCount {
+            expected: 3,
+            found: 2
+        })
     ));
 }
 
@@ -125,12 +157,20 @@ fn trailing_and_truncated_proofs_are_malformed() {
     let key = key();
     let mut long = f.proof.clone();
     long.push(0);
-    assert!(matches!(key.verify(TranscriptKind::Blake2b, &long, &f.instances), Err(VerifyError::BadProof(_))));
+    assert!(matches!(
+        key.verify(TranscriptKind::Blake2b, &long, &f.instances),
+        Err(VerifyError::BadProof(_))
+    ));
     let short = &f.proof[..f.proof.len() - 1];
     let r = key.verify(TranscriptKind::Blake2b, short, &f.instances);
     // halo2 reports a short read in the opening phase as a failed opening.
-    assert!(matches!(r, Err(VerifyError::BadProof(_) | VerifyError::Rejected)), "{r:?}");
-    assert!(key.verify(TranscriptKind::Blake2b, &[], &f.instances).is_err());
+    assert!(
+        matches!(r, Err(VerifyError::BadProof(_) | VerifyError::Rejected)),
+        "{r:?}"
+    );
+    assert!(key
+        .verify(TranscriptKind::Blake2b, &[], &f.instances)
+        .is_err());
 }
 
 #[test]
@@ -138,24 +178,43 @@ fn foreign_params_and_versions_are_detected() {
     let f = fixture();
     let other = ParamsKZG::<Bn256>::setup(K, ChaCha20Rng::from_seed([8; 32]));
     let other_file = encode_verifier_params(&other).unwrap();
-    assert!(matches!(VerifierKey::from_bytes(&f.vk_file, &other_file), Err(VerifyError::ParamsMismatch)));
+    assert!(matches!(
+        VerifierKey::from_bytes(&f.vk_file, &other_file),
+        Err(VerifyError::ParamsMismatch)
+    ));
     // Swapped files: each has the wrong kind.
-    assert!(matches!(VerifierKey::from_bytes(&f.params_file, &f.vk_file), Err(VerifyError::BadKey(_))));
+    assert!(matches!(
+        VerifierKey::from_bytes(&f.params_file, &f.vk_file),
+        Err(VerifyError::BadKey(_))
+    ));
     // A future version.
-    let payload = container::decode(&f.vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION).unwrap();
+    let payload =
+        container::decode(&f.vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION).unwrap();
     let v99 = container::encode(ArtifactKind::VerifyingKey, 99, payload);
     assert!(matches!(
         VerifierKey::from_bytes(&v99, &f.params_file),
-        Err(VerifyError::Version { found: 99, expected: 1, .. })
+        Err(VerifyError::Version {
+            found: 99,
+            expected: 1,
+            ..
+        })
     ));
     // A key re-encoded against other params whose hash matches but whose s differs: the
     // proof must not verify.
     let vk_other = encode_verifying_key(&f.vk, &f.config, 3, &other_file).unwrap();
-    assert!(matches!(check(&vk_other, &other_file, &f.proof, &f.instances), Err(VerifyError::Rejected)));
+    assert!(matches!(
+        check(&vk_other, &other_file, &f.proof, &f.instances),
+        Err(VerifyError::Rejected)
+    ));
 }
 
 /// Re-wraps a mutated payload so it passes the container checksum and reaches the parsers.
-fn rewrap(file: &[u8], kind: ArtifactKind, version: u32, mutate: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+fn rewrap(
+    file: &[u8],
+    kind: ArtifactKind,
+    version: u32,
+    mutate: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
     let mut payload = container::decode(file, kind, version).unwrap().to_vec();
     mutate(&mut payload);
     container::encode(kind, version, &payload)

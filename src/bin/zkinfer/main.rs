@@ -1,11 +1,16 @@
 //! The `zkinfer` command line: inspect, compile, set up, prove and verify ONNX inferences.
 
+mod commands;
 mod inspect;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use anyhow::{bail, Result};
+use circuits::calibrate::CalibrationOptions;
+use circuits::QuantParams;
+use clap::{Args, Parser, Subcommand};
 
 /// Verifiable ONNX inference: prove that an output came from a committed model on an input.
 #[derive(Parser)]
@@ -15,6 +20,43 @@ struct Cli {
     command: Command,
 }
 
+/// Quantization knobs shared by `compile` and `run`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct QuantArgs {
+    /// Fix the activation scale (bits) instead of calibrating it.
+    #[arg(long)]
+    input_scale: Option<u32>,
+    /// Fix the parameter scale (bits); defaults to the input scale.
+    #[arg(long)]
+    param_scale: Option<u32>,
+    /// Fix the range bound (bits); defaults to input scale + 8.
+    #[arg(long)]
+    bits: Option<u32>,
+    /// Calibration target: the largest acceptable relative L2 error of any output.
+    #[arg(long, default_value_t = 1e-3)]
+    target_rel_l2: f64,
+}
+
+impl QuantArgs {
+    fn calibration(&self) -> CalibrationOptions {
+        CalibrationOptions { target_rel_l2: self.target_rel_l2, ..CalibrationOptions::default() }
+    }
+
+    fn fixed(&self) -> Result<Option<QuantParams>> {
+        match self.input_scale {
+            None if self.param_scale.is_some() || self.bits.is_some() => {
+                bail!("--param-scale and --bits need --input-scale")
+            }
+            None => Ok(None),
+            Some(s) => Ok(Some(QuantParams {
+                input_scale: s,
+                param_scale: self.param_scale.unwrap_or(s),
+                bits: self.bits.unwrap_or(s + 8),
+            })),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Describe a model node by node: op, shapes, and whether zkinfer supports it.
@@ -22,12 +64,109 @@ enum Command {
         /// The ONNX model.
         model: PathBuf,
     },
+    /// Import, calibrate and plan a model; writes settings.json and model.onnx to DIR.
+    Compile {
+        /// The ONNX model.
+        model: PathBuf,
+        /// Calibration samples (an input file, {"samples": [...]}, EZKL's input_data, or a
+        /// meta.json with test_samples); repeatable.
+        #[arg(long)]
+        calibration: Vec<PathBuf>,
+        /// Range of the random calibration inputs used when no --calibration is given.
+        #[arg(long, value_parser = parse_range, default_value = "-1,1")]
+        input_range: (f64, f64),
+        #[command(flatten)]
+        quant: QuantArgs,
+        /// Output directory.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+    /// Generate the proving and verifying keys for a compiled model.
+    Setup {
+        /// Directory written by `compile`.
+        dir: PathBuf,
+        /// KZG parameters file (halo2 format) from a trusted setup; without it an INSECURE
+        /// local SRS is generated and cached.
+        #[arg(long)]
+        srs: Option<PathBuf>,
+        /// Cache directory for local SRS files (default: $ZKINFER_CACHE_DIR or ~/.cache/zkinfer).
+        #[arg(long)]
+        srs_cache: Option<PathBuf>,
+    },
+    /// Prove one inference; writes the proof, public instances and outputs to PROOF.json.
+    Prove {
+        /// Directory written by `compile` and `setup`.
+        dir: PathBuf,
+        /// Input file ({"inputs": {...}} or EZKL's {"input_data": [...]}).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the proof artifact.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+    /// Check a proof against the model's verifying key; exit 0 iff valid.
+    Verify {
+        /// Directory holding settings.json, vk.bin and srs-verifier.bin.
+        dir: PathBuf,
+        /// The proof artifact.
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// compile + setup + prove + verify; writes DIR/proof.json.
+    Run {
+        /// The ONNX model.
+        model: PathBuf,
+        /// Input file; also used for calibration.
+        #[arg(long)]
+        input: PathBuf,
+        /// Extra calibration samples; repeatable.
+        #[arg(long)]
+        calibration: Vec<PathBuf>,
+        #[command(flatten)]
+        quant: QuantArgs,
+        /// KZG parameters file; without it an INSECURE local SRS is used.
+        #[arg(long)]
+        srs: Option<PathBuf>,
+        /// Cache directory for local SRS files.
+        #[arg(long)]
+        srs_cache: Option<PathBuf>,
+        /// Output directory.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+}
+
+fn parse_range(s: &str) -> std::result::Result<(f64, f64), String> {
+    let (a, b) = s.split_once(',').ok_or("expected LO,HI")?;
+    let lo: f64 = a.trim().parse().map_err(|_| format!("bad number {a:?}"))?;
+    let hi: f64 = b.trim().parse().map_err(|_| format!("bad number {b:?}"))?;
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        return Err("expected finite LO < HI".into());
+    }
+    Ok((lo, hi))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Inspect { model } => inspect::run(model),
+        Command::Compile { model, calibration, input_range, quant, out } => {
+            commands::compile(model, calibration, &[], *input_range, quant, out).map(|_| ())
+        }
+        Command::Setup { dir, srs, srs_cache } => {
+            commands::setup(dir, srs.as_deref(), srs_cache.as_deref()).map(|_| ())
+        }
+        Command::Prove { dir, input, out } => commands::prove(dir, input, out).map(|_| ()),
+        Command::Verify { dir, proof } => commands::verify(dir, proof),
+        Command::Run { model, input, calibration, quant, srs, srs_cache, out } => commands::run(
+            model,
+            input,
+            calibration,
+            quant,
+            srs.as_deref(),
+            srs_cache.as_deref(),
+            out,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

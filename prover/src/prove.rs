@@ -1,0 +1,169 @@
+//! Witness generation and proving (SHPLONK multi-open KZG on BN254).
+//!
+//! # Randomness and zero knowledge
+//!
+//! The prover's randomness (halo2's blinding factors) comes from a ChaCha20 stream seeded
+//! with [`ProveOptions::seed`]; by default a fixed, public seed, so no OS entropy is needed.
+//! The blinding is then known to everyone and the proof is **not zero-knowledge**: it may
+//! leak information about private witness values (the intermediate activations). zkinfer's
+//! inputs and outputs are public, and the weights sit in fixed columns whose commitments
+//! are in the verifying key (binding, not hiding), so the circuit does not aim to hide them
+//! anyway. Pass a secret random seed if the activations must stay hidden.
+//!
+//! Proof bytes are still not reproducible: halo2-axiom's lookup argument orders equal
+//! values through a randomly seeded hash map, so two proofs of the same statement differ
+//! (both verify). Instances and outputs are deterministic.
+
+use circuits::halo2::{build, CircuitShape};
+use circuits::ops::CellTensor;
+use circuits::QuantParams;
+use halo2_base::gates::circuit::CircuitBuilderStage;
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::halo2_proofs::plonk::{create_proof, verify_proof, ProvingKey};
+use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
+use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+use halo2_base::halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_base::halo2_proofs::transcript::{
+    Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
+};
+use onnx_import::ir::Graph;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use verifier::TranscriptKind;
+
+use crate::error::{guard, ProverError, Result};
+use crate::srs::Srs;
+use crate::Stage;
+
+/// The public default seed of the prover's randomness (see the module docs).
+pub const DEFAULT_SEED: [u8; 32] = *b"zkinfer deterministic blinding!!";
+
+/// How to prove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProveOptions {
+    /// Fiat–Shamir transcript hash.
+    pub transcript: TranscriptKind,
+    /// Seed of the blinding randomness; the default is public (see the module docs).
+    pub seed: [u8; 32],
+    /// Verify the proof before returning it (costs about one verification).
+    pub self_check: bool,
+}
+
+impl Default for ProveOptions {
+    fn default() -> Self {
+        Self {
+            transcript: TranscriptKind::Blake2b,
+            seed: DEFAULT_SEED,
+            self_check: true,
+        }
+    }
+}
+
+/// A proof with the statement it proves.
+#[derive(Clone, Debug)]
+pub struct Proof {
+    /// The halo2 proof bytes.
+    pub bytes: Vec<u8>,
+    /// The public instance column: quantized inputs, then quantized outputs.
+    pub instances: Vec<Fr>,
+    /// The transcript the proof was made with.
+    pub transcript: TranscriptKind,
+    /// The quantized outputs, as the circuit computed them.
+    pub outputs: Vec<CellTensor<i128>>,
+}
+
+/// Proves that the model maps the quantized `inputs` (in `graph.inputs` order) to the
+/// outputs it computes. `srs` must be for `shape.k`, and `pk` must come from
+/// [`crate::keys::setup`] with the same graph, params and shape.
+#[allow(clippy::too_many_arguments)]
+pub fn prove(
+    graph: &Graph,
+    params: &QuantParams,
+    shape: &CircuitShape,
+    srs: &Srs,
+    pk: &ProvingKey<G1Affine>,
+    inputs: &[CellTensor<i128>],
+    opts: &ProveOptions,
+    progress: &dyn Fn(Stage),
+) -> Result<Proof> {
+    progress(Stage::Witness);
+    let built = build(
+        CircuitBuilderStage::Prover,
+        graph,
+        params,
+        shape,
+        Some(inputs),
+    )?;
+    let instances = built.instances;
+    progress(Stage::Proof);
+    let bytes = match opts.transcript {
+        TranscriptKind::Blake2b => guard("proving", || {
+            let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+            create_proof::<
+                KZGCommitmentScheme<Bn256>,
+                ProverSHPLONK<'_, Bn256>,
+                Challenge255<_>,
+                _,
+                _,
+                _,
+            >(
+                srs,
+                pk,
+                &[built.builder],
+                &[&[&instances]],
+                ChaCha20Rng::from_seed(opts.seed),
+                &mut transcript,
+            )
+            .map(|()| transcript.finalize())
+        })?
+        .map_err(|e| ProverError::halo2(format!("proof generation failed: {e}")))?,
+    };
+    if opts.self_check {
+        progress(Stage::SelfCheck);
+        self_check(srs, pk, opts.transcript, &bytes, &instances)?;
+    }
+    Ok(Proof {
+        bytes,
+        instances,
+        transcript: opts.transcript,
+        outputs: built.outputs,
+    })
+}
+
+/// Verifies a fresh proof with the proving key's own verifying key.
+fn self_check(
+    srs: &Srs,
+    pk: &ProvingKey<G1Affine>,
+    transcript: TranscriptKind,
+    proof: &[u8],
+    instances: &[Fr],
+) -> Result<()> {
+    let ok = match transcript {
+        TranscriptKind::Blake2b => guard("checking the proof", || {
+            let mut t = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
+            verify_proof::<
+                KZGCommitmentScheme<Bn256>,
+                VerifierSHPLONK<'_, Bn256>,
+                Challenge255<G1Affine>,
+                _,
+                _,
+            >(
+                srs.verifier_params(),
+                pk.get_vk(),
+                SingleStrategy::new(srs),
+                &[&[instances]],
+                &mut t,
+            )
+            .is_ok()
+        })?,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ProverError::halo2(
+            "the generated proof does not verify: the witness violates a circuit constraint \
+             (an input outside the calibrated range?) or the key does not match the settings",
+        ))
+    }
+}

@@ -1,0 +1,238 @@
+//! `compile`, `setup`, `prove`, `verify` and `run`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use onnx_import::ir::{Graph, Tensor};
+use zkinfer::{CompileOptions, Compiled, ProofArtifact, ProveOptions, Samples, SrsSource};
+
+use crate::progress::Spinner;
+use crate::QuantArgs;
+
+/// Where the insecure local SRS is cached: `$ZKINFER_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/zkinfer`, else `~/.cache/zkinfer`, else `./.cache/zkinfer`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("ZKINFER_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("zkinfer");
+    }
+    if let Some(h) = std::env::var_os("HOME") {
+        return PathBuf::from(h).join(".cache/zkinfer");
+    }
+    PathBuf::from(".cache/zkinfer")
+}
+
+fn srs_source(srs: Option<&Path>, cache: Option<&Path>) -> SrsSource {
+    match srs {
+        Some(p) => SrsSource::File(p.to_path_buf()),
+        None => SrsSource::Local {
+            cache_dir: cache.map(Path::to_path_buf).unwrap_or_else(default_cache_dir),
+        },
+    }
+}
+
+/// Random calibration samples when the user gave none: uniform in `range`.
+fn random_samples(model: &Path, range: (f64, f64), n: usize) -> Result<Samples> {
+    let graph = onnx_import::import_file(model)?;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        // xorshift64*: deterministic, so the same model always calibrates the same way.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let samples = (0..n)
+        .map(|_| {
+            graph
+                .inputs
+                .iter()
+                .map(|&id| {
+                    let shape = graph.values[id].shape.clone();
+                    let len = shape.iter().product();
+                    let data = (0..len).map(|_| range.0 + (range.1 - range.0) * next()).collect();
+                    Tensor { shape, data }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Samples::Tensors(samples))
+}
+
+fn print_calibration(c: &Compiled) {
+    let s = &c.settings;
+    println!(
+        "calibrated on {} sample(s): input scale 2^{}, param scale 2^{}, range ±2^{}, k = {}",
+        s.calibration.samples, s.quant.input_scale, s.quant.param_scale, s.quant.bits, s.circuit.k
+    );
+    for e in &s.calibration.errors {
+        println!(
+            "  output {:?}: max abs error {:.3e}, relative L2 error {:.3e}",
+            e.name, e.max_abs_err, e.rel_l2
+        );
+    }
+    if !s.calibration.target_met {
+        eprintln!(
+            "warning: the target relative L2 error {:.1e} was not met at any scale tried; \
+             outputs may deviate from float more than usual",
+            s.calibration.target_rel_l2
+        );
+    }
+}
+
+/// `zkinfer compile`.
+pub fn compile(
+    model: &Path,
+    calibration: &[PathBuf],
+    extra: &[PathBuf],
+    input_range: (f64, f64),
+    quant: &QuantArgs,
+    out: &Path,
+) -> Result<Compiled> {
+    let mut files: Vec<PathBuf> = calibration.to_vec();
+    files.extend(extra.iter().cloned());
+    let samples = if files.is_empty() {
+        eprintln!(
+            "note: no --calibration file: calibrating on 16 random inputs uniform in [{}, {}]; \
+             pass --calibration FILE with representative inputs for the best accuracy",
+            input_range.0, input_range.1
+        );
+        random_samples(model, input_range, 16)?
+    } else {
+        Samples::Files(files)
+    };
+    let opts = CompileOptions { calibration: quant.calibration(), quant: quant.fixed()? };
+    let compiled = zkinfer::compile(model, &samples, &opts)
+        .with_context(|| format!("cannot compile {}", model.display()))?;
+    compiled.save(out).with_context(|| format!("cannot write {}", out.display()))?;
+    print_calibration(&compiled);
+    println!("compiled {} into {}", model.display(), out.display());
+    Ok(compiled)
+}
+
+/// `zkinfer setup`.
+pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<String> {
+    let source = srs_source(srs, cache);
+    if let SrsSource::Local { cache_dir } = &source {
+        eprintln!(
+            "WARNING: no --srs given: using a locally generated, INSECURE structured reference \
+             string (cached in {}). Anyone can forge proofs against it. For production pass \
+             --srs FILE with parameters from a trusted setup ceremony.",
+            cache_dir.display()
+        );
+    }
+    let spinner = Spinner::new();
+    let report = zkinfer::setup_with(dir, &source, &|s| spinner.stage(s))
+        .with_context(|| format!("setup of {} failed", dir.display()));
+    spinner.finish();
+    let report = report?;
+    println!(
+        "keys written to {} (k = {}, SRS {}{})",
+        dir.display(),
+        report.k,
+        report.srs_path.display(),
+        if report.srs_generated { ", generated now" } else { "" }
+    );
+    println!("model commitment (sha256 of vk.bin): {}", report.vk_digest);
+    Ok(report.vk_digest)
+}
+
+fn read_inputs(dir: &Path, input: &Path) -> Result<(Compiled, Vec<Tensor>)> {
+    let compiled = Compiled::load(dir)?;
+    let inputs = onnx_import::input_file::read_inputs(input, &compiled.graph)
+        .with_context(|| format!("cannot read inputs from {}", input.display()))?;
+    Ok((compiled, inputs))
+}
+
+/// `zkinfer prove`.
+pub fn prove(dir: &Path, input: &Path, out: &Path) -> Result<ProofArtifact> {
+    let (compiled, inputs) = read_inputs(dir, input)?;
+    let spinner = Spinner::new();
+    let art = zkinfer::prove_with(dir, &inputs, &ProveOptions::default(), &|s| spinner.stage(s));
+    spinner.finish();
+    let art = art.with_context(|| format!("proving with {} failed", dir.display()))?;
+    art.save(out).with_context(|| format!("cannot write {}", out.display()))?;
+    print_outputs(&compiled.graph, &art, Some(&inputs));
+    println!("proof written to {} ({} bytes)", out.display(), art.proof.len() / 2);
+    Ok(art)
+}
+
+/// `zkinfer verify`.
+pub fn verify(dir: &Path, proof: &Path) -> Result<()> {
+    let art = ProofArtifact::load(proof)?;
+    zkinfer::verify(dir, &art)
+        .with_context(|| format!("{} is NOT a valid proof for {}", proof.display(), dir.display()))?;
+    println!("proof {} is valid for the model in {}", proof.display(), dir.display());
+    for (name, t) in &art.outputs {
+        println!("  output {name:?} {:?}: {}", t.shape, preview(&t.data));
+    }
+    Ok(())
+}
+
+fn preview(xs: &[f64]) -> String {
+    let shown: Vec<String> = xs.iter().take(12).map(|x| format!("{x:.4}")).collect();
+    let more = if xs.len() > 12 { format!(", … ({} values)", xs.len()) } else { String::new() };
+    format!("[{}{more}]", shown.join(", "))
+}
+
+/// Prints proved outputs and, when the inputs are known, their error against float.
+fn print_outputs(graph: &Graph, art: &ProofArtifact, inputs: Option<&[Tensor]>) {
+    let floats = inputs.and_then(|i| onnx_import::eval::eval_graph(graph, i).ok());
+    for (o, &id) in graph.outputs.iter().enumerate() {
+        let name = &graph.values[id].name;
+        let Some(t) = art.outputs.get(name) else { continue };
+        println!("  output {name:?} {:?}: {}", t.shape, preview(&t.data));
+        if let Some(f) = floats.as_ref().and_then(|f| f.get(o)) {
+            let (mut num, mut den, mut max) = (0.0f64, 0.0f64, 0.0f64);
+            for (g, w) in t.data.iter().zip(&f.data) {
+                num += (g - w) * (g - w);
+                den += w * w;
+                max = max.max((g - w).abs());
+            }
+            let rel = if den > 0.0 { (num / den).sqrt() } else { num.sqrt() };
+            println!("    vs float: max abs error {max:.3e}, relative L2 error {rel:.3e}");
+        }
+    }
+}
+
+/// `zkinfer run`: compile, setup, prove and verify in one go.
+pub fn run(
+    model: &Path,
+    input: &Path,
+    calibration: &[PathBuf],
+    quant: &QuantArgs,
+    srs: Option<&Path>,
+    cache: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
+    let mut times = Vec::new();
+    let t = Instant::now();
+    println!("[1/4] compile");
+    compile(model, calibration, &[input.to_path_buf()], (-1.0, 1.0), quant, out)?;
+    times.push(("compile", t.elapsed()));
+    let t = Instant::now();
+    println!("[2/4] setup");
+    setup(out, srs, cache)?;
+    times.push(("setup", t.elapsed()));
+    let t = Instant::now();
+    println!("[3/4] prove");
+    let proof_path = out.join("proof.json");
+    prove(out, input, &proof_path)?;
+    times.push(("prove", t.elapsed()));
+    let t = Instant::now();
+    println!("[4/4] verify");
+    let verified = verify(out, &proof_path);
+    times.push(("verify", t.elapsed()));
+    let settings = Compiled::load(out)?.settings;
+    println!("k = {}", settings.circuit.k);
+    for (step, d) in &times {
+        println!("  {step:<8} {:>8.2} s", d.as_secs_f64());
+    }
+    if let Err(e) = verified {
+        bail!("the proof did not verify: {e:#}");
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! `compile`: import an ONNX model, calibrate its quantization, plan its circuit.
+
+use std::path::{Path, PathBuf};
+
+use circuits::calibrate::{calibrate, float_outputs, measure, CalibrationOptions};
+use circuits::halo2::plan;
+use circuits::QuantParams;
+use onnx_import::ir::{Graph, Tensor};
+use prover::fsutil::sha256_hex;
+
+use crate::error::{Error, Result};
+use crate::files;
+use crate::settings::{CalibrationReport, Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
+
+/// Calibration data for [`compile`].
+#[derive(Clone, Debug)]
+pub enum Samples {
+    /// Samples already as tensors, each in graph-input order.
+    Tensors(Vec<Vec<Tensor>>),
+    /// JSON files read with `onnx_import::input_file::read_samples` once the graph is
+    /// known: an input file (`{"inputs": ...}` or EZKL's `{"input_data": ...}`), a
+    /// `{"samples": [...]}` file or a fixture `meta.json` (its `test_samples`).
+    Files(Vec<PathBuf>),
+}
+
+/// Knobs of [`compile`].
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Calibration search settings.
+    pub calibration: CalibrationOptions,
+    /// Use these quantization parameters instead of searching (their error on the samples
+    /// is still measured and recorded).
+    pub quant: Option<QuantParams>,
+}
+
+/// A compiled model: its settings, the imported graph and the model file's bytes.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// What `settings.json` holds.
+    pub settings: Settings,
+    /// The imported graph.
+    pub graph: Graph,
+    /// The bytes of the ONNX model.
+    pub model_bytes: Vec<u8>,
+}
+
+/// Imports the model at `model_path`, calibrates on `samples` and plans the circuit.
+pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> Result<Compiled> {
+    let model_bytes = std::fs::read(model_path).map_err(|source| Error::Io {
+        path: model_path.to_path_buf(),
+        source,
+    })?;
+    let graph = onnx_import::import_bytes(&model_bytes, &model_path.display().to_string())?;
+    let samples = match samples {
+        Samples::Tensors(t) => t.clone(),
+        Samples::Files(paths) => {
+            let mut all = Vec::new();
+            for p in paths {
+                all.extend(onnx_import::input_file::read_samples(p, &graph)?);
+            }
+            all
+        }
+    };
+    let target = opts.calibration.target_rel_l2;
+    let (quant, errors) = match opts.quant {
+        None => {
+            let cal = calibrate(&graph, &samples, &opts.calibration)?;
+            (cal.params, cal.errors)
+        }
+        Some(q) => {
+            q.validate()?;
+            let floats = float_outputs(&graph, &samples)?;
+            (q, measure(&graph, &q, &samples, &floats)?.0)
+        }
+    };
+    let target_met = errors.iter().all(|e| e.rel_l2 <= target);
+    let circuit = plan(&graph, &quant)?;
+    let (inputs, outputs) = TensorSpec::of_graph(&graph);
+    let num_instances = inputs.iter().chain(&outputs).map(TensorSpec::len).sum();
+    let settings = Settings {
+        format: SETTINGS_FORMAT.into(),
+        format_version: SETTINGS_VERSION,
+        zkinfer_version: env!("CARGO_PKG_VERSION").into(),
+        model_sha256: sha256_hex(&model_bytes),
+        quant,
+        calibration: CalibrationReport {
+            samples: samples.len(),
+            target_rel_l2: target,
+            target_met,
+            errors,
+        },
+        circuit,
+        inputs,
+        outputs,
+        num_instances,
+    };
+    Ok(Compiled {
+        settings,
+        graph,
+        model_bytes,
+    })
+}
+
+impl Compiled {
+    /// Writes `dir/model.onnx` and `dir/settings.json` (creating `dir`), each atomically.
+    /// Keys from an earlier `setup` in `dir` are removed: they belong to the old settings.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        for stale in [files::VK, files::PK, files::SRS_VERIFIER, files::SRS_PROVER] {
+            let p = dir.join(stale);
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::Io { path: p, source: e });
+                }
+                _ => {}
+            }
+        }
+        prover::fsutil::atomic_write(&dir.join(files::MODEL), &self.model_bytes)?;
+        self.settings.write(&dir.join(files::SETTINGS))
+    }
+
+    /// Reads `dir/settings.json` and `dir/model.onnx`, checks the model's hash and imports it.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let settings = Settings::read(&dir.join(files::SETTINGS))?;
+        let model_path = dir.join(files::MODEL);
+        let model_bytes = std::fs::read(&model_path).map_err(|source| Error::Io {
+            path: model_path.clone(),
+            source,
+        })?;
+        let found = sha256_hex(&model_bytes);
+        if found != settings.model_sha256 {
+            return Err(Error::ModelChanged {
+                path: model_path,
+                expected: settings.model_sha256,
+                found,
+            });
+        }
+        let graph = onnx_import::import_bytes(&model_bytes, &model_path.display().to_string())?;
+        Ok(Self {
+            settings,
+            graph,
+            model_bytes,
+        })
+    }
+}

@@ -1,0 +1,107 @@
+//! The facade's error type: one enum wrapping every crate's error plus the artifact errors.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Everything that can go wrong in [`compile`](crate::compile), [`setup`](crate::setup),
+/// [`prove`](crate::prove) and [`verify`](crate::verify). Messages name the file involved
+/// and say what to do.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The ONNX model could not be imported.
+    #[error(transparent)]
+    Import(#[from] onnx_import::ImportError),
+    /// An input or calibration file could not be read.
+    #[error(transparent)]
+    Input(#[from] onnx_import::input_file::InputError),
+    /// Quantization, calibration, fixed-point evaluation or circuit layout failed (for
+    /// example an input outside the calibrated range).
+    #[error(transparent)]
+    Circuit(#[from] circuits::CircuitError),
+    /// SRS loading, key generation or proving failed.
+    #[error(transparent)]
+    Prover(#[from] prover::ProverError),
+    /// The proof did not verify, or the key files are unusable.
+    #[error(transparent)]
+    Verify(#[from] verifier::VerifyError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON artifact is malformed or internally inconsistent.
+    #[error("{file}: {message}")]
+    Artifact {
+        /// The file (or `"proof artifact"` for one held in memory).
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A JSON artifact has a format version this build does not read.
+    #[error(
+        "{file}: format version {found}, but this build of zkinfer reads version {expected}; \
+         re-create it with this version of zkinfer"
+    )]
+    Version {
+        /// The file (or `"proof artifact"` for one held in memory).
+        file: String,
+        /// Version in the file.
+        found: u64,
+        /// Version this build reads.
+        expected: u32,
+    },
+    /// The proof was made for another model than the one in the directory.
+    #[error(
+        "this proof is for another model: it was made with verifying key {proof_digest}, but \
+         {} holds verifying key {key_digest}",
+        dir.display()
+    )]
+    WrongModel {
+        /// Key digest recorded in the proof artifact.
+        proof_digest: String,
+        /// Digest of the directory's `vk.bin`.
+        key_digest: String,
+        /// The model directory.
+        dir: PathBuf,
+    },
+    /// `model.onnx` no longer matches the hash recorded in `settings.json`.
+    #[error(
+        "{}: sha256 {found} differs from {expected} recorded in settings.json; the model \
+         changed after `compile`: re-run `compile` (and `setup`)",
+        path.display()
+    )]
+    ModelChanged {
+        /// The model file.
+        path: PathBuf,
+        /// Hash recorded at compile time.
+        expected: String,
+        /// Hash of the file now.
+        found: String,
+    },
+    /// A file that `setup` writes is missing.
+    #[error("{}: missing; run `setup` on {} first", path.display(), dir.display())]
+    NotSetUp {
+        /// The model directory.
+        dir: PathBuf,
+        /// The missing file.
+        path: PathBuf,
+    },
+}
+
+/// Result alias for the facade.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Shorthand for [`Error::Artifact`].
+    pub(crate) fn artifact(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Artifact {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+}

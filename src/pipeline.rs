@@ -1,0 +1,276 @@
+//! `setup`, `prove` and `verify` on a model directory written by [`Compiled::save`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use circuits::fixed::eval_fixed;
+use circuits::halo2::circuit::encode_instances;
+use onnx_import::ir::Tensor;
+use prover::{ProveOptions, Stage};
+use verifier::{instances_from_hex, instances_to_hex, TranscriptKind, VerifierKey};
+
+use crate::artifacts::{
+    check_consistent, dequantize_instances, ProofArtifact, PROOF_FORMAT, PROOF_VERSION,
+};
+use crate::compile::Compiled;
+use crate::error::{Error, Result};
+use crate::files;
+
+/// Where `setup` gets its structured reference string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SrsSource {
+    /// A halo2 KZG parameter file with at least `2^k` powers (e.g. converted from a
+    /// powers-of-tau ceremony); larger files are downsized.
+    File(PathBuf),
+    /// An INSECURE deterministic SRS generated locally and cached in `cache_dir`; for tests
+    /// and demos only (anyone can forge proofs against it).
+    Local {
+        /// Cache directory (files `kzg-bn254-k{k}.srs`).
+        cache_dir: PathBuf,
+    },
+}
+
+/// What `setup` did.
+#[derive(Clone, Debug)]
+pub struct SetupReport {
+    /// The model commitment: hex sha256 of `vk.bin`.
+    pub vk_digest: String,
+    /// Circuit size exponent (rows = 2^k).
+    pub k: u32,
+    /// The SRS file used.
+    pub srs_path: PathBuf,
+    /// Whether a local SRS was generated now (rather than read from the cache).
+    pub srs_generated: bool,
+    /// Whether the SRS is the insecure local one.
+    pub insecure_srs: bool,
+    /// Time spent obtaining the SRS.
+    pub srs_time: Duration,
+    /// Time spent generating and writing the keys.
+    pub keygen_time: Duration,
+}
+
+fn require(dir: &Path, name: &str) -> Result<PathBuf> {
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::NotSetUp {
+            dir: dir.to_path_buf(),
+            path,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// [`setup_with`] without progress reporting.
+pub fn setup(dir: &Path, srs: &SrsSource) -> Result<SetupReport> {
+    setup_with(dir, srs, &prover::no_progress)
+}
+
+/// Generates the keys of the model compiled in `dir` and writes `pk.bin`, `srs-prover.bin`,
+/// `srs-verifier.bin` and, last, `vk.bin` (each atomically; an old `vk.bin` is removed
+/// first, so an interrupted setup never leaves a verifying key next to other keys).
+pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Result<SetupReport> {
+    let compiled = Compiled::load(dir)?;
+    let s = &compiled.settings;
+    let k = s.circuit.k;
+    let t0 = Instant::now();
+    let (params, srs_path, srs_generated, insecure_srs) = match srs {
+        SrsSource::File(path) => (prover::load_srs(path, k)?, path.clone(), false, false),
+        SrsSource::Local { cache_dir } => {
+            let (p, path, generated) = prover::local_srs(k, cache_dir)?;
+            (p, path, generated, true)
+        }
+    };
+    let srs_time = t0.elapsed();
+    let t1 = Instant::now();
+    let vk_path = dir.join(files::VK);
+    if let Err(e) = std::fs::remove_file(&vk_path) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(Error::Io {
+                path: vk_path,
+                source: e,
+            });
+        }
+    }
+    let keys = prover::setup(&compiled.graph, &s.quant, &s.circuit, &params, progress)?;
+    let vf = prover::verifier_files(&keys.vk, &s.circuit, s.num_instances, &params)?;
+    prover::write_proving_key(&dir.join(files::PK), &keys.pk, &keys.break_points)?;
+    drop(keys);
+    prover::save_srs(&params, &dir.join(files::SRS_PROVER))?;
+    prover::fsutil::atomic_write(&dir.join(files::SRS_VERIFIER), &vf.params_file)?;
+    prover::fsutil::atomic_write(&vk_path, &vf.vk_file)?;
+    Ok(SetupReport {
+        vk_digest: hex::encode(vf.digest),
+        k,
+        srs_path,
+        srs_generated,
+        insecure_srs,
+        srs_time,
+        keygen_time: t1.elapsed(),
+    })
+}
+
+fn check_inputs(compiled: &Compiled, inputs: &[Tensor]) -> Result<()> {
+    let specs = &compiled.settings.inputs;
+    if inputs.len() != specs.len() {
+        return Err(circuits::CircuitError::Input {
+            name: "<all>".into(),
+            message: format!(
+                "the model takes {} inputs, got {}",
+                specs.len(),
+                inputs.len()
+            ),
+        }
+        .into());
+    }
+    for (t, s) in inputs.iter().zip(specs) {
+        if t.shape != s.shape || t.data.len() != s.len() {
+            return Err(circuits::CircuitError::Input {
+                name: s.name.clone(),
+                message: format!(
+                    "expected shape {:?}, got {:?} with {} values",
+                    s.shape,
+                    t.shape,
+                    t.data.len()
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// [`prove_with`] with default options and no progress reporting.
+pub fn prove(dir: &Path, inputs: &[Tensor]) -> Result<ProofArtifact> {
+    prove_with(dir, inputs, &ProveOptions::default(), &prover::no_progress)
+}
+
+/// Proves the model in `dir` (after `setup`) on `inputs` (in graph-input order).
+///
+/// The fixed-point evaluator runs first, so an input outside the calibrated range fails
+/// fast with a clear [`circuits::CircuitError::OutOfRange`] instead of an invalid proof.
+pub fn prove_with(
+    dir: &Path,
+    inputs: &[Tensor],
+    opts: &ProveOptions,
+    progress: &dyn Fn(Stage),
+) -> Result<ProofArtifact> {
+    let compiled = Compiled::load(dir)?;
+    check_inputs(&compiled, inputs)?;
+    let s = &compiled.settings;
+    let run = eval_fixed(&compiled.graph, &s.quant, inputs)?;
+    let pk_path = require(dir, files::PK)?;
+    let vk_file = read(&require(dir, files::VK)?)?;
+    let srs = prover::load_srs(&require(dir, files::SRS_PROVER)?, s.circuit.k)?;
+    let (pk, break_points) = prover::read_proving_key(&pk_path, &s.circuit.config)?;
+    let mut shape = s.circuit.clone();
+    shape.break_points = break_points;
+    let proof = prover::prove(
+        &compiled.graph,
+        &s.quant,
+        &shape,
+        &srs,
+        &pk,
+        &run.inputs,
+        opts,
+        progress,
+    )?;
+    let expected: Vec<_> = encode_instances(&run.inputs)
+        .into_iter()
+        .chain(encode_instances(&run.outputs))
+        .collect();
+    if proof.instances != expected {
+        return Err(Error::artifact(
+            "proof",
+            "the circuit's public outputs differ from the fixed-point evaluator's (internal error; please report)",
+        ));
+    }
+    let specs: Vec<_> = s.inputs.iter().chain(&s.outputs).cloned().collect();
+    let mut named = dequantize_instances(&proof.instances, &specs, s.quant.input_scale)
+        .ok_or_else(|| Error::artifact("proof", "public instances are not fixed-point values"))?;
+    let outputs: BTreeMap<_, _> = named.split_off(s.inputs.len()).into_iter().collect();
+    Ok(ProofArtifact {
+        format: PROOF_FORMAT.into(),
+        format_version: PROOF_VERSION,
+        transcript: proof.transcript.name().into(),
+        vk_digest: prover::fsutil::sha256_hex(&vk_file),
+        proof: hex::encode(&proof.bytes),
+        instances: instances_to_hex(&proof.instances),
+        inputs: named.into_iter().collect(),
+        outputs,
+    })
+}
+
+/// Verifies `artifact` against the model in `dir` (which needs `settings.json`,
+/// `model.onnx`, `vk.bin` and `srs-verifier.bin`; not the proving key).
+///
+/// Checks, in order: the artifact's format version and transcript; that it was made for
+/// this directory's verifying key ([`Error::WrongModel`] otherwise); that its readable
+/// `inputs`/`outputs` equal its public instances; and the proof itself.
+pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
+    let file = "proof artifact";
+    if artifact.format != PROOF_FORMAT {
+        return Err(Error::artifact(
+            file,
+            format!(
+                "not a {PROOF_FORMAT} artifact (format {:?})",
+                artifact.format
+            ),
+        ));
+    }
+    if artifact.format_version != PROOF_VERSION {
+        return Err(Error::Version {
+            file: file.into(),
+            found: artifact.format_version.into(),
+            expected: PROOF_VERSION,
+        });
+    }
+    let transcript = TranscriptKind::from_name(&artifact.transcript).ok_or_else(|| {
+        Error::artifact(
+            file,
+            format!(
+                "unsupported transcript {:?} (this build knows \"blake2b\")",
+                artifact.transcript
+            ),
+        )
+    })?;
+    let settings = crate::settings::Settings::read(&dir.join(files::SETTINGS))?;
+    let vk_file = read(&require(dir, files::VK)?)?;
+    let key_digest = prover::fsutil::sha256_hex(&vk_file);
+    if !artifact.vk_digest.eq_ignore_ascii_case(&key_digest) {
+        return Err(Error::WrongModel {
+            proof_digest: artifact.vk_digest.clone(),
+            key_digest,
+            dir: dir.to_path_buf(),
+        });
+    }
+    let params_file = read(&require(dir, files::SRS_VERIFIER)?)?;
+    let instances = instances_from_hex(&artifact.instances)?;
+    if instances.len() != settings.num_instances {
+        return Err(verifier::VerifyError::InstanceCount {
+            expected: settings.num_instances,
+            found: instances.len(),
+        }
+        .into());
+    }
+    check_consistent(
+        artifact,
+        &instances,
+        &settings.inputs,
+        &settings.outputs,
+        settings.quant.input_scale,
+    )?;
+    let proof = hex::decode(&artifact.proof)
+        .map_err(|e| Error::artifact(file, format!("proof is not hex: {e}")))?;
+    let key = VerifierKey::from_bytes(&vk_file, &params_file)?;
+    key.verify(transcript, &proof, &instances)?;
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! `settings.json`: everything `compile` decided about a model.
+//!
+//! ```json
+//! {
+//!   "format": "zkinfer-settings",
+//!   "format_version": 1,
+//!   "zkinfer_version": "0.1.0",
+//!   "model_sha256": "<hex sha256 of model.onnx>",
+//!   "quant": {"input_scale": 7, "param_scale": 7, "bits": 12},
+//!   "calibration": {"samples": 17, "target_rel_l2": 0.001, "target_met": true,
+//!                   "errors": [{"name": "output", "max_abs_err": 0.01, "rel_l2": 0.0004}]},
+//!   "circuit": {"k": 12, "lookup_bits": 11, "config": {...}, "break_points": []},
+//!   "inputs": [{"name": "input", "shape": [1, 64]}],
+//!   "outputs": [{"name": "output", "shape": [1, 10]}],
+//!   "num_instances": 74
+//! }
+//! ```
+//!
+//! `format` and `format_version` are checked before anything else is parsed, so a file from
+//! another version gives a version error, not a confusing field error.
+
+use std::path::Path;
+
+use circuits::calibrate::OutputError;
+use circuits::halo2::CircuitShape;
+use circuits::QuantParams;
+use onnx_import::ir::Graph;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The `format` value of `settings.json`.
+pub const SETTINGS_FORMAT: &str = "zkinfer-settings";
+/// The `format_version` this build writes and reads.
+pub const SETTINGS_VERSION: u32 = 1;
+
+/// Name and static shape of a graph input or output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TensorSpec {
+    /// The ONNX tensor name.
+    pub name: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
+}
+
+impl TensorSpec {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for a tensor without elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The specs of a graph's inputs and outputs.
+    pub fn of_graph(graph: &Graph) -> (Vec<TensorSpec>, Vec<TensorSpec>) {
+        let spec = |ids: &[usize]| -> Vec<TensorSpec> {
+            ids.iter()
+                .map(|&id| TensorSpec {
+                    name: graph.values[id].name.clone(),
+                    shape: graph.shape(id).to_vec(),
+                })
+                .collect()
+        };
+        (spec(&graph.inputs), spec(&graph.outputs))
+    }
+}
+
+/// How calibration went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    /// Number of samples used.
+    pub samples: usize,
+    /// Target relative L2 error.
+    pub target_rel_l2: f64,
+    /// Whether every output met the target.
+    pub target_met: bool,
+    /// Error of each output against the float reference, over the samples.
+    pub errors: Vec<OutputError>,
+}
+
+/// The contents of `settings.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    /// Always [`SETTINGS_FORMAT`].
+    pub format: String,
+    /// Always [`SETTINGS_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// Version of zkinfer that wrote the file.
+    pub zkinfer_version: String,
+    /// Hex sha256 of `model.onnx`.
+    pub model_sha256: String,
+    /// Quantization scales and range bound.
+    pub quant: QuantParams,
+    /// Calibration outcome.
+    pub calibration: CalibrationReport,
+    /// The circuit's size and column layout.
+    pub circuit: CircuitShape,
+    /// Graph inputs, in order (their elements are the first public instances).
+    pub inputs: Vec<TensorSpec>,
+    /// Graph outputs, in order (their elements follow the inputs' in the instances).
+    pub outputs: Vec<TensorSpec>,
+    /// Total number of public instances.
+    pub num_instances: usize,
+}
+
+/// Parses a JSON artifact after checking its `format` and `format_version`; `file` names it
+/// in errors.
+pub(crate) fn parse_versioned<T: DeserializeOwned>(
+    text: &str,
+    file: &str,
+    format: &str,
+    version: u32,
+) -> Result<T> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Error::artifact(file, format!("invalid JSON: {e}")))?;
+    let found_format = value.get("format").and_then(|f| f.as_str());
+    if found_format != Some(format) {
+        return Err(Error::artifact(
+            file,
+            format!(
+                "not a {format} file (its \"format\" is {:?})",
+                found_format.unwrap_or("missing")
+            ),
+        ));
+    }
+    let found = value
+        .get("format_version")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| Error::artifact(file, "\"format_version\" is missing or not an integer"))?;
+    if found != u64::from(version) {
+        return Err(Error::Version {
+            file: file.to_string(),
+            found,
+            expected: version,
+        });
+    }
+    serde_json::from_value(value).map_err(|e| Error::artifact(file, format!("malformed: {e}")))
+}
+
+/// Serializes `value` as pretty JSON and writes it atomically.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::artifact(path.display().to_string(), e.to_string()))?;
+    text.push('\n');
+    prover::fsutil::atomic_write(path, text.as_bytes()).map_err(Error::from)
+}
+
+/// Reads a text file, naming it in the error.
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl Settings {
+    /// Reads and checks `path` (a `settings.json`).
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = read_text(path)?;
+        let file = path.display().to_string();
+        let s: Settings = parse_versioned(&text, &file, SETTINGS_FORMAT, SETTINGS_VERSION)?;
+        let total: usize = s.inputs.iter().chain(&s.outputs).map(TensorSpec::len).sum();
+        if total != s.num_instances {
+            return Err(Error::artifact(
+                file,
+                format!(
+                    "num_instances is {} but the inputs and outputs hold {total} elements",
+                    s.num_instances
+                ),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Writes `path` atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+}
