@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// Everything that can go wrong in [`compile`](crate::compile), [`setup`](crate::setup),
+/// Everything that can go wrong in [`compile`](crate::compile()), [`setup`](crate::setup),
 /// [`prove`](crate::prove) and [`verify`](crate::verify). Messages name the file involved
 /// and say what to do.
 #[derive(Debug, Error)]

@@ -6,13 +6,15 @@
 //!
 //! | step | reads | writes |
 //! | --- | --- | --- |
-//! | [`compile`] + [`Compiled::save`] | the ONNX file, calibration samples | `model.onnx`, `settings.json` |
-//! | [`setup`] | `model.onnx`, `settings.json`, an SRS | `pk.bin`, `srs-prover.bin`, `srs-verifier.bin`, `vk.bin` |
-//! | [`prove`] | all of the above | a [`ProofArtifact`] (save it as `proof.json`) |
-//! | [`verify`] | `settings.json`, `vk.bin`, `srs-verifier.bin`, the artifact | nothing |
+//! | [`compile()`] + [`Compiled::save`] | the ONNX file, calibration samples | `model.onnx`, `settings.json` |
+//! | [`setup()`] | `model.onnx`, `settings.json`, an SRS | `pk.bin`, `srs-prover.bin`, `srs-verifier.bin`, `vk.bin` |
+//! | [`prove()`] | all of the above | a [`ProofArtifact`] (save it as `proof.json`) |
+//! | [`verify()`] | `vk.bin`, `srs-verifier.bin`, the artifact | nothing |
 //!
 //! The model commitment is the hex sha256 of `vk.bin` ([`SetupReport::vk_digest`]); every
-//! proof artifact records the digest of the key it was made for. Formats: `settings.json`
+//! proof artifact records the digest of the key it was made for. The key also carries what
+//! the public instances mean ([`statement`]), so a verifier needs only `vk.bin` and the
+//! 213-byte `srs-verifier.bin`. Formats: `settings.json`
 //! in [`settings`], `proof.json` in [`artifacts`], the binary key files in the `verifier`
 //! and `prover` crates. Every file is written atomically.
 //!
@@ -50,13 +52,18 @@ pub mod compile;
 pub mod error;
 pub mod pipeline;
 pub mod settings;
+pub mod statement;
 
 pub use artifacts::{ProofArtifact, PROOF_FORMAT, PROOF_VERSION};
 pub use compile::{compile, CompileOptions, Compiled, Samples};
 pub use error::{Error, Result};
-pub use pipeline::{prove, prove_with, setup, setup_with, verify, SetupReport, SrsSource};
+pub use pipeline::{
+    prove, prove_with, setup, setup_with, verify, verify_with_key, SetupReport, SrsSource,
+};
 pub use prover::{ProveOptions, Stage};
 pub use settings::{Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
+pub use statement::Statement;
+pub use verifier::VerifierKey;
 
 /// Names of the files in a model directory.
 pub mod files {

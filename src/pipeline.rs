@@ -16,6 +16,7 @@ use crate::artifacts::{
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use crate::files;
+use crate::statement::Statement;
 
 /// Where `setup` gets its structured reference string.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,7 +102,8 @@ pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Resu
         }
     }
     let keys = prover::setup(&compiled.graph, &s.quant, &s.circuit, &params, progress)?;
-    let vf = prover::verifier_files(&keys.vk, &s.circuit, s.num_instances, &params)?;
+    let statement = Statement::of_settings(s).to_bytes()?;
+    let vf = prover::verifier_files(&keys.vk, &s.circuit, s.num_instances, &params, &statement)?;
     prover::write_proving_key(&dir.join(files::PK), &keys.pk, &keys.break_points)?;
     drop(keys);
     prover::save_srs(&params, &dir.join(files::SRS_PROVER))?;
@@ -209,13 +211,30 @@ pub fn prove_with(
     })
 }
 
-/// Verifies `artifact` against the model in `dir` (which needs `settings.json`,
-/// `model.onnx`, `vk.bin` and `srs-verifier.bin`; not the proving key).
+/// Verifies `artifact` against the model in `dir`, which needs only `vk.bin` and
+/// `srs-verifier.bin` (what the instances mean is stored in the key; see
+/// [`crate::statement`]).
 ///
 /// Checks, in order: the artifact's format version and transcript; that it was made for
 /// this directory's verifying key ([`Error::WrongModel`] otherwise); that its readable
 /// `inputs`/`outputs` equal its public instances; and the proof itself.
 pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
+    let vk_file = read(&require(dir, files::VK)?)?;
+    let key_digest = prover::fsutil::sha256_hex(&vk_file);
+    check_header(artifact)?;
+    if !artifact.vk_digest.eq_ignore_ascii_case(&key_digest) {
+        return Err(Error::WrongModel {
+            proof_digest: artifact.vk_digest.clone(),
+            key_digest,
+            dir: dir.to_path_buf(),
+        });
+    }
+    let params_file = read(&require(dir, files::SRS_VERIFIER)?)?;
+    let key = VerifierKey::from_bytes(&vk_file, &params_file)?;
+    verify_with_key(&key, artifact)
+}
+
+fn check_header(artifact: &ProofArtifact) -> Result<TranscriptKind> {
     let file = "proof artifact";
     if artifact.format != PROOF_FORMAT {
         return Err(Error::artifact(
@@ -233,7 +252,7 @@ pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
             expected: PROOF_VERSION,
         });
     }
-    let transcript = TranscriptKind::from_name(&artifact.transcript).ok_or_else(|| {
+    TranscriptKind::from_name(&artifact.transcript).ok_or_else(|| {
         Error::artifact(
             file,
             format!(
@@ -241,22 +260,28 @@ pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
                 artifact.transcript
             ),
         )
-    })?;
-    let settings = crate::settings::Settings::read(&dir.join(files::SETTINGS))?;
-    let vk_file = read(&require(dir, files::VK)?)?;
-    let key_digest = prover::fsutil::sha256_hex(&vk_file);
+    })
+}
+
+/// Verifies `artifact` with a key parsed once (`verifier::VerifierKey::from_bytes` on the
+/// bytes of `vk.bin` and `srs-verifier.bin`): what a service verifying many proofs of one
+/// model calls. Same checks as [`verify`]; a digest mismatch is [`Error::WrongModel`] with
+/// an empty `dir`.
+pub fn verify_with_key(key: &VerifierKey, artifact: &ProofArtifact) -> Result<()> {
+    let transcript = check_header(artifact)?;
+    let key_digest = hex::encode(key.digest());
     if !artifact.vk_digest.eq_ignore_ascii_case(&key_digest) {
         return Err(Error::WrongModel {
             proof_digest: artifact.vk_digest.clone(),
             key_digest,
-            dir: dir.to_path_buf(),
+            dir: PathBuf::new(),
         });
     }
-    let params_file = read(&require(dir, files::SRS_VERIFIER)?)?;
+    let statement = Statement::from_key(key)?;
     let instances = instances_from_hex(&artifact.instances)?;
-    if instances.len() != settings.num_instances {
+    if instances.len() != key.num_instances() {
         return Err(verifier::VerifyError::InstanceCount {
-            expected: settings.num_instances,
+            expected: key.num_instances(),
             found: instances.len(),
         }
         .into());
@@ -264,13 +289,12 @@ pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
     check_consistent(
         artifact,
         &instances,
-        &settings.inputs,
-        &settings.outputs,
-        settings.quant.input_scale,
+        &statement.inputs,
+        &statement.outputs,
+        statement.input_scale,
     )?;
     let proof = hex::decode(&artifact.proof)
-        .map_err(|e| Error::artifact(file, format!("proof is not hex: {e}")))?;
-    let key = VerifierKey::from_bytes(&vk_file, &params_file)?;
+        .map_err(|e| Error::artifact("proof artifact", format!("proof is not hex: {e}")))?;
     key.verify(transcript, &proof, &instances)?;
     Ok(())
 }

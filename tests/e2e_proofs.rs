@@ -11,8 +11,8 @@ use onnx_import::input_file::read_inputs;
 use verifier::halo2::Fr;
 use verifier::{instance_from_hex, instance_to_hex, VerifyError};
 use zkinfer::{
-    compile, prove, setup, verify, CompileOptions, Compiled, Error, ProofArtifact, Samples,
-    SrsSource,
+    compile, prove, prove_with, setup, verify, verify_with_key, CompileOptions, Compiled, Error,
+    ProofArtifact, ProveOptions, Samples, SrsSource, Stage, VerifierKey,
 };
 
 fn root() -> PathBuf {
@@ -111,13 +111,23 @@ fn end_to_end(name: &str) -> (tempfile::TempDir, Compiled, ProofArtifact) {
     let inputs = read_inputs(&fixture(name).join("input.json"), &compiled.graph).unwrap();
 
     let t = Instant::now();
-    let artifact = prove(dir.path(), &inputs).unwrap();
+    let stages = std::cell::RefCell::new(Vec::new());
+    let record = |stage: Stage| stages.borrow_mut().push((stage, t.elapsed()));
+    let artifact = prove_with(dir.path(), &inputs, &ProveOptions::default(), &record).unwrap();
     let prove_time = t.elapsed();
+    let marks: Vec<String> = stages
+        .borrow()
+        .iter()
+        .map(|(s, at)| format!("{} @{at:.2?}", s.label()))
+        .collect();
     let t = Instant::now();
     verify(dir.path(), &artifact).unwrap();
     let verify_time = t.elapsed();
     let proof_len = artifact.proof.len() / 2;
-    line += &format!(", prove {prove_time:.2?}, verify {verify_time:.2?}, proof {proof_len} bytes");
+    line += &format!(
+        ", prove {prove_time:.2?} [{}], verify {verify_time:.2?}, proof {proof_len} bytes",
+        marks.join(", ")
+    );
     for f in ["pk.bin", "vk.bin", "srs-verifier.bin", "srs-prover.bin"] {
         let len = std::fs::metadata(dir.path().join(f)).unwrap().len();
         line += &format!(", {f} {len}");
@@ -181,17 +191,20 @@ fn end_to_end(name: &str) -> (tempfile::TempDir, Compiled, ProofArtifact) {
     (dir, compiled, artifact)
 }
 
-/// A settings.json from a future version is refused with a clear error naming the file.
-fn check_future_settings(dir: &Path, artifact: &ProofArtifact) {
+/// A settings.json from a future version is refused with a clear error naming the file;
+/// verification does not read it (the key carries the statement).
+fn check_future_settings(dir: &Path, artifact: &ProofArtifact, inputs: &[onnx_import::ir::Tensor]) {
     let path = dir.join("settings.json");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["format_version"] = 99.into();
     std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
-    for err in [
+    let errors = [
         Compiled::load(dir).unwrap_err(),
-        verify(dir, artifact).unwrap_err(),
-    ] {
+        prove(dir, inputs).unwrap_err(),
+        setup(dir, &srs()).unwrap_err(),
+    ];
+    for err in errors {
         assert!(
             matches!(
                 err,
@@ -206,18 +219,28 @@ fn check_future_settings(dir: &Path, artifact: &ProofArtifact) {
         let msg = err.to_string();
         assert!(msg.contains("settings.json") && msg.contains("99"), "{msg}");
     }
-    std::fs::write(&path, text).unwrap();
     verify(dir, artifact).unwrap();
+    std::fs::write(&path, text).unwrap();
 }
 
 #[test]
 fn digits_mlp16() {
     let (dir, compiled, artifact) = end_to_end("digits_mlp16");
-    check_future_settings(dir.path(), &artifact);
+    let inputs = read_inputs(&fixture("digits_mlp16").join("input.json"), &compiled.graph).unwrap();
+    check_future_settings(dir.path(), &artifact, &inputs);
+
+    // A verifier needs only vk.bin and srs-verifier.bin, parsed once.
+    let vk = std::fs::read(dir.path().join("vk.bin")).unwrap();
+    let params = std::fs::read(dir.path().join("srs-verifier.bin")).unwrap();
+    let key = VerifierKey::from_bytes(&vk, &params).unwrap();
+    verify_with_key(&key, &artifact).unwrap();
+    let only_keys = tempfile::tempdir().unwrap();
+    std::fs::write(only_keys.path().join("vk.bin"), &vk).unwrap();
+    std::fs::write(only_keys.path().join("srs-verifier.bin"), &params).unwrap();
+    verify(only_keys.path(), &artifact).unwrap();
 
     // Proving again gives the same statement; the proof bytes may differ (halo2-axiom's
     // lookup argument orders equal values through a randomly seeded hash map).
-    let inputs = read_inputs(&fixture("digits_mlp16").join("input.json"), &compiled.graph).unwrap();
     let again = prove(dir.path(), &inputs).unwrap();
     assert_eq!(
         (&again.instances, &again.outputs, &again.vk_digest),

@@ -98,6 +98,7 @@ def run_measured(cmd, log_path, timeout_s):
     os.wait4 returns the rusage of exactly that child, so ru_maxrss is per step (unlike
     getrusage(RUSAGE_CHILDREN), which keeps the maximum over all children ever waited for).
     """
+    waited = wait_for_idle()
     load_before = loadavg()
     busy0 = busy_cpu_s()
     with open(log_path, "ab") as lf:
@@ -130,7 +131,32 @@ def run_measured(cmd, log_path, timeout_s):
     if busy0 is not None and busy1 is not None and wall > 0:
         other = max(0.0, (busy1 - busy0) - cpu) / (wall * (os.cpu_count() or 1))
     return {"wall_s": wall, "cpu_s": cpu, "maxrss_kib": int(ru.ru_maxrss), "rc": rc,
-            "timed_out": bool(timed_out), "load_before": load_before, "other_cpu_share": other}
+            "timed_out": bool(timed_out), "load_before": load_before, "other_cpu_share": other,
+            "waited_for_idle_s": waited}
+
+
+WAIT_IDLE = {"max_s": 0.0, "threshold": 0.15}
+
+
+def wait_for_idle():
+    """With --wait-idle S: before a step, wait (at most S seconds) until the machine is quiet.
+
+    Quiet means: over a 2-second sample, less than 15% of all cores busy. Returns the seconds
+    waited. Other builds on a shared machine are the largest source of timing noise.
+    """
+    if WAIT_IDLE["max_s"] <= 0:
+        return 0.0
+    t0 = time.perf_counter()
+    while True:
+        b0 = busy_cpu_s()
+        time.sleep(2.0)
+        b1 = busy_cpu_s()
+        if b0 is None or b1 is None:
+            break
+        share = (b1 - b0) / (2.0 * (os.cpu_count() or 1))
+        if share < WAIT_IDLE["threshold"] or time.perf_counter() - t0 >= WAIT_IDLE["max_s"]:
+            break
+    return time.perf_counter() - t0
 
 
 def busy_cpu_s():
@@ -266,7 +292,10 @@ class System:
     def summary(self):
         ok = [r for r in self.reps if r.get("verified")]
         med = {}
-        for key in ("setup_s", "prove_s", "verify_s", "peak_rss_mib", "proof_bytes", "rel_l2"):
+        for r in ok:
+            if r.get("cpu_s"):
+                r["prove_cpu_s"] = r["cpu_s"]["prove"] + r["cpu_s"].get("witness", 0.0)
+        for key in ("setup_s", "prove_s", "prove_cpu_s", "verify_s", "peak_rss_mib", "proof_bytes", "rel_l2"):
             vals = [r[key] for r in ok if r.get(key) is not None]
             med[key] = statistics.median(vals) if vals else None
         med["k"] = self.k
@@ -448,8 +477,8 @@ class Zkinfer(System):
 # Table
 # ----------------------------------------------------------------------------------------------
 COLS = [("k", "k"), ("compile_s", "compile s"), ("setup_s", "setup s"), ("prove_s", "prove s"),
-        ("verify_s", "verify s"), ("peak_rss_mib", "peak RSS MiB"), ("proof_bytes", "proof bytes"),
-        ("rel_l2", "rel-L2 vs ORT")]
+        ("prove_cpu_s", "prove CPU s"), ("verify_s", "verify s"), ("peak_rss_mib", "peak RSS MiB"),
+        ("proof_bytes", "proof bytes"), ("rel_l2", "rel-L2 vs ORT")]
 
 
 def fmt(key, v):
@@ -463,7 +492,7 @@ def fmt(key, v):
         return str(int(v))
     if key == "peak_rss_mib":
         return f"{v:.0f}"
-    return f"{v:.3f}" if v < 10 else f"{v:.1f}"
+    return f"{v:.3f}" if v < 10 else f"{v:.1f}"  # seconds
 
 
 def ratio(a, b):
@@ -598,6 +627,8 @@ def main(argv=None):
                    help="pass the model's input.json to `zkinfer compile --calibration` (default) or nothing")
     p.add_argument("--skip-ezkl", action="store_true")
     p.add_argument("--skip-zkinfer", action="store_true")
+    p.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                   help="before each timed step wait up to S seconds for the machine to be idle (default 0: off)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per step (default 3600)")
     # Child mode (internal): run one EZKL step in this process.
     p.add_argument("--ezkl-step", choices=EZKL_STEPS, help=argparse.SUPPRESS)
@@ -617,6 +648,7 @@ def main(argv=None):
             if not os.path.exists(os.path.join(m, f)):
                 p.error(f"{m} has no {f}")
     a.zkinfer = os.path.abspath(a.zkinfer)
+    WAIT_IDLE["max_s"] = a.wait_idle
     a.work = os.path.abspath(a.work)
 
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -629,6 +661,7 @@ def main(argv=None):
         "reps": a.reps,
         "calibration_target": a.calibration_target,
         "zk_calibration": a.zk_calibration,
+        "wait_idle_s": a.wait_idle,
         "models": results,
     }
     for m in a.models:
@@ -644,9 +677,10 @@ def main(argv=None):
           f"(calibrate_settings target \"{a.calibration_target}\"), " + ("zkinfer skipped.\n" if a.skip_zkinfer else f"zkinfer {a.zkinfer}.\n"))
     print(table(results, a.reps))
     print()
-    print("prove s: EZKL gen_witness + prove; zkinfer `prove` (witness included). compile s: one run, "
+    print("prove s: EZKL gen_witness + prove; zkinfer `prove` (witness included). prove CPU s: user + system "
+          "CPU time of those processes (less sensitive to other load than wall time). compile s: one run, "
           "EZKL gen_settings + calibrate_settings + compile_circuit. SRS generation untimed. "
-          "peak RSS: the largest of the per-step peaks.")
+          "peak RSS: the largest of the per-step peaks. proof bytes: the raw proof, not the JSON file.")
     for res in results:
         for key in ("ezkl", "zkinfer"):
             s = res.get(key)

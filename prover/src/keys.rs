@@ -105,18 +105,21 @@ pub struct VerifierFiles {
     pub digest: [u8; 32],
 }
 
-/// Serializes the verifying key (with the circuit configuration, the instance count and the
-/// hash of the verifier parameters) and the verifier's part of `srs`.
+/// Serializes the verifying key (with the circuit configuration, the instance count, the
+/// hash of the verifier parameters and the caller's `metadata`, all covered by the digest)
+/// and the verifier's part of `srs`.
 pub fn verifier_files(
     vk: &VerifyingKey<G1Affine>,
     shape: &CircuitShape,
     num_instances: usize,
     srs: &Srs,
+    metadata: &[u8],
 ) -> Result<VerifierFiles> {
     let halo2 = |e: verifier::VerifyError| ProverError::halo2(e.to_string());
     let params_file = verifier::encode_verifier_params(srs).map_err(halo2)?;
-    let vk_file = verifier::encode_verifying_key(vk, &shape.config, num_instances, &params_file)
-        .map_err(halo2)?;
+    let vk_file =
+        verifier::encode_verifying_key(vk, &shape.config, num_instances, &params_file, metadata)
+            .map_err(halo2)?;
     let digest = vk_digest(&vk_file);
     Ok(VerifierFiles {
         vk_file,

@@ -1,5 +1,5 @@
 //! zkinfer's prover: structured reference strings ([`srs`]), key generation and key files
-//! ([`keys`]), and witness generation plus SHPLONK/KZG proving ([`prove`]).
+//! ([`keys`]), and witness generation plus SHPLONK/KZG proving ([`mod@prove`]).
 //!
 //! The circuit comes from the `circuits` crate; the verifying-key and verifier-parameter
 //! formats come from the `verifier` crate, so prover and verifier share one definition.

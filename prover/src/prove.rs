@@ -30,11 +30,18 @@ use halo2_base::halo2_proofs::transcript::{
 use onnx_import::ir::Graph;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use snark_verifier::loader::native::NativeLoader;
+use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 use verifier::TranscriptKind;
 
 use crate::error::{guard, ProverError, Result};
 use crate::srs::Srs;
 use crate::Stage;
+
+/// The Keccak (EVM) transcript writing a proof.
+type EvmWriter = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
+/// The Keccak (EVM) transcript reading a proof.
+type EvmReader<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u8>>;
 
 /// The public default seed of the prover's randomness (see the module docs).
 pub const DEFAULT_SEED: [u8; 32] = *b"zkinfer deterministic blinding!!";
@@ -118,6 +125,26 @@ pub fn prove(
             .map(|()| transcript.finalize())
         })?
         .map_err(|e| ProverError::halo2(format!("proof generation failed: {e}")))?,
+        TranscriptKind::Keccak => guard("proving", || {
+            let mut transcript = EvmWriter::init(vec![]);
+            create_proof::<
+                KZGCommitmentScheme<Bn256>,
+                ProverSHPLONK<'_, Bn256>,
+                ChallengeEvm<G1Affine>,
+                _,
+                _,
+                _,
+            >(
+                srs,
+                pk,
+                &[built.builder],
+                &[&[&instances]],
+                ChaCha20Rng::from_seed(opts.seed),
+                &mut transcript,
+            )
+            .map(|()| transcript.finalize())
+        })?
+        .map_err(|e| ProverError::halo2(format!("proof generation failed: {e}")))?,
     };
     if opts.self_check {
         progress(Stage::SelfCheck);
@@ -146,6 +173,23 @@ fn self_check(
                 KZGCommitmentScheme<Bn256>,
                 VerifierSHPLONK<'_, Bn256>,
                 Challenge255<G1Affine>,
+                _,
+                _,
+            >(
+                srs.verifier_params(),
+                pk.get_vk(),
+                SingleStrategy::new(srs),
+                &[&[instances]],
+                &mut t,
+            )
+            .is_ok()
+        })?,
+        TranscriptKind::Keccak => guard("checking the proof", || {
+            let mut t = EvmReader::init(proof);
+            verify_proof::<
+                KZGCommitmentScheme<Bn256>,
+                VerifierSHPLONK<'_, Bn256>,
+                ChallengeEvm<G1Affine>,
                 _,
                 _,
             >(

@@ -5,12 +5,19 @@
 //!
 //! ```text
 //! num_instances u32 LE | sha256(srs-verifier.bin) (32) | config_len u32 LE |
-//! config (JSON of halo2-base's BaseCircuitParams) | halo2 VerifyingKey (SerdeFormat::RawBytes)
+//! config (JSON of halo2-base's BaseCircuitParams) | metadata_len u32 LE | metadata |
+//! halo2 VerifyingKey (SerdeFormat::RawBytes)
 //! ```
 //!
 //! The key therefore pins everything verification depends on: the circuit (fixed columns
-//! hold the model's weights), its column configuration, the number of public instances and
-//! the verifier parameters. Its sha256 ([`vk_digest`]) identifies the model.
+//! hold the model's weights), its column configuration, the number of public instances, the
+//! verifier parameters, and the caller's metadata (opaque here; zkinfer stores what the
+//! instances mean: tensor names, shapes and the fixed-point scale). Its sha256
+//! ([`vk_digest`]) identifies the model.
+//!
+//! Everything except the metadata also constrains the proof itself. The metadata is bound
+//! only by the digest: two keys that differ only in metadata accept the same proofs, so a
+//! verifier must pin the digest (the model commitment), not just the halo2 key.
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::BaseCircuitParams;
@@ -45,14 +52,25 @@ pub fn vk_digest(vk_file: &[u8]) -> [u8; 32] {
     Sha256::digest(vk_file).into()
 }
 
+/// Most bytes of metadata a key may carry.
+pub const MAX_METADATA_LEN: usize = 1 << 20;
+
 /// Builds the bytes of `vk.bin` from a halo2 key, the circuit configuration it was made with,
-/// the number of public instances and the bytes of the matching `srs-verifier.bin`.
+/// the number of public instances, the bytes of the matching `srs-verifier.bin`, and
+/// opaque `metadata` (at most [`MAX_METADATA_LEN`] bytes) that the digest then covers.
 pub fn encode_verifying_key(
     vk: &VerifyingKey<G1Affine>,
     config: &BaseCircuitParams,
     num_instances: usize,
     verifier_params_file: &[u8],
+    metadata: &[u8],
 ) -> Result<Vec<u8>, VerifyError> {
+    if metadata.len() > MAX_METADATA_LEN {
+        return Err(VerifyError::BadKey(format!(
+            "metadata is {} bytes, over the {MAX_METADATA_LEN}-byte limit",
+            metadata.len()
+        )));
+    }
     let config_json =
         serde_json::to_vec(config).map_err(|e| VerifyError::BadKey(format!("config: {e}")))?;
     let count = u32::try_from(num_instances)
@@ -62,6 +80,8 @@ pub fn encode_verifying_key(
     payload.extend_from_slice(&Sha256::digest(verifier_params_file));
     payload.extend_from_slice(&(config_json.len() as u32).to_le_bytes());
     payload.extend_from_slice(&config_json);
+    payload.extend_from_slice(&(metadata.len() as u32).to_le_bytes());
+    payload.extend_from_slice(metadata);
     payload.extend_from_slice(&vk.to_bytes(SerdeFormat::RawBytes));
     Ok(container::encode(
         ArtifactKind::VerifyingKey,
@@ -196,6 +216,33 @@ fn read_halo2_vk(
     Ok(vk)
 }
 
+/// Rejects alternative encodings of the same proof. Every item of a BN254 proof is 32 bytes:
+/// a scalar (canonical below the modulus < 2^254, enforced by halo2) or a compressed G1
+/// point, whose top bit is the infinity flag. The curve library ignores that flag on
+/// non-identity points, so flipping it would give a second byte string for the same proof;
+/// here a set top bit is only accepted in the exact identity encoding.
+fn check_canonical_items(proof: &[u8]) -> Result<(), VerifyError> {
+    const ITEM: usize = 32;
+    if proof.len() % ITEM != 0 {
+        return Err(VerifyError::BadProof(format!(
+            "length {} is not a multiple of {ITEM} bytes",
+            proof.len()
+        )));
+    }
+    for (i, item) in proof.chunks_exact(ITEM).enumerate() {
+        let flagged = item[ITEM - 1] & 0x80 != 0;
+        let identity = item[ITEM - 1] == 0x80 && item[..ITEM - 1].iter().all(|b| *b == 0);
+        if flagged && !identity {
+            return Err(VerifyError::BadProof(format!(
+                "item {i} (bytes {}..{}) is a non-canonical encoding",
+                i * ITEM,
+                (i + 1) * ITEM
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A parsed, validated verifying key with its KZG verifier parameters: parse once, verify
 /// many proofs. Verification is deterministic.
 #[derive(Debug)]
@@ -204,6 +251,7 @@ pub struct VerifierKey {
     params: ParamsKZG<Bn256>,
     num_instances: usize,
     config: BaseCircuitParams,
+    metadata: Vec<u8>,
     digest: [u8; 32],
 }
 
@@ -222,6 +270,13 @@ impl VerifierKey {
         let config: BaseCircuitParams = serde_json::from_slice(config_json)
             .map_err(|e| VerifyError::BadKey(format!("circuit configuration: {e}")))?;
         validate_config(&config)?;
+        let metadata_len = r.u32().ok_or_else(truncated)? as usize;
+        if metadata_len > MAX_METADATA_LEN {
+            return Err(VerifyError::BadKey(format!(
+                "metadata of {metadata_len} bytes exceeds the {MAX_METADATA_LEN}-byte limit"
+            )));
+        }
+        let metadata = r.take(metadata_len).ok_or_else(truncated)?.to_vec();
         if Sha256::digest(verifier_params_file).as_slice() != params_hash {
             return Err(VerifyError::ParamsMismatch);
         }
@@ -246,6 +301,7 @@ impl VerifierKey {
             params,
             num_instances,
             config,
+            metadata,
             digest: vk_digest(vk_file),
         })
     }
@@ -265,6 +321,11 @@ impl VerifierKey {
         &self.config
     }
 
+    /// The metadata stored with the key (covered by its digest).
+    pub fn metadata(&self) -> &[u8] {
+        &self.metadata
+    }
+
     /// sha256 of the `vk.bin` bytes this key was parsed from (see [`vk_digest`]).
     pub fn digest(&self) -> [u8; 32] {
         self.digest
@@ -273,6 +334,12 @@ impl VerifierKey {
     /// The underlying halo2 verifying key.
     pub fn halo2_vk(&self) -> &VerifyingKey<G1Affine> {
         &self.vk
+    }
+
+    /// The KZG verifier parameters (`n`, `g[0]`, `g2`, `s·g2`; no other powers), e.g. for
+    /// generating an EVM verifier.
+    pub fn params(&self) -> &ParamsKZG<Bn256> {
+        &self.params
     }
 
     /// Checks a SHPLONK proof made with `transcript` for these public instances. `Ok(())`
@@ -288,6 +355,9 @@ impl VerifierKey {
                 expected: self.num_instances,
                 found: instances.len(),
             });
+        }
+        if transcript == TranscriptKind::Blake2b {
+            check_canonical_items(proof)?;
         }
         let outcome = match transcript {
             TranscriptKind::Blake2b => guard("verifying the proof", || {
@@ -305,6 +375,9 @@ impl VerifierKey {
                 };
                 res.map(|()| rest.len())
             })?,
+            TranscriptKind::Keccak => {
+                crate::keccak::verify_keccak(&self.params, &self.vk, proof, instances)?
+            }
         };
         match outcome {
             Ok(0) => Ok(()),

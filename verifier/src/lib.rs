@@ -26,6 +26,7 @@ pub mod container;
 pub mod error;
 pub mod instances;
 pub mod key;
+mod keccak;
 pub mod params;
 pub mod transcript;
 

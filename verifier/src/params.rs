@@ -97,6 +97,14 @@ pub(crate) fn decode_verifier_params(bytes: &[u8]) -> Result<ParamsKZG<Bn256>, V
     let g0 = g0.ok_or_else(|| bad("invalid g[0]"))?;
     let g2_ = g2_.ok_or_else(|| bad("invalid g2"))?;
     let s_g2 = s_g2.ok_or_else(|| bad("invalid s·g2"))?;
+    // The curve library ignores the infinity flag of finite points: insist on the canonical
+    // encoding so one parameter set has exactly one file.
+    let canonical = g0.to_bytes().as_ref() == b0
+        && g2_.to_bytes().as_ref() == b1
+        && s_g2.to_bytes().as_ref() == b2;
+    if !canonical {
+        return Err(bad("non-canonical point encoding"));
+    }
     guard("building KZG parameters", || {
         seed_params().map(|seed| seed.from_parts(k, vec![g0], Some(Vec::new()), g2_, s_g2))
     })?

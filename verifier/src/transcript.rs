@@ -8,25 +8,35 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum TranscriptKind {
     /// Blake2b with 255-bit challenges: halo2's default, fastest for native verification.
-    /// (An EVM verifier will add a Keccak256 variant; matches on this enum are exhaustive
-    /// on purpose, so that every prover/verifier path must handle it.)
+    /// (Matches on this enum are exhaustive on purpose, so that every prover/verifier path
+    /// must handle each variant.)
     #[default]
     Blake2b,
+    /// Keccak256, as snark-verifier's `EvmTranscript`: what the generated Solidity verifier
+    /// recomputes on chain. Proof items are big-endian: 32-byte scalars and 64-byte
+    /// uncompressed points (`x || y`), so EVM proofs are longer than Blake2b ones.
+    /// Named `"keccak"`; `"evm"` is accepted as an alias.
+    #[serde(alias = "evm")]
+    Keccak,
 }
 
 impl TranscriptKind {
     /// Every supported transcript.
-    pub const ALL: &'static [TranscriptKind] = &[TranscriptKind::Blake2b];
+    pub const ALL: &'static [TranscriptKind] = &[TranscriptKind::Blake2b, TranscriptKind::Keccak];
 
-    /// The name stored in artifacts (`"blake2b"`).
+    /// The name stored in artifacts (`"blake2b"` or `"keccak"`).
     pub fn name(self) -> &'static str {
         match self {
             TranscriptKind::Blake2b => "blake2b",
+            TranscriptKind::Keccak => "keccak",
         }
     }
 
-    /// The transcript called `name`, if supported.
+    /// The transcript called `name` (or `"evm"`, an alias of `"keccak"`), if supported.
     pub fn from_name(name: &str) -> Option<Self> {
+        if name == "evm" {
+            return Some(TranscriptKind::Keccak);
+        }
         Self::ALL.iter().copied().find(|t| t.name() == name)
     }
 }

@@ -23,6 +23,7 @@ use verifier::{
 };
 
 const K: u32 = 8;
+const META: &[u8] = br#"{"what":"a*b+7"}"#;
 
 /// Everything a verifier sees, for one small circuit.
 struct Fixture {
@@ -89,7 +90,8 @@ fn fixture() -> &'static Fixture {
         .unwrap();
         let proof = t.finalize();
         let params_file = encode_verifier_params(&params).unwrap();
-        let vk_file = encode_verifying_key(&vk, &config, instances.len(), &params_file).unwrap();
+        let vk_file =
+            encode_verifying_key(&vk, &config, instances.len(), &params_file, META).unwrap();
         Fixture {
             vk_file,
             params_file,
@@ -123,10 +125,47 @@ fn valid_proof_verifies_and_files_are_small() {
     let key = key();
     assert_eq!(key.num_instances(), 3);
     assert_eq!(key.k(), K);
+    assert_eq!(key.metadata(), META);
     // 49-byte header + k + g[0] + g2 + s·g2.
     assert_eq!(f.params_file.len(), 49 + 4 + 32 + 64 + 64);
     let hex = instances_to_hex(&f.instances);
     assert_eq!(instances_from_hex(&hex).unwrap(), f.instances);
+}
+
+#[test]
+fn flag_bits_and_first_bits_of_every_item_matter() {
+    // Proof items are 32 bytes; the top bits of each item's last byte are the compressed
+    // point flags, which the curve library partly ignores: the verifier must not.
+    let f = fixture();
+    let key = key();
+    assert_eq!(f.proof.len() % 32, 0);
+    for item in 0..f.proof.len() / 32 {
+        for (byte, bit) in [(31, 7), (31, 6), (0, 0)] {
+            let mut p = f.proof.clone();
+            p[item * 32 + byte] ^= 1 << bit;
+            let r = key.verify(TranscriptKind::Blake2b, &p, &f.instances);
+            assert!(r.is_err(), "item {item} byte {byte} bit {bit}: {r:?}");
+        }
+    }
+}
+
+#[test]
+fn every_bit_of_the_verifier_params_matters() {
+    let f = fixture();
+    let payload_len = f.params_file.len() - container::HEADER_LEN;
+    for i in 0..payload_len {
+        for bit in 0..8 {
+            let params = rewrap(
+                &f.params_file,
+                ArtifactKind::VerifierParams,
+                PARAMS_FORMAT_VERSION,
+                |p| p[i] ^= 1 << bit,
+            );
+            let vk = encode_verifying_key(&f.vk, &f.config, 3, &params, META).unwrap();
+            let r = check(&vk, &params, &f.proof, &f.instances);
+            assert!(r.is_err(), "byte {i} bit {bit}: accepted");
+        }
+    }
 }
 
 #[test]
@@ -201,7 +240,7 @@ fn foreign_params_and_versions_are_detected() {
     ));
     // A key re-encoded against other params whose hash matches but whose s differs: the
     // proof must not verify.
-    let vk_other = encode_verifying_key(&f.vk, &f.config, 3, &other_file).unwrap();
+    let vk_other = encode_verifying_key(&f.vk, &f.config, 3, &other_file, META).unwrap();
     assert!(matches!(
         check(&vk_other, &other_file, &f.proof, &f.instances),
         Err(VerifyError::Rejected)
@@ -252,6 +291,8 @@ proptest! {
         prop_assert!(VerifierKey::from_bytes(&f.vk_file, &params).is_err());
     }
 
+    /// A mutated key either fails to parse or rejects the proof, unless only its metadata
+    /// changed: metadata is covered by the key's digest, not by the proof.
     #[test]
     fn mutated_keys_never_accept(pos in any::<prop::sample::Index>(), xor in 1u8..=255, raw in any::<bool>()) {
         let f = fixture();
@@ -266,7 +307,14 @@ proptest! {
                 p[i] ^= xor;
             })
         };
-        prop_assert!(check(&vk_file, &f.params_file, &f.proof, &f.instances).is_err());
+        match VerifierKey::from_bytes(&vk_file, &f.params_file) {
+            Err(_) => {}
+            Ok(key) => {
+                let accepted = key.verify(TranscriptKind::Blake2b, &f.proof, &f.instances).is_ok();
+                prop_assert!(!accepted || key.metadata() != META, "a mutated key accepted the proof");
+                prop_assert_ne!(key.digest(), verifier::vk_digest(&f.vk_file));
+            }
+        }
     }
 
     #[test]
@@ -289,7 +337,7 @@ proptest! {
             let i = pos.index(p.len());
             if trunc { p.truncate(i) } else { p[i] ^= xor }
         });
-        let vk_file = encode_verifying_key(&f.vk, &f.config, f.instances.len(), &params_file).unwrap();
+        let vk_file = encode_verifying_key(&f.vk, &f.config, f.instances.len(), &params_file, META).unwrap();
         prop_assert!(check(&vk_file, &params_file, &f.proof, &f.instances).is_err());
     }
 }
