@@ -28,7 +28,12 @@ pub struct CalibrationOptions {
 
 impl Default for CalibrationOptions {
     fn default() -> Self {
-        Self { target_rel_l2: 1e-3, min_scale: 7, max_scale: 18, headroom_bits: 2 }
+        Self {
+            target_rel_l2: 1e-3,
+            min_scale: 7,
+            max_scale: 18,
+            headroom_bits: 2,
+        }
     }
 }
 
@@ -58,7 +63,10 @@ pub struct Calibration {
 
 /// Float outputs of each sample.
 pub fn float_outputs(graph: &Graph, samples: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
-    samples.iter().map(|s| eval_float(graph, s).map_err(CircuitError::from)).collect()
+    samples
+        .iter()
+        .map(|s| eval_float(graph, s).map_err(CircuitError::from))
+        .collect()
 }
 
 /// Measures the fixed-point error at `params` against precomputed float outputs; also
@@ -90,7 +98,11 @@ pub fn measure(
         .map(|o| OutputError {
             name: graph.values[graph.outputs[o]].name.clone(),
             max_abs_err: max_abs[o],
-            rel_l2: if den[o] > 0.0 { (num[o] / den[o]).sqrt() } else { num[o].sqrt() },
+            rel_l2: if den[o] > 0.0 {
+                (num[o] / den[o]).sqrt()
+            } else {
+                num[o].sqrt()
+            },
         })
         .collect();
     Ok((errors, max_checked))
@@ -103,14 +115,20 @@ pub fn calibrate(
     opts: &CalibrationOptions,
 ) -> Result<Calibration> {
     if samples.is_empty() {
-        return Err(CircuitError::Settings { message: "calibration needs at least one sample".into() });
+        return Err(CircuitError::Settings {
+            message: "calibration needs at least one sample".into(),
+        });
     }
     let floats = float_outputs(graph, samples)?;
     let mut best: Option<Calibration> = None;
     let mut last_err = None;
     for s in opts.min_scale..=opts.max_scale {
         // Measure with a loose bound, then size the bound from what was seen.
-        let loose = QuantParams { input_scale: s, param_scale: s, bits: 64 };
+        let loose = QuantParams {
+            input_scale: s,
+            param_scale: s,
+            bits: 64,
+        };
         let (errors, max_checked) = match measure(graph, &loose, samples, &floats) {
             Ok(r) => r,
             Err(e) => {
@@ -123,7 +141,11 @@ pub fn calibrate(
         let worst = errors.iter().map(|e| e.rel_l2).fold(0.0, f64::max);
         let met = worst <= opts.target_rel_l2;
         let cal = Calibration {
-            params: QuantParams { input_scale: s, param_scale: s, bits },
+            params: QuantParams {
+                input_scale: s,
+                param_scale: s,
+                bits,
+            },
             errors,
             samples: samples.len(),
             target_met: met,
@@ -131,9 +153,9 @@ pub fn calibrate(
         if met {
             return Ok(cal);
         }
-        let better = best.as_ref().map_or(true, |b| {
-            worst < b.errors.iter().map(|e| e.rel_l2).fold(0.0, f64::max)
-        });
+        let better = best
+            .as_ref()
+            .is_none_or(|b| worst < b.errors.iter().map(|e| e.rel_l2).fold(0.0, f64::max));
         if better {
             best = Some(cal);
         }
@@ -141,6 +163,8 @@ pub fn calibrate(
     match (best, last_err) {
         (Some(b), _) => Ok(b),
         (None, Some(e)) => Err(e),
-        (None, None) => Err(CircuitError::Settings { message: "no scale could be tried".into() }),
+        (None, None) => Err(CircuitError::Settings {
+            message: "no scale could be tried".into(),
+        }),
     }
 }

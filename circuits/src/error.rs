@@ -79,13 +79,19 @@ impl CircuitError {
     pub fn at_node(self, node: &str, op: &'static str) -> Self {
         match self {
             e @ CircuitError::Node { .. } => e,
-            e => CircuitError::Node { node: node.to_string(), op, source: Box::new(e) },
+            e => CircuitError::Node {
+                node: node.to_string(),
+                op,
+                source: Box::new(e),
+            },
         }
     }
 
     /// Shorthand for [`CircuitError::Unsupported`].
     pub fn unsupported(message: impl Into<String>) -> Self {
-        CircuitError::Unsupported { message: message.into() }
+        CircuitError::Unsupported {
+            message: message.into(),
+        }
     }
 }
 

@@ -30,7 +30,11 @@ pub fn quantize_inputs(
     if inputs.len() != graph.inputs.len() {
         return Err(CircuitError::Input {
             name: "<all>".into(),
-            message: format!("expected {} inputs, got {}", graph.inputs.len(), inputs.len()),
+            message: format!(
+                "expected {} inputs, got {}",
+                graph.inputs.len(),
+                inputs.len()
+            ),
         });
     }
     graph
@@ -67,7 +71,11 @@ pub fn eval_fixed_quantized(
         .iter()
         .map(|t| Tensor {
             shape: t.shape.clone(),
-            data: t.data.iter().map(|q| dequantize(*q, params.input_scale)).collect(),
+            data: t
+                .data
+                .iter()
+                .map(|q| dequantize(*q, params.input_scale))
+                .collect(),
         })
         .collect();
     Ok(FixedRun {

@@ -22,7 +22,10 @@ pub struct NativeBackend {
 impl NativeBackend {
     /// A backend enforcing the activation bound `[-2^bits, 2^bits)`.
     pub fn new(bits: u32) -> Self {
-        Self { bits, max_abs_checked: 0 }
+        Self {
+            bits,
+            max_abs_checked: 0,
+        }
     }
 
     fn safe(v: Option<i128>) -> Result<i128> {
@@ -32,7 +35,10 @@ impl NativeBackend {
                 value_bits: 128 - v.unsigned_abs().leading_zeros(),
                 limit_bits: FIELD_SAFE_BITS,
             }),
-            None => Err(CircuitError::Overflow { value_bits: 128, limit_bits: FIELD_SAFE_BITS }),
+            None => Err(CircuitError::Overflow {
+                value_bits: 128,
+                limit_bits: FIELD_SAFE_BITS,
+            }),
         }
     }
 
@@ -40,7 +46,10 @@ impl NativeBackend {
         self.max_abs_checked = self.max_abs_checked.max(v.unsigned_abs());
         let bound = 1i128 << self.bits;
         if v < -bound || v >= bound {
-            return Err(CircuitError::OutOfRange { value: v, bits: self.bits });
+            return Err(CircuitError::OutOfRange {
+                value: v,
+                bits: self.bits,
+            });
         }
         Ok(())
     }
@@ -135,10 +144,22 @@ mod tests {
         let mut b = NativeBackend::new(4);
         assert!(b.is_negative(&15).is_ok());
         assert!(b.is_negative(&-16).is_ok());
-        assert!(matches!(b.is_negative(&16), Err(CircuitError::OutOfRange { .. })));
-        assert!(matches!(b.is_negative(&-17), Err(CircuitError::OutOfRange { .. })));
+        assert!(matches!(
+            b.is_negative(&16),
+            Err(CircuitError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            b.is_negative(&-17),
+            Err(CircuitError::OutOfRange { .. })
+        ));
         let big = 1i128 << 119;
-        assert!(matches!(b.mul(&big, &4), Err(CircuitError::Overflow { .. })));
-        assert!(matches!(b.add(&big, &big), Err(CircuitError::Overflow { .. })));
+        assert!(matches!(
+            b.mul(&big, &4),
+            Err(CircuitError::Overflow { .. })
+        ));
+        assert!(matches!(
+            b.add(&big, &big),
+            Err(CircuitError::Overflow { .. })
+        ));
     }
 }

@@ -51,7 +51,11 @@ impl QuantParams {
 pub fn quantize(x: f64, scale: u32, what: &str) -> Result<i128> {
     let v = (x * f64::from(scale).exp2()).round();
     if !v.is_finite() || v.abs() >= f64::from(MAX_CONST_BITS).exp2() {
-        return Err(CircuitError::Quantize { what: what.to_string(), value: x, scale });
+        return Err(CircuitError::Quantize {
+            what: what.to_string(),
+            value: x,
+            scale,
+        });
     }
     // The bound above makes the cast exact.
     Ok(v as i128)

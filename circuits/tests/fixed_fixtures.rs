@@ -13,23 +13,43 @@ const REL_L2: f64 = 1e-3;
 #[test]
 fn every_supported_fixture_tracks_onnxruntime() {
     let fixtures = supported_fixtures();
-    assert!(fixtures.len() >= 40, "only {} fixtures imported", fixtures.len());
+    assert!(
+        fixtures.len() >= 40,
+        "only {} fixtures imported",
+        fixtures.len()
+    );
     let mut failures = Vec::new();
     for f in &fixtures {
-        let cal = calibrate(&f.graph, std::slice::from_ref(&f.input), &CalibrationOptions::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.name));
+        let cal = calibrate(
+            &f.graph,
+            std::slice::from_ref(&f.input),
+            &CalibrationOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", f.name));
         let run = eval_fixed(&f.graph, &cal.params, &f.input).unwrap();
-        eprintln!("{}: scale 2^{} bits {} errors {:?}", f.name, cal.params.input_scale, cal.params.bits, cal.errors);
+        eprintln!(
+            "{}: scale 2^{} bits {} errors {:?}",
+            f.name, cal.params.input_scale, cal.params.bits, cal.errors
+        );
         for (got, want) in run.outputs_float.iter().zip(&f.expected) {
             assert_eq!(got.shape, want.shape, "{}", f.name);
-            let num: f64 = got.data.iter().zip(&want.data).map(|(g, w)| (g - w).powi(2)).sum();
+            let num: f64 = got
+                .data
+                .iter()
+                .zip(&want.data)
+                .map(|(g, w)| (g - w).powi(2))
+                .sum();
             let den: f64 = want.data.iter().map(|w| w * w).sum();
             let rel = (num / den.max(1e-12)).sqrt();
             // Every element also within a few output ULPs of the chosen scale per unit of
             // magnitude (roundings accumulate along the path, never more than this).
             let ulp = (-f64::from(cal.params.input_scale)).exp2();
-            let max_abs =
-                got.data.iter().zip(&want.data).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
+            let max_abs = got
+                .data
+                .iter()
+                .zip(&want.data)
+                .map(|(g, w)| (g - w).abs())
+                .fold(0.0, f64::max);
             let scale = want.data.iter().map(|w| w.abs()).fold(1.0, f64::max);
             if rel > REL_L2 || max_abs > 64.0 * ulp * scale {
                 failures.push(format!(
@@ -39,7 +59,11 @@ fn every_supported_fixture_tracks_onnxruntime() {
             }
         }
     }
-    assert!(failures.is_empty(), "fixed point off:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fixed point off:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -58,7 +82,11 @@ fn trained_models_and_chains_keep_the_float_argmax() {
         };
         for (i, (input, predicted)) in checked.iter().enumerate() {
             let run = eval_fixed(&f.graph, &cal.params, input).unwrap();
-            assert_eq!(argmax(&run.outputs_float[0].data), *predicted, "{name} sample {i}");
+            assert_eq!(
+                argmax(&run.outputs_float[0].data),
+                *predicted,
+                "{name} sample {i}"
+            );
         }
     }
 }
@@ -66,10 +94,16 @@ fn trained_models_and_chains_keep_the_float_argmax() {
 #[test]
 fn an_input_beyond_the_calibrated_range_is_reported_not_wrapped() {
     let f = load("op_relu").unwrap();
-    let cal = calibrate(&f.graph, std::slice::from_ref(&f.input), &CalibrationOptions::default())
-        .unwrap();
+    let cal = calibrate(
+        &f.graph,
+        std::slice::from_ref(&f.input),
+        &CalibrationOptions::default(),
+    )
+    .unwrap();
     let mut big = f.input.clone();
     big[0].data[0] = 1e6;
-    let err = eval_fixed(&f.graph, &cal.params, &big).unwrap_err().to_string();
+    let err = eval_fixed(&f.graph, &cal.params, &big)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("outside the circuit's range"), "{err}");
 }

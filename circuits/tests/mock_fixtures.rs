@@ -9,11 +9,11 @@ use circuits::calibrate::{calibrate, CalibrationOptions};
 use circuits::fixed::{eval_fixed, quantize_inputs};
 use circuits::halo2::{build, plan};
 use circuits::ops::CellTensor;
+use common::{random_input, supported_fixtures, Fixture};
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::halo2_proofs::dev::MockProver;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::plonk::Assigned;
-use common::{random_input, supported_fixtures, Fixture};
 
 struct Checked {
     name: String,
@@ -21,8 +21,12 @@ struct Checked {
 }
 
 fn check_fixture(f: &Fixture) -> Checked {
-    let cal = calibrate(&f.graph, std::slice::from_ref(&f.input), &CalibrationOptions::default())
-        .unwrap();
+    let cal = calibrate(
+        &f.graph,
+        std::slice::from_ref(&f.input),
+        &CalibrationOptions::default(),
+    )
+    .unwrap();
     let params = cal.params;
     let shape = plan(&f.graph, &params).unwrap_or_else(|e| panic!("{}: {e}", f.name));
     let k = shape.k;
@@ -38,10 +42,25 @@ fn check_fixture(f: &Fixture) -> Checked {
             continue;
         };
         let q: Vec<CellTensor<i128>> = quantize_inputs(&f.graph, &params, input).unwrap();
-        let built = build(CircuitBuilderStage::Mock, &f.graph, &params, &shape, Some(&q)).unwrap();
-        assert_eq!(built.outputs, native.outputs, "{}: circuit != evaluator", f.name);
+        let built = build(
+            CircuitBuilderStage::Mock,
+            &f.graph,
+            &params,
+            &shape,
+            Some(&q),
+        )
+        .unwrap();
+        assert_eq!(
+            built.outputs, native.outputs,
+            "{}: circuit != evaluator",
+            f.name
+        );
         let prover = MockProver::run(k, &built.builder, vec![built.instances.clone()]).unwrap();
-        assert!(prover.verify().is_ok(), "{}: MockProver unsatisfied on input {i}", f.name);
+        assert!(
+            prover.verify().is_ok(),
+            "{}: MockProver unsatisfied on input {i}",
+            f.name
+        );
         last = Some(built);
     }
 
@@ -77,19 +96,30 @@ fn check_fixture(f: &Fixture) -> Checked {
     let ctx = &mut b.core_mut().phase_manager[0].threads[0];
     let old = ctx.advice[0].evaluate();
     ctx.advice[0] = Assigned::Trivial(old + Fr::one());
-    assert!(MockProver::run(k, &b, vec![instances.clone()]).unwrap().verify().is_err());
+    assert!(MockProver::run(k, &b, vec![instances.clone()])
+        .unwrap()
+        .verify()
+        .is_err());
     // And a wrong public output is rejected.
     let mut bad = instances.clone();
     let last_i = bad.len() - 1;
     bad[last_i] += Fr::one();
-    assert!(MockProver::run(k, &built.builder, vec![bad]).unwrap().verify().is_err());
-    Checked { name: f.name.clone(), tampered_cells: tampered }
+    assert!(MockProver::run(k, &built.builder, vec![bad])
+        .unwrap()
+        .verify()
+        .is_err());
+    Checked {
+        name: f.name.clone(),
+        tampered_cells: tampered,
+    }
 }
 
 #[test]
 fn every_op_fixture_is_satisfied_complete_and_tamper_evident() {
-    let fixtures: Vec<Fixture> =
-        supported_fixtures().into_iter().filter(|f| f.name.starts_with("op_")).collect();
+    let fixtures: Vec<Fixture> = supported_fixtures()
+        .into_iter()
+        .filter(|f| f.name.starts_with("op_"))
+        .collect();
     assert!(fixtures.len() >= 38, "only {} op fixtures", fixtures.len());
     let mut total = 0;
     for f in &fixtures {

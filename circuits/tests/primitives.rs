@@ -17,7 +17,6 @@ use proptest::prelude::*;
 const K: u32 = 10;
 const BITS: u32 = 16;
 
-
 /// Runs `f` on both backends; returns (native result, circuit result, satisfied, builder).
 fn both(
     a: i128,
@@ -26,7 +25,8 @@ fn both(
 ) -> (Vec<i128>, Vec<i128>, bool) {
     let mut nb = NativeBackend::new(BITS);
     let native = f(&mut NativeOps(&mut nb), a, b);
-    let mut builder = BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
+    let mut builder =
+        BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
     builder.set_lookup_bits(K as usize - 1);
     builder.set_instance_columns(1);
     let range = builder.range_chip();
@@ -36,7 +36,10 @@ fn both(
         f(&mut CircuitOps(&mut hb), a, b)
     };
     builder.calculate_params(Some(20));
-    let ok = MockProver::run(K, &builder, vec![vec![]]).unwrap().verify().is_ok();
+    let ok = MockProver::run(K, &builder, vec![vec![]])
+        .unwrap()
+        .verify()
+        .is_ok();
     (native, circuit, ok)
 }
 
@@ -87,8 +90,21 @@ impl PrimOps for CircuitOps<'_, '_> {
 }
 
 const PRIMS: [&str; 15] = [
-    "add", "sub", "neg", "mul", "add_const", "mul_const", "dot_const", "dot", "sum", "div_pow2",
-    "div_odd", "is_negative", "relu", "max", "min",
+    "add",
+    "sub",
+    "neg",
+    "mul",
+    "add_const",
+    "mul_const",
+    "dot_const",
+    "dot",
+    "sum",
+    "div_pow2",
+    "div_odd",
+    "is_negative",
+    "relu",
+    "max",
+    "min",
 ];
 
 proptest! {
@@ -109,7 +125,8 @@ fn field_encoding_is_signed() {
 /// Tampering with every advice cell of a circuit using each primitive once must be caught.
 #[test]
 fn every_cell_of_every_primitive_is_constrained() {
-    let mut builder = BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
+    let mut builder =
+        BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
     builder.set_lookup_bits(K as usize - 1);
     builder.set_instance_columns(1);
     let range = builder.range_chip();
@@ -129,7 +146,10 @@ fn every_cell_of_every_primitive_is_constrained() {
     let instances: Vec<Fr> = public.iter().map(|c| *c.value()).collect();
     builder.assigned_instances = vec![public];
     builder.calculate_params(Some(20));
-    assert!(MockProver::run(K, &builder, vec![instances.clone()]).unwrap().verify().is_ok());
+    assert!(MockProver::run(K, &builder, vec![instances.clone()])
+        .unwrap()
+        .verify()
+        .is_ok());
     let n = builder.core().phase_manager[0].threads[0].advice.len();
     let mut unconstrained = Vec::new();
     for cell in 0..n {
@@ -137,9 +157,16 @@ fn every_cell_of_every_primitive_is_constrained() {
         let ctx = &mut b.core_mut().phase_manager[0].threads[0];
         let old = ctx.advice[cell].evaluate();
         ctx.advice[cell] = Assigned::Trivial(old + Fr::one());
-        if MockProver::run(K, &b, vec![instances.clone()]).unwrap().verify().is_ok() {
+        if MockProver::run(K, &b, vec![instances.clone()])
+            .unwrap()
+            .verify()
+            .is_ok()
+        {
             unconstrained.push(cell);
         }
     }
-    assert!(unconstrained.is_empty(), "unconstrained cells: {unconstrained:?} of {n}");
+    assert!(
+        unconstrained.is_empty(),
+        "unconstrained cells: {unconstrained:?} of {n}"
+    );
 }

@@ -22,7 +22,12 @@ pub struct Halo2Backend<'a> {
 impl<'a> Halo2Backend<'a> {
     /// A backend writing into `ctx` with activation bound `bits`.
     pub fn new(ctx: &'a mut Context<Fr>, range: &'a RangeChip<Fr>, bits: u32) -> Self {
-        Self { ctx, range, bits, node_starts: Vec::new() }
+        Self {
+            ctx,
+            range,
+            bits,
+            node_starts: Vec::new(),
+        }
     }
 
     /// Current number of advice cells in the context.
@@ -36,7 +41,10 @@ impl<'a> Halo2Backend<'a> {
     }
 
     fn value(a: &AssignedValue<Fr>) -> Result<i128> {
-        fe_to_i128(a.value()).ok_or(CircuitError::Overflow { value_bits: 254, limit_bits: 127 })
+        fe_to_i128(a.value()).ok_or(CircuitError::Overflow {
+            value_bits: 254,
+            limit_bits: 127,
+        })
     }
 
     /// Constrains `a ∈ [0, 2^n)`; `n = 0` forces `a = 0`.
@@ -93,7 +101,10 @@ impl Backend for Halo2Backend<'_> {
             return self.constant(bias);
         }
         let ws = ws.iter().map(|w| Constant(i128_to_fe(*w)));
-        let acc = self.range.gate().inner_product(self.ctx, xs.iter().map(|x| Existing(*x)), ws);
+        let acc = self
+            .range
+            .gate()
+            .inner_product(self.ctx, xs.iter().map(|x| Existing(*x)), ws);
         if bias == 0 {
             Ok(acc)
         } else {
@@ -106,14 +117,20 @@ impl Backend for Halo2Backend<'_> {
             return self.constant(0);
         }
         let ys = ys.iter().map(|y| Existing(*y));
-        Ok(self.range.gate().inner_product(self.ctx, xs.iter().map(|x| Existing(*x)), ys))
+        Ok(self
+            .range
+            .gate()
+            .inner_product(self.ctx, xs.iter().map(|x| Existing(*x)), ys))
     }
     // acc_{i+1} = acc_i + 1·x_i
     fn sum(&mut self, xs: &[Self::Cell]) -> Result<Self::Cell> {
         if xs.is_empty() {
             return self.constant(0);
         }
-        Ok(self.range.gate().sum(self.ctx, xs.iter().map(|x| Existing(*x))))
+        Ok(self
+            .range
+            .gate()
+            .sum(self.ctx, xs.iter().map(|x| Existing(*x))))
     }
 
     fn div_round(&mut self, a: &Self::Cell, d: u64) -> Result<Self::Cell> {
@@ -130,8 +147,15 @@ impl Backend for Halo2Backend<'_> {
         let q = self.ctx.load_witness(i128_to_fe(qv));
         // r = a - q·d + h, the remainder; then r ∈ [0, d) and q ∈ [-2^B, 2^B) force
         // q = floor((a + h) / d) because no term is large enough to wrap the field.
-        let a_minus_qd = self.range.gate().mul_add(self.ctx, q, Constant(-i128_to_fe(di)), *a);
-        let r = if h == 0 { a_minus_qd } else { self.add_const(&a_minus_qd, h)? };
+        let a_minus_qd = self
+            .range
+            .gate()
+            .mul_add(self.ctx, q, Constant(-i128_to_fe(di)), *a);
+        let r = if h == 0 {
+            a_minus_qd
+        } else {
+            self.add_const(&a_minus_qd, h)?
+        };
         if d.is_power_of_two() {
             self.range_bits(r, d.trailing_zeros() as usize);
         } else {
@@ -147,7 +171,10 @@ impl Backend for Halo2Backend<'_> {
         // n·(n - 1) = 0
         self.range.gate().assert_bit(self.ctx, n);
         // u = a + n·2^B ∈ [0, 2^B): n = 0 needs a ∈ [0, 2^B), n = 1 needs a ∈ [-2^B, 0).
-        let u = self.range.gate().mul_add(self.ctx, n, Constant(i128_to_fe(1i128 << self.bits)), *a);
+        let u =
+            self.range
+                .gate()
+                .mul_add(self.ctx, n, Constant(i128_to_fe(1i128 << self.bits)), *a);
         self.range_bits(u, self.bits as usize);
         Ok(n)
     }

@@ -60,7 +60,10 @@ fn zero_inputs(graph: &Graph) -> Vec<CellTensor<i128>> {
         .map(|&id| {
             let shape = graph.values[id].shape.clone();
             let n = shape.iter().product();
-            CellTensor { shape, data: vec![0; n] }
+            CellTensor {
+                shape,
+                data: vec![0; n],
+            }
         })
         .collect()
 }
@@ -80,7 +83,10 @@ fn layout(
     for t in inputs {
         let data: Vec<_> = t.data.iter().map(|v| b.load(*v)).collect();
         public.extend(data.iter().copied());
-        in_cells.push(CellTensor { shape: t.shape.clone(), data });
+        in_cells.push(CellTensor {
+            shape: t.shape.clone(),
+            data,
+        });
     }
     let out = eval_graph(&mut b, params, graph, in_cells)?;
     let end = b.offset();
@@ -94,16 +100,33 @@ fn layout(
         let data = t
             .data
             .iter()
-            .map(|c| fe_to_i128(c.value()).ok_or(CircuitError::Overflow { value_bits: 254, limit_bits: 127 }))
+            .map(|c| {
+                fe_to_i128(c.value()).ok_or(CircuitError::Overflow {
+                    value_bits: 254,
+                    limit_bits: 127,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
-        outputs.push(CellTensor { shape: t.shape.clone(), data });
+        outputs.push(CellTensor {
+            shape: t.shape.clone(),
+            data,
+        });
     }
     let instances = public.iter().map(|c| *c.value()).collect();
     builder.assigned_instances = vec![public];
-    Ok(BuiltCircuit { builder, instances, outputs, node_regions: regions })
+    Ok(BuiltCircuit {
+        builder,
+        instances,
+        outputs,
+        node_regions: regions,
+    })
 }
 
-fn shaped_builder(stage: CircuitBuilderStage, k: u32, lookup_bits: usize) -> BaseCircuitBuilder<Fr> {
+fn shaped_builder(
+    stage: CircuitBuilderStage,
+    k: u32,
+    lookup_bits: usize,
+) -> BaseCircuitBuilder<Fr> {
     let mut b = BaseCircuitBuilder::from_stage(stage).use_k(k as usize);
     b.set_lookup_bits(lookup_bits);
     b.set_instance_columns(1);
@@ -120,7 +143,12 @@ pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
         let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
         let mut built = layout(builder, graph, params, &zeros)?;
         let config = built.builder.calculate_params(Some(UNUSABLE_ROWS));
-        Ok(CircuitShape { k, lookup_bits, config, break_points: Vec::new() })
+        Ok(CircuitShape {
+            k,
+            lookup_bits,
+            config,
+            break_points: Vec::new(),
+        })
     };
     let fits = |s: &CircuitShape| {
         s.config.num_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
@@ -164,7 +192,8 @@ pub fn build(
             })
         }
         CircuitBuilderStage::Prover => {
-            let mut b = BaseCircuitBuilder::prover(shape.config.clone(), shape.break_points.clone());
+            let mut b =
+                BaseCircuitBuilder::prover(shape.config.clone(), shape.break_points.clone());
             b.set_lookup_bits(shape.lookup_bits);
             b.set_instance_columns(1);
             b
@@ -181,5 +210,8 @@ pub fn build(
 
 /// Encodes quantized tensors as instance values (for callers that rebuild instances).
 pub fn encode_instances(tensors: &[CellTensor<i128>]) -> Vec<Fr> {
-    tensors.iter().flat_map(|t| t.data.iter().map(|v| i128_to_fe(*v))).collect()
+    tensors
+        .iter()
+        .flat_map(|t| t.data.iter().map(|v| i128_to_fe(*v)))
+        .collect()
 }

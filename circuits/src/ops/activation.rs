@@ -38,8 +38,12 @@ pub fn eval<B: Backend>(
             }
         }
         Op::Clip { min, max } => {
-            let lo = min.map(|m| quantize(m, p.input_scale, "Clip min")).transpose()?;
-            let hi = max.map(|m| quantize(m, p.input_scale, "Clip max")).transpose()?;
+            let lo = min
+                .map(|m| quantize(m, p.input_scale, "Clip min"))
+                .transpose()?;
+            let hi = max
+                .map(|m| quantize(m, p.input_scale, "Clip max"))
+                .transpose()?;
             let lo_cell = lo.map(|v| b.constant(v)).transpose()?;
             let hi_cell = hi.map(|v| b.constant(v)).transpose()?;
             for v in &x.data {
@@ -54,8 +58,14 @@ pub fn eval<B: Backend>(
             }
         }
         other => {
-            return Err(CircuitError::unsupported(format!("{} is not an activation", other.name())))
+            return Err(CircuitError::unsupported(format!(
+                "{} is not an activation",
+                other.name()
+            )))
         }
     }
-    Ok(CellTensor { shape: x.shape.clone(), data })
+    Ok(CellTensor {
+        shape: x.shape.clone(),
+        data,
+    })
 }

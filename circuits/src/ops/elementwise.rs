@@ -23,8 +23,15 @@ pub fn eval<B: Backend>(
     if cx.node.op == Op::Neg {
         arity(inputs, 1)?;
         let x = cells(&inputs[0], "Neg input")?;
-        let data = x.data.iter().map(|v| b.neg(v)).collect::<Result<Vec<_>>>()?;
-        return Ok(CellTensor { shape: x.shape.clone(), data });
+        let data = x
+            .data
+            .iter()
+            .map(|v| b.neg(v))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(CellTensor {
+            shape: x.shape.clone(),
+            data,
+        });
     }
     arity(inputs, 2)?;
     let (sa, sb) = (inputs[0].shape().to_vec(), inputs[1].shape().to_vec());
@@ -54,11 +61,16 @@ pub fn eval<B: Backend>(
     };
     let (qa, qb) = (quant(&inputs[0])?, quant(&inputs[1])?);
     if op == Op::Div && qb.is_none() {
-        return Err(CircuitError::unsupported("Div by a runtime tensor is not supported yet"));
+        return Err(CircuitError::unsupported(
+            "Div by a runtime tensor is not supported yet",
+        ));
     }
     let mut data = Vec::with_capacity(len);
     for i in 0..len {
-        let (ia, ib) = (broadcast_index(i, &shape, &sa), broadcast_index(i, &shape, &sb));
+        let (ia, ib) = (
+            broadcast_index(i, &shape, &sa),
+            broadcast_index(i, &shape, &sb),
+        );
         let v = match (&inputs[0], &inputs[1]) {
             (Operand::Cells(x), Operand::Cells(y)) => {
                 let (x, y) = (&x.data[ia], &y.data[ib]);
@@ -110,6 +122,9 @@ fn with_const<B: Backend>(
             let prod = b.mul_const(x, c)?;
             b.div_round(&prod, pow2(param_scale))
         }
-        other => Err(CircuitError::unsupported(format!("{} is not elementwise", other.name()))),
+        other => Err(CircuitError::unsupported(format!(
+            "{} is not elementwise",
+            other.name()
+        ))),
     }
 }

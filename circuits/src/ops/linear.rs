@@ -21,12 +21,18 @@ pub fn eval<B: Backend>(
     inputs: &[Operand<'_, B::Cell>],
 ) -> Result<CellTensor<B::Cell>> {
     match &cx.node.op {
-        Op::Gemm { alpha, beta, trans_a, trans_b } => {
-            gemm(b, cx, inputs, *alpha, *beta, *trans_a, *trans_b)
-        }
+        Op::Gemm {
+            alpha,
+            beta,
+            trans_a,
+            trans_b,
+        } => gemm(b, cx, inputs, *alpha, *beta, *trans_a, *trans_b),
         Op::MatMul => matmul(b, cx, inputs),
         Op::Conv(attrs) => conv(b, cx, inputs, attrs),
-        other => Err(CircuitError::unsupported(format!("{} is not a linear op", other.name()))),
+        other => Err(CircuitError::unsupported(format!(
+            "{} is not a linear op",
+            other.name()
+        ))),
     }
 }
 
@@ -51,7 +57,10 @@ fn factors<'a, C>(
     alpha: f64,
 ) -> Result<(Factor<'a, C>, Factor<'a, C>, Mode)> {
     let p = cx.params;
-    let const_mode = Mode { divisor: pow2(p.param_scale), acc_scale: p.input_scale + p.param_scale };
+    let const_mode = Mode {
+        divisor: pow2(p.param_scale),
+        acc_scale: p.input_scale + p.param_scale,
+    };
     match (a, bm) {
         (Operand::Cells(x), Operand::Const(w)) => {
             let ws: Vec<f64> = w.data.iter().map(|v| v * alpha).collect();
@@ -78,7 +87,10 @@ fn factors<'a, C>(
             Ok((
                 Factor::Cells(&x.data),
                 Factor::Cells(&z.data),
-                Mode { divisor: pow2(p.input_scale), acc_scale: 2 * p.input_scale },
+                Mode {
+                    divisor: pow2(p.input_scale),
+                    acc_scale: 2 * p.input_scale,
+                },
             ))
         }
         (Operand::Const(_), Operand::Const(_)) => Err(CircuitError::unsupported(
@@ -88,6 +100,7 @@ fn factors<'a, C>(
 }
 
 /// `div_round(Σ_k lhs[ia(k)]·rhs[ib(k)] + bias, divisor)`.
+#[allow(clippy::too_many_arguments)]
 fn dot_rescale<B: Backend>(
     b: &mut B,
     lhs: &Factor<'_, B::Cell>,
@@ -141,10 +154,20 @@ fn gemm<B: Backend>(
     if sa.len() != 2 || sb.len() != 2 {
         return Err(CircuitError::unsupported("Gemm operands must be 2-D"));
     }
-    let (m, k) = if trans_a { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
-    let (k2, n) = if trans_b { (sb[1], sb[0]) } else { (sb[0], sb[1]) };
+    let (m, k) = if trans_a {
+        (sa[1], sa[0])
+    } else {
+        (sa[0], sa[1])
+    };
+    let (k2, n) = if trans_b {
+        (sb[1], sb[0])
+    } else {
+        (sb[0], sb[1])
+    };
     if k != k2 {
-        return Err(CircuitError::unsupported(format!("Gemm inner dims {k} and {k2} differ")));
+        return Err(CircuitError::unsupported(format!(
+            "Gemm inner dims {k} and {k2} differ"
+        )));
     }
     let (lhs, rhs, mode) = factors(cx, &inputs[0], &inputs[1], alpha)?;
     let bias: Vec<i128> = match inputs.get(2) {
@@ -169,10 +192,22 @@ fn gemm<B: Backend>(
         for j in 0..n {
             let ia = |kk: usize| if trans_a { kk * m + i } else { i * k + kk };
             let ib = |kk: usize| if trans_b { j * k + kk } else { kk * n + j };
-            data.push(dot_rescale(b, &lhs, &rhs, ia, ib, k, bias[i * n + j], mode.divisor)?);
+            data.push(dot_rescale(
+                b,
+                &lhs,
+                &rhs,
+                ia,
+                ib,
+                k,
+                bias[i * n + j],
+                mode.divisor,
+            )?);
         }
     }
-    Ok(CellTensor { shape: vec![m, n], data })
+    Ok(CellTensor {
+        shape: vec![m, n],
+        data,
+    })
 }
 
 fn matmul<B: Backend>(
@@ -186,16 +221,28 @@ fn matmul<B: Backend>(
         return Err(CircuitError::unsupported("MatMul of a scalar"));
     }
     // 1-D promotion: a [K] -> [1, K]; b [K] -> [K, 1]; the promoted dims are dropped after.
-    let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
-    let b2 = if sb.len() == 1 { vec![sb[0], 1] } else { sb.clone() };
+    let a2 = if sa.len() == 1 {
+        vec![1, sa[0]]
+    } else {
+        sa.clone()
+    };
+    let b2 = if sb.len() == 1 {
+        vec![sb[0], 1]
+    } else {
+        sb.clone()
+    };
     let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
     let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
     if k != k2 {
-        return Err(CircuitError::unsupported(format!("MatMul inner dims {k} and {k2} differ")));
+        return Err(CircuitError::unsupported(format!(
+            "MatMul inner dims {k} and {k2} differ"
+        )));
     }
     let (ba, bb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
     let batch = broadcast_shape(ba, bb).ok_or_else(|| {
-        CircuitError::unsupported(format!("MatMul batch dims {ba:?} and {bb:?} do not broadcast"))
+        CircuitError::unsupported(format!(
+            "MatMul batch dims {ba:?} and {bb:?} do not broadcast"
+        ))
     })?;
     let nbatch: usize = batch.iter().product();
     let (lhs, rhs, mode) = factors(cx, &inputs[0], &inputs[1], 1.0)?;
@@ -231,7 +278,9 @@ fn conv<B: Backend>(
     let p = cx.params;
     let x = cells(&inputs[0], "Conv input X")?;
     let Operand::Const(w) = &inputs[1] else {
-        return Err(CircuitError::unsupported("Conv with a runtime weight is not supported"));
+        return Err(CircuitError::unsupported(
+            "Conv with a runtime weight is not supported",
+        ));
     };
     let [nb, c, h, wd] = dims4(&x.shape, "Conv input")?;
     let [m, cg, kh, kw] = dims4(&w.shape, "Conv weight")?;
@@ -246,8 +295,14 @@ fn conv<B: Backend>(
     let acc_scale = p.input_scale + p.param_scale;
     let qb: Vec<i128> = match inputs.get(2) {
         None => vec![0; m],
-        Some(Operand::Const(t)) if t.data.len() == m => quantize_all(&t.data, acc_scale, "Conv bias")?,
-        Some(_) => return Err(CircuitError::unsupported("Conv bias must be a constant of shape [M]")),
+        Some(Operand::Const(t)) if t.data.len() == m => {
+            quantize_all(&t.data, acc_scale, "Conv bias")?
+        }
+        Some(_) => {
+            return Err(CircuitError::unsupported(
+                "Conv bias must be a constant of shape [M]",
+            ))
+        }
     };
     let (oh, ow) = (out_dim(h, kh, at, 0)?, out_dim(wd, kw, at, 1)?);
     let mpg = m / g;
@@ -285,14 +340,19 @@ fn conv<B: Backend>(
             }
         }
     }
-    Ok(CellTensor { shape: vec![nb, m, oh, ow], data })
+    Ok(CellTensor {
+        shape: vec![nb, m, oh, ow],
+        data,
+    })
 }
 
 /// The four dims of an NCHW / OIHW shape.
 pub(crate) fn dims4(s: &[usize], what: &str) -> Result<[usize; 4]> {
     match s {
         [a, b, c, d] => Ok([*a, *b, *c, *d]),
-        _ => Err(CircuitError::unsupported(format!("{what} must be 4-D (NCHW), got {s:?}"))),
+        _ => Err(CircuitError::unsupported(format!(
+            "{what} must be 4-D (NCHW), got {s:?}"
+        ))),
     }
 }
 
@@ -300,7 +360,9 @@ fn out_dim(size: usize, k: usize, at: &ConvAttrs, axis: usize) -> Result<usize> 
     let padded = size + at.pads[axis] + at.pads[axis + 2];
     let span = at.dilations[axis] * (k.max(1) - 1) + 1;
     if padded < span || at.strides[axis] == 0 {
-        return Err(CircuitError::unsupported("Conv kernel larger than the padded input"));
+        return Err(CircuitError::unsupported(
+            "Conv kernel larger than the padded input",
+        ));
     }
     Ok((padded - span) / at.strides[axis] + 1)
 }

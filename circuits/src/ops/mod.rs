@@ -70,8 +70,14 @@ pub fn materialize<B: Backend>(
         Operand::Cells(t) => Ok(t.clone()),
         Operand::Const(t) => {
             let q = quantize_all(&t.data, params.input_scale, "constant tensor")?;
-            let data = q.into_iter().map(|v| b.constant(v)).collect::<Result<Vec<_>>>()?;
-            Ok(CellTensor { shape: t.shape.clone(), data })
+            let data = q
+                .into_iter()
+                .map(|v| b.constant(v))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(CellTensor {
+                shape: t.shape.clone(),
+                data,
+            })
         }
     }
 }
@@ -109,9 +115,7 @@ pub fn eval_node<B: Backend>(
         Op::Gemm { .. } | Op::MatMul | Op::Conv(_) => linear::eval(b, &cx, inputs),
         Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Neg => elementwise::eval(b, &cx, inputs),
         Op::Relu | Op::LeakyRelu { .. } | Op::Clip { .. } => activation::eval(b, &cx, inputs),
-        Op::MaxPool(_) | Op::AveragePool(_) | Op::GlobalAveragePool => {
-            pool::eval(b, &cx, inputs)
-        }
+        Op::MaxPool(_) | Op::AveragePool(_) | Op::GlobalAveragePool => pool::eval(b, &cx, inputs),
         Op::ReduceSum { .. } | Op::ReduceMean { .. } => reduce::eval(b, &cx, inputs),
         Op::BatchNormalization { .. } => norm::eval(b, &cx, inputs),
         Op::Flatten { .. }
@@ -142,7 +146,11 @@ pub fn eval_graph<B: Backend>(
     if inputs.len() != graph.inputs.len() {
         return Err(CircuitError::Input {
             name: "<all>".into(),
-            message: format!("expected {} inputs, got {}", graph.inputs.len(), inputs.len()),
+            message: format!(
+                "expected {} inputs, got {}",
+                graph.inputs.len(),
+                inputs.len()
+            ),
         });
     }
     let mut vals: Vec<Option<CellTensor<B::Cell>>> = vec![None; graph.values.len()];

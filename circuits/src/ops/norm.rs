@@ -34,17 +34,24 @@ pub fn eval<B: Backend>(
     }
     let channels = x.shape.get(1).copied().unwrap_or(1);
     if params.iter().any(|p| p.len() != channels) {
-        return Err(CircuitError::unsupported("BatchNormalization parameters must have C elements"));
+        return Err(CircuitError::unsupported(
+            "BatchNormalization parameters must have C elements",
+        ));
     }
     let inner: usize = x.shape.iter().skip(2).product();
     let p = cx.params;
     let mut coef = Vec::with_capacity(channels);
-    for ch in 0..channels {
-        let a = params[0][ch] / (params[3][ch] + epsilon).sqrt();
-        let bias = params[1][ch] - params[2][ch] * a;
+    let [scale, shift, mean, var] = [params[0], params[1], params[2], params[3]];
+    for (((s, sh), m), v) in scale.iter().zip(shift).zip(mean).zip(var) {
+        let a = s / (v + epsilon).sqrt();
+        let bias = sh - m * a;
         coef.push((
             quantize(a, p.param_scale, "BatchNormalization factor")?,
-            quantize(bias, p.input_scale + p.param_scale, "BatchNormalization bias")?,
+            quantize(
+                bias,
+                p.input_scale + p.param_scale,
+                "BatchNormalization bias",
+            )?,
         ));
     }
     let mut data = Vec::with_capacity(x.data.len());
@@ -53,5 +60,8 @@ pub fn eval<B: Backend>(
         let acc = b.dot_const(std::slice::from_ref(v), &[qa], qb)?;
         data.push(b.div_round(&acc, pow2(p.param_scale))?);
     }
-    Ok(CellTensor { shape: x.shape.clone(), data })
+    Ok(CellTensor {
+        shape: x.shape.clone(),
+        data,
+    })
 }

@@ -30,11 +30,17 @@ pub fn eval<B: Backend>(
                 let s = b.sum(plane)?;
                 data.push(b.div_round(&s, hw as u64)?);
             }
-            Ok(CellTensor { shape: vec![n, c, 1, 1], data })
+            Ok(CellTensor {
+                shape: vec![n, c, 1, 1],
+                data,
+            })
         }
         Op::MaxPool(at) => window(b, x, at, [n, c, h, w], true),
         Op::AveragePool(at) => window(b, x, at, [n, c, h, w], false),
-        other => Err(CircuitError::unsupported(format!("{} is not a pooling op", other.name()))),
+        other => Err(CircuitError::unsupported(format!(
+            "{} is not a pooling op",
+            other.name()
+        ))),
     }
 }
 
@@ -42,7 +48,9 @@ fn out_dim(size: usize, at: &PoolAttrs, axis: usize) -> Result<usize> {
     let padded = size + at.pads[axis] + at.pads[axis + 2];
     let span = at.dilations[axis].max(1) * (at.kernel[axis].max(1) - 1) + 1;
     if padded < span || at.strides[axis] == 0 {
-        return Err(CircuitError::unsupported("pooling window larger than the padded input"));
+        return Err(CircuitError::unsupported(
+            "pooling window larger than the padded input",
+        ));
     }
     Ok((padded - span) / at.strides[axis] + 1)
 }
@@ -73,7 +81,9 @@ fn window<B: Backend>(
                     }
                 }
                 let Some(first) = win.first().cloned() else {
-                    return Err(CircuitError::unsupported("a pooling window covers only padding"));
+                    return Err(CircuitError::unsupported(
+                        "a pooling window covers only padding",
+                    ));
                 };
                 let v = if is_max {
                     let mut m = first;
@@ -82,7 +92,11 @@ fn window<B: Backend>(
                     }
                     m
                 } else {
-                    let count = if at.count_include_pad { kh * kw } else { win.len() };
+                    let count = if at.count_include_pad {
+                        kh * kw
+                    } else {
+                        win.len()
+                    };
                     let s = b.sum(&win)?;
                     b.div_round(&s, count as u64)?
                 };
@@ -90,5 +104,8 @@ fn window<B: Backend>(
             }
         }
     }
-    Ok(CellTensor { shape: vec![n, c, oh, ow], data })
+    Ok(CellTensor {
+        shape: vec![n, c, oh, ow],
+        data,
+    })
 }

@@ -21,19 +21,29 @@ pub fn eval<B: Backend>(
         Op::ReduceSum { axes, keepdims } => (axes, *keepdims, false),
         Op::ReduceMean { axes, keepdims } => (axes, *keepdims, true),
         other => {
-            return Err(CircuitError::unsupported(format!("{} is not a reduction", other.name())))
+            return Err(CircuitError::unsupported(format!(
+                "{} is not a reduction",
+                other.name()
+            )))
         }
     };
     let rank = x.shape.len();
     // Empty axes reduce everything (the importer resolves `noop_with_empty_axes`).
-    let reduced: Vec<bool> =
-        (0..rank).map(|a| axes.is_empty() || axes.contains(&a)).collect();
+    let reduced: Vec<bool> = (0..rank)
+        .map(|a| axes.is_empty() || axes.contains(&a))
+        .collect();
     if axes.iter().any(|&a| a >= rank) {
-        return Err(CircuitError::unsupported(format!("reduction axes {axes:?} out of range")));
+        return Err(CircuitError::unsupported(format!(
+            "reduction axes {axes:?} out of range"
+        )));
     }
-    let kept_shape: Vec<usize> =
-        (0..rank).map(|a| if reduced[a] { 1 } else { x.shape[a] }).collect();
-    let count: usize = (0..rank).filter(|&a| reduced[a]).map(|a| x.shape[a]).product();
+    let kept_shape: Vec<usize> = (0..rank)
+        .map(|a| if reduced[a] { 1 } else { x.shape[a] })
+        .collect();
+    let count: usize = (0..rank)
+        .filter(|&a| reduced[a])
+        .map(|a| x.shape[a])
+        .product();
     let out_len: usize = kept_shape.iter().product();
     let in_strides = strides(&x.shape);
     let out_strides = strides(&kept_shape);
@@ -50,12 +60,19 @@ pub fn eval<B: Backend>(
     let mut data = Vec::with_capacity(out_len);
     for g in &groups {
         let s = b.sum(g)?;
-        data.push(if mean { b.div_round(&s, count.max(1) as u64)? } else { s });
+        data.push(if mean {
+            b.div_round(&s, count.max(1) as u64)?
+        } else {
+            s
+        });
     }
     let shape = if keepdims {
         kept_shape
     } else {
-        (0..rank).filter(|&a| !reduced[a]).map(|a| x.shape[a]).collect()
+        (0..rank)
+            .filter(|&a| !reduced[a])
+            .map(|a| x.shape[a])
+            .collect()
     };
     Ok(CellTensor { shape, data })
 }

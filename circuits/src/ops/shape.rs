@@ -27,9 +27,10 @@ pub fn eval<B: Backend>(
         .collect::<Result<Vec<_>>>()?;
     let mut data = Vec::with_capacity(map.len());
     for (inp, idx) in map {
-        let cell = tensors.get(inp).and_then(|t| t.data.get(idx)).ok_or_else(|| {
-            CircuitError::unsupported("index out of range in a data-movement op")
-        })?;
+        let cell = tensors
+            .get(inp)
+            .and_then(|t| t.data.get(idx))
+            .ok_or_else(|| CircuitError::unsupported("index out of range in a data-movement op"))?;
         data.push(cell.clone());
     }
     Ok(CellTensor { shape, data })

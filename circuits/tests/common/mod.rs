@@ -43,8 +43,11 @@ pub fn load(name: &str) -> Option<Fixture> {
         Err(e) if e.to_string().contains("not supported") => return None,
         Err(e) => panic!("{name}: {e}"),
     };
-    let input = parse_inputs(&std::fs::read_to_string(dir.join("input.json")).unwrap(), &graph)
-        .unwrap();
+    let input = parse_inputs(
+        &std::fs::read_to_string(dir.join("input.json")).unwrap(),
+        &graph,
+    )
+    .unwrap();
     let outs = read_outputs(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let expected = graph
         .outputs
@@ -63,7 +66,14 @@ pub fn load(name: &str) -> Option<Fixture> {
     }
     let r = &meta["input_range"];
     let input_range = (r[0].as_f64().unwrap(), r[1].as_f64().unwrap());
-    Some(Fixture { name: name.to_string(), graph, input, expected, test_samples, input_range })
+    Some(Fixture {
+        name: name.to_string(),
+        graph,
+        input,
+        expected,
+        test_samples,
+        input_range,
+    })
 }
 
 pub fn argmax(xs: &[f64]) -> usize {
