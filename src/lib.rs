@@ -63,7 +63,7 @@ pub use pipeline::{
 pub use prover::{ProveOptions, Stage};
 pub use settings::{Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
 pub use statement::Statement;
-pub use verifier::VerifierKey;
+pub use verifier::{TranscriptKind, VerifierKey};
 
 /// Names of the files in a model directory.
 pub mod files {

@@ -256,7 +256,7 @@ fn check_header(artifact: &ProofArtifact) -> Result<TranscriptKind> {
         Error::artifact(
             file,
             format!(
-                "unsupported transcript {:?} (this build knows \"blake2b\")",
+                "unsupported transcript {:?} (this build knows \"blake2b\" and \"keccak\")",
                 artifact.transcript
             ),
         )

@@ -575,8 +575,8 @@ def run_model(model_dir, args):
         try:
             s.prepare()
             log(f"{name}: {s.name} k={s.k} compile {s.compile['s']:.2f}s")
-        except StepFailed as e:
-            s.error = str(e)
+        except Exception as e:  # noqa: BLE001 (one failing system must not stop the other)
+            s.error = str(e) if isinstance(e, StepFailed) else f"{s.name} prepare: {type(e).__name__}: {e}"
             log(f"{name}: {e}")
     for i in range(args.reps):
         order = systems if i % 2 == 0 else list(reversed(systems))
@@ -589,8 +589,8 @@ def run_model(model_dir, args):
                 s.reps.append(r)
                 log(f"{name}: {s.name} rep {i + 1}: setup {r['setup_s']:.2f}s prove {r['prove_s']:.2f}s "
                     f"verify {r['verify_s']:.3f}s peak {r['peak_rss_mib']:.0f} MiB verified={r['verified']}")
-            except (StepFailed, OSError, ValueError, KeyError) as e:
-                s.error = str(e)
+            except Exception as e:  # noqa: BLE001
+                s.error = str(e) if isinstance(e, StepFailed) else f"{s.name} rep: {type(e).__name__}: {e}"
                 s.reps.append({"rep": i, "verified": False, "error": str(e)})
                 log(f"{name}: {e}")
     res = {"model": name, "model_dir": os.path.abspath(model_dir)}
@@ -695,7 +695,9 @@ def main(argv=None):
             if s["summary"]["reps_ok"] < s["summary"]["reps"]:
                 print(f"- {res['model']} {key}: {s['summary']['reps_ok']}/{s['summary']['reps']} reps verified")
             if s.get("error"):
-                print(f"- {res['model']} {key} error: {s['error'].splitlines()[0]}")
+                lines = [ln for ln in s["error"].splitlines() if ln.strip()]
+                last = f" ... {lines[-1].strip()}" if len(lines) > 1 else ""
+                print(f"- {res['model']} {key} error: {lines[0] if lines else '?'}{last}")
             for n in s.get("notes", []):
                 print(f"- {res['model']} {key} note: {n}")
     busy = [v for res in results for key in ("ezkl", "zkinfer") if res.get(key)

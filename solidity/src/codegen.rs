@@ -78,8 +78,9 @@ pub fn generate_verifier(
         let protocol = protocol.loaded(&loader);
         let mut transcript = EvmTranscript::<_, Rc<EvmLoader>, _, _>::new(&loader);
         let instances = transcript.load_instances(vec![num_instances]);
-        let proof = PlonkVerifier::<SHPLONK>::read_proof(&dk, &protocol, &instances, &mut transcript)
-            .map_err(|e| SolidityError::Codegen(format!("{e:?}")))?;
+        let proof =
+            PlonkVerifier::<SHPLONK>::read_proof(&dk, &protocol, &instances, &mut transcript)
+                .map_err(|e| SolidityError::Codegen(format!("{e:?}")))?;
         PlonkVerifier::<SHPLONK>::verify(&dk, &protocol, &instances, &proof)
             .map_err(|e| SolidityError::Codegen(format!("{e:?}")))?;
         Ok(GeneratedVerifier {

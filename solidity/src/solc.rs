@@ -6,7 +6,7 @@
 //! `solcjs` on `PATH`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -39,10 +39,14 @@ pub struct Solc {
 /// `None` when there is none.
 pub fn find_solc(explicit: Option<&Path>) -> Option<Solc> {
     if let Some(p) = explicit {
-        return Some(Solc { path: p.to_path_buf() });
+        return Some(Solc {
+            path: p.to_path_buf(),
+        });
     }
     if let Some(p) = std::env::var_os(SOLC_ENV).filter(|p| !p.is_empty()) {
-        return Some(Solc { path: PathBuf::from(p) });
+        return Some(Solc {
+            path: PathBuf::from(p),
+        });
     }
     ["solc", "solcjs"]
         .iter()
@@ -65,14 +69,17 @@ impl Solc {
             .arg("--version")
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| SolidityError::Compiler(format!("cannot run {}: {e}", self.path.display())))?;
+            .map_err(|e| {
+                SolidityError::Compiler(format!("cannot run {}: {e}", self.path.display()))
+            })?;
         let text = String::from_utf8_lossy(&out.stdout);
         text.lines()
             .rev()
             .find_map(|l| {
                 let l = l.trim();
                 let v = l.strip_prefix("Version: ").unwrap_or(l);
-                v.starts_with(|c: char| c.is_ascii_digit()).then(|| v.to_string())
+                v.starts_with(|c: char| c.is_ascii_digit())
+                    .then(|| v.to_string())
             })
             .ok_or_else(|| {
                 SolidityError::Compiler(format!(
@@ -86,28 +93,39 @@ impl Solc {
     /// Compiles `sources` (file name → source text) with the optimizer off, returning every
     /// contract by name. Errors (not warnings) reported by the compiler fail the call.
     pub fn compile(&self, sources: &[(&str, &str)]) -> Result<BTreeMap<String, CompiledContract>> {
-        let input = standard_json_input(sources);
-        let mut child = Command::new(&self.path)
+        let input = standard_json_input(sources).to_string();
+        // The input goes through a file, not a pipe: solc-js reads stdin with one
+        // `readFileSync`, which fails with EAGAIN on a pipe whose writer is not done yet.
+        let mut file = tempfile::tempfile()
+            .map_err(|e| SolidityError::Compiler(format!("cannot create a temporary file: {e}")))?;
+        file.write_all(input.as_bytes())
+            .and_then(|()| file.seek(SeekFrom::Start(0)).map(|_| ()))
+            .map_err(|e| {
+                SolidityError::Compiler(format!("cannot write the compiler input: {e}"))
+            })?;
+        // The output too: solc-js exits before node flushes a large write to a pipe.
+        let mut output = tempfile::tempfile()
+            .map_err(|e| SolidityError::Compiler(format!("cannot create a temporary file: {e}")))?;
+        let sink = output
+            .try_clone()
+            .map_err(|e| SolidityError::Compiler(format!("cannot reopen a temporary file: {e}")))?;
+        let out = Command::new(&self.path)
             .arg("--standard-json")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdin(Stdio::from(file))
+            .stdout(Stdio::from(sink))
             .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| SolidityError::Compiler(format!("cannot run {}: {e}", self.path.display())))?;
-        let mut stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| SolidityError::Compiler("no stdin".into()))?;
-        let body = input.to_string();
-        // Write from another thread so a compiler that answers early cannot deadlock us.
-        let writer = std::thread::spawn(move || stdin.write_all(body.as_bytes()));
-        let out = child
-            .wait_with_output()
-            .map_err(|e| SolidityError::Compiler(e.to_string()))?;
-        let written = writer
-            .join()
-            .map_err(|_| SolidityError::Compiler("writer thread panicked".into()))?;
-        if !out.status.success() && out.stdout.is_empty() {
+            .output()
+            .map_err(|e| {
+                SolidityError::Compiler(format!("cannot run {}: {e}", self.path.display()))
+            })?;
+        let mut stdout = Vec::new();
+        output
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| output.read_to_end(&mut stdout))
+            .map_err(|e| {
+                SolidityError::Compiler(format!("cannot read the compiler output: {e}"))
+            })?;
+        if !out.status.success() && stdout.is_empty() {
             return Err(SolidityError::Compiler(format!(
                 "{} exited with {}: {}",
                 self.path.display(),
@@ -115,8 +133,7 @@ impl Solc {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        written.map_err(|e| SolidityError::Compiler(format!("writing the input: {e}")))?;
-        parse_standard_json_output(&out.stdout)
+        parse_standard_json_output(&stdout)
     }
 }
 
@@ -142,13 +159,15 @@ pub fn standard_json_input(sources: &[(&str, &str)]) -> Value {
 /// Parses a standard-JSON output into contracts by name.
 pub fn parse_standard_json_output(stdout: &[u8]) -> Result<BTreeMap<String, CompiledContract>> {
     // solcjs may print warnings before the JSON document.
-    let start = stdout
-        .iter()
-        .position(|b| *b == b'{')
-        .ok_or_else(|| SolidityError::Compiler(format!(
+    let start = stdout.iter().position(|b| *b == b'{').ok_or_else(|| {
+        SolidityError::Compiler(format!(
             "no JSON in the compiler output: {}",
-            String::from_utf8_lossy(stdout).chars().take(500).collect::<String>()
-        )))?;
+            String::from_utf8_lossy(stdout)
+                .chars()
+                .take(500)
+                .collect::<String>()
+        ))
+    })?;
     let v: Value = serde_json::from_slice(&stdout[start..])
         .map_err(|e| SolidityError::Compiler(format!("unreadable compiler output: {e}")))?;
     let errors: Vec<String> = v["errors"]
@@ -169,7 +188,11 @@ pub fn parse_standard_json_output(stdout: &[u8]) -> Result<BTreeMap<String, Comp
         return Err(SolidityError::Compiler(errors.join("\n")));
     }
     let mut contracts = BTreeMap::new();
-    for file in v["contracts"].as_object().into_iter().flat_map(|m| m.values()) {
+    for file in v["contracts"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
         for (name, c) in file.as_object().into_iter().flatten() {
             let hex_of = |field: &str| -> Result<Vec<u8>> {
                 let s = c["evm"][field]["object"].as_str().ok_or_else(|| {
@@ -188,7 +211,9 @@ pub fn parse_standard_json_output(stdout: &[u8]) -> Result<BTreeMap<String, Comp
         }
     }
     if contracts.is_empty() {
-        return Err(SolidityError::Compiler("the compiler produced no contracts".into()));
+        return Err(SolidityError::Compiler(
+            "the compiler produced no contracts".into(),
+        ));
     }
     Ok(contracts)
 }

@@ -25,8 +25,8 @@
 pub mod container;
 pub mod error;
 pub mod instances;
-pub mod key;
 mod keccak;
+pub mod key;
 pub mod params;
 pub mod transcript;
 

@@ -148,10 +148,16 @@ fn read_inputs(dir: &Path, input: &Path) -> Result<(Compiled, Vec<Tensor>)> {
 }
 
 /// `zkinfer prove`.
-pub fn prove(dir: &Path, input: &Path, out: &Path) -> Result<ProofArtifact> {
+pub fn prove(
+    dir: &Path,
+    input: &Path,
+    out: &Path,
+    transcript: verifier::TranscriptKind,
+) -> Result<ProofArtifact> {
     let (compiled, inputs) = read_inputs(dir, input)?;
     let spinner = Spinner::new();
-    let art = zkinfer::prove_with(dir, &inputs, &ProveOptions::default(), &|s| spinner.stage(s));
+    let opts = ProveOptions { transcript, ..ProveOptions::default() };
+    let art = zkinfer::prove_with(dir, &inputs, &opts, &|s| spinner.stage(s));
     spinner.finish();
     let art = art.with_context(|| format!("proving with {} failed", dir.display()))?;
     art.save(out).with_context(|| format!("cannot write {}", out.display()))?;
@@ -199,6 +205,7 @@ fn print_outputs(graph: &Graph, art: &ProofArtifact, inputs: Option<&[Tensor]>) 
 }
 
 /// `zkinfer run`: compile, setup, prove and verify in one go.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     model: &Path,
     input: &Path,
@@ -207,6 +214,7 @@ pub fn run(
     srs: Option<&Path>,
     cache: Option<&Path>,
     out: &Path,
+    transcript: verifier::TranscriptKind,
 ) -> Result<()> {
     let mut times = Vec::new();
     let t = Instant::now();
@@ -220,7 +228,7 @@ pub fn run(
     let t = Instant::now();
     println!("[3/4] prove");
     let proof_path = out.join("proof.json");
-    prove(out, input, &proof_path)?;
+    prove(out, input, &proof_path, transcript)?;
     times.push(("prove", t.elapsed()));
     let t = Instant::now();
     println!("[4/4] verify");

@@ -1,6 +1,7 @@
 //! The `zkinfer` command line: inspect, compile, set up, prove and verify ONNX inferences.
 
 mod commands;
+mod evm;
 mod inspect;
 mod progress;
 
@@ -103,6 +104,9 @@ enum Command {
         /// Where to write the proof artifact.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
+        /// Prove with the Keccak transcript, for EVM verification (see create-evm-verifier).
+        #[arg(long)]
+        evm: bool,
     },
     /// Check a proof against the model's verifying key; exit 0 iff valid.
     Verify {
@@ -133,7 +137,19 @@ enum Command {
         /// Output directory.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
+        /// Prove with the Keccak transcript, for EVM verification (see create-evm-verifier).
+        #[arg(long)]
+        evm: bool,
     },
+    /// Write the Solidity verifier of a set-up model (sources, ABI and, with a compiler,
+    /// bytecode) to OUTDIR.
+    CreateEvmVerifier(evm::CreateArgs),
+    /// Deploy the contracts of create-evm-verifier's OUTDIR; prints the address to call.
+    DeployEvm(evm::DeployArgs),
+    /// Print the transaction data of a verifyProof call for an EVM proof artifact.
+    EncodeCalldata(evm::EncodeArgs),
+    /// Call a deployed verifier on a proof; exit 0 iff it accepts; prints the gas used.
+    VerifyEvm(evm::VerifyArgs),
 }
 
 fn parse_range(s: &str) -> std::result::Result<(f64, f64), String> {
@@ -146,6 +162,15 @@ fn parse_range(s: &str) -> std::result::Result<(f64, f64), String> {
     Ok((lo, hi))
 }
 
+/// The transcript `--evm` selects.
+fn transcript(evm: bool) -> verifier::TranscriptKind {
+    if evm {
+        verifier::TranscriptKind::Keccak
+    } else {
+        verifier::TranscriptKind::Blake2b
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -156,9 +181,11 @@ fn main() -> ExitCode {
         Command::Setup { dir, srs, srs_cache } => {
             commands::setup(dir, srs.as_deref(), srs_cache.as_deref()).map(|_| ())
         }
-        Command::Prove { dir, input, out } => commands::prove(dir, input, out).map(|_| ()),
+        Command::Prove { dir, input, out, evm } => {
+            commands::prove(dir, input, out, transcript(*evm)).map(|_| ())
+        }
         Command::Verify { dir, proof } => commands::verify(dir, proof),
-        Command::Run { model, input, calibration, quant, srs, srs_cache, out } => commands::run(
+        Command::Run { model, input, calibration, quant, srs, srs_cache, out, evm } => commands::run(
             model,
             input,
             calibration,
@@ -166,7 +193,12 @@ fn main() -> ExitCode {
             srs.as_deref(),
             srs_cache.as_deref(),
             out,
+            transcript(*evm),
         ),
+        Command::CreateEvmVerifier(args) => evm::create(args),
+        Command::DeployEvm(args) => evm::deploy(args),
+        Command::EncodeCalldata(args) => evm::encode(args),
+        Command::VerifyEvm(args) => evm::verify(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,401 @@
+//! The verifier bundle: every contract a model's on-chain verification needs, in deploy
+//! order, as written to a directory by `zkinfer create-evm-verifier`.
+//!
+//! ```text
+//! OUTDIR/evm-verifier.json            manifest (below)
+//! OUTDIR/<Name>.sol                   Solidity sources
+//! OUTDIR/ZkinferVerifier.abi.json     the wrapper's ABI (the only ABI integrators need)
+//! OUTDIR/<Name>.bin, <Name>.bin-runtime   deploy and runtime bytecode (hex), when compiled
+//! ```
+//!
+//! The manifest lists the contracts in deploy order with their constructor arguments:
+//! `{"address": "<earlier contract>"}`, `{"uint256": "<decimal>"}` or
+//! `{"bytes32": "0x<hex>"}`. The last contract, `ZkinferVerifier`, is the one to call.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codegen::{GeneratedVerifier, SOLC_VERSION};
+use crate::error::{Result, SolidityError};
+use crate::solc::{CompiledContract, Solc};
+use crate::split::{initial_parts, split, EIP170_LIMIT};
+use crate::wrapper::{WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};
+
+/// The `format` of the manifest.
+pub const BUNDLE_FORMAT: &str = "zkinfer-evm-verifier";
+/// The manifest's `format_version`.
+pub const BUNDLE_VERSION: u32 = 1;
+/// File name of the manifest.
+pub const MANIFEST: &str = "evm-verifier.json";
+
+/// A 20-byte EVM address.
+pub type Address = [u8; 20];
+
+/// A constructor argument.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConstructorArg {
+    /// The address of an earlier contract of the bundle, by name.
+    Address(String),
+    /// An unsigned integer (decimal string in JSON).
+    Uint256(String),
+    /// 32 bytes (`0x`-prefixed hex in JSON).
+    Bytes32(String),
+}
+
+/// One contract of the bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleContract {
+    /// Contract name; its source is `<name>.sol`.
+    pub name: String,
+    /// Solidity source.
+    pub source: String,
+    /// Constructor arguments.
+    pub constructor: Vec<ConstructorArg>,
+    /// Bytecode, when compiled.
+    pub compiled: Option<CompiledContract>,
+}
+
+/// Every contract of a model's EVM verifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundle {
+    /// sha256 of the model's `vk.bin`.
+    pub vk_digest: [u8; 32],
+    /// Public instances per proof.
+    pub num_instances: usize,
+    /// Proof length in bytes.
+    pub proof_len: usize,
+    /// Contracts in deploy order; the last is the wrapper.
+    pub contracts: Vec<BundleContract>,
+    /// The compiler's version, when compiled.
+    pub solc_version: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ManifestContract {
+    name: String,
+    source: String,
+    constructor: Vec<ConstructorArg>,
+    bytecode: Option<String>,
+    runtime_bytecode: Option<String>,
+    runtime_size: Option<usize>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    format_version: u32,
+    vk_digest: String,
+    transcript: String,
+    num_instances: usize,
+    proof_len: usize,
+    solc: Option<String>,
+    optimizer: bool,
+    entry: String,
+    contracts: Vec<ManifestContract>,
+}
+
+/// Most split attempts before giving up.
+const MAX_ATTEMPTS: usize = 4;
+
+impl Bundle {
+    /// Builds the bundle for a generated verifier: split if its estimated code is over the
+    /// limit, plus the wrapper. With a compiler, compiles everything (one compiler run when
+    /// the estimate was right) and re-splits finer while any contract is over
+    /// [`EIP170_LIMIT`].
+    pub fn new(
+        verifier: &GeneratedVerifier,
+        vk_digest: [u8; 32],
+        solc: Option<&Solc>,
+    ) -> Result<Self> {
+        let mut n = initial_parts(verifier.source.len());
+        for _ in 0..MAX_ATTEMPTS {
+            let mut bundle = Self::assemble(verifier, vk_digest, n)?;
+            let Some(solc) = solc else { return Ok(bundle) };
+            bundle.compile(solc)?;
+            let largest = bundle
+                .contracts
+                .iter()
+                .filter_map(|c| c.compiled.as_ref().map(|k| k.runtime.len()))
+                .max()
+                .unwrap_or(0);
+            if largest <= EIP170_LIMIT {
+                return Ok(bundle);
+            }
+            // Scale the part count by how far over the limit the largest part is.
+            let scaled = (n * largest).div_ceil(EIP170_LIMIT * 9 / 10);
+            n = scaled.max(n + 1);
+        }
+        Err(SolidityError::TooLarge {
+            name: crate::codegen::VERIFIER_CONTRACT.into(),
+            size: estimate_total(verifier),
+            limit: EIP170_LIMIT,
+        })
+    }
+
+    /// The uncompiled bundle with the verifier split into `n` contracts.
+    pub fn assemble(verifier: &GeneratedVerifier, vk_digest: [u8; 32], n: usize) -> Result<Self> {
+        let mut contracts: Vec<BundleContract> = split(verifier, n)?
+            .into_iter()
+            .map(|p| BundleContract {
+                name: p.name,
+                source: p.source,
+                constructor: p
+                    .constructor_addresses
+                    .into_iter()
+                    .map(ConstructorArg::Address)
+                    .collect(),
+                compiled: None,
+            })
+            .collect();
+        let entry = contracts
+            .last()
+            .map(|c| c.name.clone())
+            .ok_or_else(|| SolidityError::Codegen("empty split".into()))?;
+        contracts.push(BundleContract {
+            name: WRAPPER_CONTRACT.into(),
+            source: WRAPPER_SOURCE.into(),
+            constructor: vec![
+                ConstructorArg::Address(entry),
+                ConstructorArg::Uint256(verifier.num_instances.to_string()),
+                ConstructorArg::Uint256(verifier.proof_len.to_string()),
+                ConstructorArg::Bytes32(format!("0x{}", hex::encode(vk_digest))),
+            ],
+            compiled: None,
+        });
+        Ok(Self {
+            vk_digest,
+            num_instances: verifier.num_instances,
+            proof_len: verifier.proof_len,
+            contracts,
+            solc_version: None,
+        })
+    }
+
+    /// Compiles every contract with one compiler run.
+    pub fn compile(&mut self, solc: &Solc) -> Result<()> {
+        let version = solc.version()?;
+        if !version.starts_with(SOLC_VERSION) {
+            return Err(SolidityError::Compiler(format!(
+                "{} is solc {version}, but the generated verifier needs exactly {SOLC_VERSION}",
+                solc.path.display()
+            )));
+        }
+        let files: Vec<(String, &str)> = self
+            .contracts
+            .iter()
+            .map(|c| (format!("{}.sol", c.name), c.source.as_str()))
+            .collect();
+        let refs: Vec<(&str, &str)> = files.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        let mut out = solc.compile(&refs)?;
+        for c in &mut self.contracts {
+            let compiled = out.remove(&c.name).ok_or_else(|| {
+                SolidityError::Compiler(format!("the compiler output has no contract {}", c.name))
+            })?;
+            c.compiled = Some(compiled);
+        }
+        self.solc_version = Some(version);
+        Ok(())
+    }
+
+    /// The wrapper (the contract integrators call).
+    pub fn entry(&self) -> Option<&BundleContract> {
+        self.contracts.last()
+    }
+
+    /// Whether every contract has bytecode.
+    pub fn is_compiled(&self) -> bool {
+        self.contracts.iter().all(|c| c.compiled.is_some())
+    }
+
+    /// Runtime code size of every compiled contract, by name.
+    pub fn runtime_sizes(&self) -> BTreeMap<String, usize> {
+        self.contracts
+            .iter()
+            .filter_map(|c| {
+                c.compiled
+                    .as_ref()
+                    .map(|k| (c.name.clone(), k.runtime.len()))
+            })
+            .collect()
+    }
+
+    /// Writes the bundle into `dir` (created if needed); see the module docs.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| SolidityError::io(dir, e))?;
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| SolidityError::io(path, e))
+        };
+        let mut contracts = Vec::new();
+        for c in &self.contracts {
+            let source = format!("{}.sol", c.name);
+            write(&source, &c.source)?;
+            let (mut bytecode, mut runtime_bytecode, mut runtime_size) = (None, None, None);
+            if let Some(k) = &c.compiled {
+                let (bin, rt) = (format!("{}.bin", c.name), format!("{}.bin-runtime", c.name));
+                write(&bin, &hex::encode(&k.deploy))?;
+                write(&rt, &hex::encode(&k.runtime))?;
+                bytecode = Some(bin);
+                runtime_bytecode = Some(rt);
+                runtime_size = Some(k.runtime.len());
+            }
+            contracts.push(ManifestContract {
+                name: c.name.clone(),
+                source,
+                constructor: c.constructor.clone(),
+                bytecode,
+                runtime_bytecode,
+                runtime_size,
+            });
+        }
+        let abi = match self.entry().and_then(|c| c.compiled.as_ref()) {
+            Some(k) => serde_json::to_string_pretty(&k.abi).unwrap_or_else(|_| WRAPPER_ABI.into()),
+            None => WRAPPER_ABI.into(),
+        };
+        write(&format!("{WRAPPER_CONTRACT}.abi.json"), &abi)?;
+        let manifest = Manifest {
+            format: BUNDLE_FORMAT.into(),
+            format_version: BUNDLE_VERSION,
+            vk_digest: hex::encode(self.vk_digest),
+            transcript: "keccak".into(),
+            num_instances: self.num_instances,
+            proof_len: self.proof_len,
+            solc: self.solc_version.clone(),
+            optimizer: false,
+            entry: WRAPPER_CONTRACT.into(),
+            contracts,
+        };
+        let text = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| SolidityError::bundle(MANIFEST, e.to_string()))?;
+        write(MANIFEST, &text)
+    }
+
+    /// Reads a bundle written by [`Bundle::write`].
+    pub fn read(dir: &Path) -> Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| SolidityError::io(path, e))
+        };
+        let m: Manifest = serde_json::from_str(&read(MANIFEST)?).map_err(|e| {
+            SolidityError::bundle(dir.join(MANIFEST).display().to_string(), e.to_string())
+        })?;
+        let bad = |m: String| SolidityError::bundle(dir.join(MANIFEST).display().to_string(), m);
+        if m.format != BUNDLE_FORMAT || m.format_version != BUNDLE_VERSION {
+            return Err(bad(format!(
+                "expected {BUNDLE_FORMAT} version {BUNDLE_VERSION}, found {} version {}",
+                m.format, m.format_version
+            )));
+        }
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(&m.vk_digest, &mut digest)
+            .map_err(|e| bad(format!("vk_digest: {e}")))?;
+        let mut contracts = Vec::new();
+        for c in m.contracts {
+            if !is_plain_name(&c.name) {
+                return Err(bad(format!("invalid contract name {:?}", c.name)));
+            }
+            let compiled = match (&c.bytecode, &c.runtime_bytecode) {
+                (Some(b), Some(r)) => {
+                    let hex_file = |f: &str| -> Result<Vec<u8>> {
+                        if !is_plain_name(
+                            f.trim_end_matches(".bin").trim_end_matches(".bin-runtime"),
+                        ) {
+                            return Err(bad(format!("invalid file name {f:?}")));
+                        }
+                        let text = read(f)?;
+                        let t = text.trim();
+                        hex::decode(t.strip_prefix("0x").unwrap_or(t)).map_err(|e| {
+                            SolidityError::bundle(dir.join(f).display().to_string(), e.to_string())
+                        })
+                    };
+                    Some(CompiledContract {
+                        abi: serde_json::Value::Null,
+                        deploy: hex_file(b)?,
+                        runtime: hex_file(r)?,
+                    })
+                }
+                _ => None,
+            };
+            let source = read(&format!("{}.sol", c.name))?;
+            contracts.push(BundleContract {
+                name: c.name,
+                source,
+                constructor: c.constructor,
+                compiled,
+            });
+        }
+        if contracts.last().map(|c| c.name.as_str()) != Some(WRAPPER_CONTRACT) {
+            return Err(bad(format!("the last contract must be {WRAPPER_CONTRACT}")));
+        }
+        Ok(Self {
+            vk_digest: digest,
+            num_instances: m.num_instances,
+            proof_len: m.proof_len,
+            contracts,
+            solc_version: m.solc,
+        })
+    }
+
+    /// Deploys every contract in order through `deploy` (which takes creation code with
+    /// constructor arguments appended and returns the new address). Returns each contract's
+    /// address, the wrapper last.
+    pub fn deploy(
+        &self,
+        mut deploy: impl FnMut(&str, Vec<u8>) -> Result<Address>,
+    ) -> Result<Vec<(String, Address)>> {
+        let mut addresses: Vec<(String, Address)> = Vec::new();
+        for c in &self.contracts {
+            let k = c.compiled.as_ref().ok_or_else(|| {
+                SolidityError::bundle(
+                    c.name.clone(),
+                    "no bytecode: compile first (create-evm-verifier with a Solidity compiler)",
+                )
+            })?;
+            let mut code = k.deploy.clone();
+            for arg in &c.constructor {
+                code.extend_from_slice(&encode_arg(arg, &addresses)?);
+            }
+            let address = deploy(&c.name, code)?;
+            addresses.push((c.name.clone(), address));
+        }
+        Ok(addresses)
+    }
+}
+
+fn estimate_total(v: &GeneratedVerifier) -> usize {
+    crate::split::estimate_code_size(v.source.len())
+}
+
+fn is_plain_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// One ABI word for a constructor argument.
+fn encode_arg(arg: &ConstructorArg, deployed: &[(String, Address)]) -> Result<[u8; 32]> {
+    let mut w = [0u8; 32];
+    match arg {
+        ConstructorArg::Address(name) => {
+            let (_, a) = deployed.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                SolidityError::bundle(
+                    MANIFEST,
+                    format!("constructor refers to {name}, not deployed before"),
+                )
+            })?;
+            w[12..].copy_from_slice(a);
+        }
+        ConstructorArg::Uint256(s) => {
+            let v: u128 = s
+                .parse()
+                .map_err(|_| SolidityError::bundle(MANIFEST, format!("bad uint256 {s:?}")))?;
+            w[16..].copy_from_slice(&v.to_be_bytes());
+        }
+        ConstructorArg::Bytes32(s) => {
+            hex::decode_to_slice(s.strip_prefix("0x").unwrap_or(s), &mut w)
+                .map_err(|e| SolidityError::bundle(MANIFEST, format!("bad bytes32 {s:?}: {e}")))?;
+        }
+    }
+    Ok(w)
+}

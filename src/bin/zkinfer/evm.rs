@@ -1,0 +1,223 @@
+//! EVM commands: `create-evm-verifier`, `deploy-evm`, `encode-calldata`, `verify-evm`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use solidity::rpc::{parse_address, to_hex, RpcClient};
+use solidity::tx::Signer;
+use solidity::{Bundle, Solc};
+use verifier::halo2::Fr;
+use verifier::{instances_from_hex, TranscriptKind, VerifierKey};
+use zkinfer::{files, ProofArtifact};
+
+/// Options of `create-evm-verifier`.
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// Model directory after `setup` (needs vk.bin and srs-verifier.bin).
+    dir: PathBuf,
+    /// Output directory for the sources, ABI, bytecode and manifest.
+    #[arg(short = 'o', long = "out")]
+    out: PathBuf,
+    /// Solidity compiler speaking --standard-json (solc 0.8.19 or solcjs); default
+    /// $ZKINFER_SOLC, else `solc` or `solcjs` on PATH.
+    #[arg(long)]
+    solc: Option<PathBuf>,
+    /// Only write the sources, even if a compiler is available.
+    #[arg(long)]
+    no_compile: bool,
+}
+
+/// Options of `deploy-evm`.
+#[derive(Args, Debug)]
+pub struct DeployArgs {
+    /// Directory written by `create-evm-verifier` (with bytecode).
+    dir: PathBuf,
+    /// JSON-RPC endpoint (http:// only).
+    #[arg(long)]
+    rpc: String,
+    /// Hex private key of the deploying account (a funded account of the chain).
+    #[arg(long)]
+    private_key: String,
+}
+
+/// Options of `encode-calldata`.
+#[derive(Args, Debug)]
+pub struct EncodeArgs {
+    /// Proof artifact made with `prove --evm`.
+    #[arg(long)]
+    proof: PathBuf,
+    /// Print the generated verifier's raw calldata (instances || proof) instead of a
+    /// verifyProof call on the ZkinferVerifier wrapper.
+    #[arg(long)]
+    raw: bool,
+}
+
+/// Options of `verify-evm`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// JSON-RPC endpoint (http:// only).
+    #[arg(long)]
+    rpc: String,
+    /// Address of the ZkinferVerifier contract (printed by `deploy-evm`).
+    #[arg(long)]
+    address: String,
+    /// Proof artifact made with `prove --evm`.
+    #[arg(long)]
+    proof: PathBuf,
+}
+
+/// Reads the proof and instances of an EVM (Keccak-transcript) artifact.
+fn evm_proof(path: &Path) -> Result<(Vec<u8>, Vec<Fr>)> {
+    let art = ProofArtifact::load(path)?;
+    let kind = TranscriptKind::from_name(&art.transcript);
+    if kind != Some(TranscriptKind::Keccak) {
+        bail!(
+            "{} was made with the {:?} transcript; EVM verifiers need a Keccak proof: re-run \
+             `zkinfer prove ... --evm`",
+            path.display(),
+            art.transcript
+        );
+    }
+    let proof = hex::decode(&art.proof).context("the proof is not hex")?;
+    let instances = instances_from_hex(&art.instances)?;
+    Ok((proof, instances))
+}
+
+/// `zkinfer create-evm-verifier`.
+pub fn create(args: &CreateArgs) -> Result<()> {
+    let read = |name: &str| {
+        let p = args.dir.join(name);
+        std::fs::read(&p)
+            .with_context(|| format!("cannot read {} (run `setup` first)", p.display()))
+    };
+    let key = VerifierKey::from_bytes(&read(files::VK)?, &read(files::SRS_VERIFIER)?)?;
+    let t = Instant::now();
+    let generated = solidity::generate_verifier(key.params(), key.halo2_vk(), key.num_instances())?;
+    println!(
+        "generated the verifier in {:.2?}: {} instances, proofs of {} bytes",
+        t.elapsed(),
+        generated.num_instances,
+        generated.proof_len
+    );
+    let solc = if args.no_compile {
+        None
+    } else {
+        solidity::find_solc(args.solc.as_deref())
+    };
+    if solc.is_none() && !args.no_compile {
+        eprintln!(
+            "note: no Solidity compiler found (--solc, ZKINFER_SOLC, or solc/solcjs on PATH): \
+             writing sources only; compile them with solc 0.8.19, optimizer off"
+        );
+    }
+    let t = Instant::now();
+    let bundle = Bundle::new(&generated, key.digest(), solc.as_ref())?;
+    bundle
+        .write(&args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    if let (Some(Solc { path }), Some(v)) = (&solc, &bundle.solc_version) {
+        println!(
+            "compiled with {} ({v}) in {:.2?}",
+            path.display(),
+            t.elapsed()
+        );
+    }
+    for c in &bundle.contracts {
+        match &c.compiled {
+            Some(k) => println!(
+                "  {:<22} runtime {:>6} bytes (limit {})",
+                c.name,
+                k.runtime.len(),
+                solidity::EIP170_LIMIT
+            ),
+            None => println!("  {}.sol", c.name),
+        }
+    }
+    println!(
+        "wrote {} (call ZkinferVerifier.verifyProof(bytes proof, uint256[] instances); ABI in \
+         ZkinferVerifier.abi.json)",
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// `zkinfer deploy-evm`.
+pub fn deploy(args: &DeployArgs) -> Result<()> {
+    let bundle = Bundle::read(&args.dir)?;
+    if !bundle.is_compiled() {
+        bail!(
+            "{} has no bytecode: re-run create-evm-verifier with a Solidity compiler \
+             (--solc PATH or ZKINFER_SOLC)",
+            args.dir.display()
+        );
+    }
+    let signer = Signer::from_hex(&args.private_key)?;
+    let rpc = RpcClient::new(&args.rpc)?;
+    let deployed = rpc.deploy_bundle(&bundle, &signer)?;
+    let chain_id = rpc.chain_id()?;
+    let mut record = serde_json::Map::new();
+    for d in &deployed {
+        println!(
+            "  {:<22} {} (gas {})",
+            d.name,
+            to_hex(&d.address),
+            d.gas_used
+        );
+        record.insert(d.name.clone(), serde_json::json!(to_hex(&d.address)));
+    }
+    let entry = deployed.last().context("nothing was deployed")?;
+    let out = args.dir.join("deployment.json");
+    let doc = serde_json::json!({
+        "chain_id": chain_id,
+        "address": to_hex(&entry.address),
+        "contracts": record,
+    });
+    std::fs::write(&out, serde_json::to_string_pretty(&doc)?)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("ZkinferVerifier deployed at {}", to_hex(&entry.address));
+    Ok(())
+}
+
+/// `zkinfer encode-calldata`.
+pub fn encode(args: &EncodeArgs) -> Result<()> {
+    let (proof, instances) = evm_proof(&args.proof)?;
+    let data = if args.raw {
+        solidity::calldata::raw_calldata(&instances, &proof)
+    } else {
+        solidity::calldata::verify_proof_calldata(&proof, &instances)
+    };
+    println!("{}", to_hex(&data));
+    Ok(())
+}
+
+/// `zkinfer verify-evm`: exit 0 iff the contract accepts.
+pub fn verify(args: &VerifyArgs) -> Result<()> {
+    let (proof, instances) = evm_proof(&args.proof)?;
+    let address = parse_address(&args.address)?;
+    let rpc = RpcClient::new(&args.rpc)?;
+    let data = solidity::calldata::verify_proof_calldata(&proof, &instances);
+    let output = rpc.call(&address, &data)?;
+    let accepted = solidity::calldata::decode_bool(&output).with_context(|| {
+        format!(
+            "{} did not answer a bool (is it a ZkinferVerifier?): {}",
+            args.address,
+            to_hex(&output)
+        )
+    })?;
+    let gas = rpc.estimate_gas(None, Some(&address), &data)?;
+    if !accepted {
+        bail!(
+            "the contract at {} REJECTED {} (gas {gas}, eth_estimateGas)",
+            args.address,
+            args.proof.display()
+        );
+    }
+    println!(
+        "the contract at {} accepted {}; gas {gas} (eth_estimateGas of the verifyProof call)",
+        args.address,
+        args.proof.display()
+    );
+    Ok(())
+}
