@@ -13,7 +13,9 @@ use zkinfer::{compile, prove, setup, verify, CompileOptions, Samples, SrsSource}
 const MODELS: [&str; 4] = ["digits_mlp16", "digits_conv", "mlp_chain", "cnn_chain"];
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn bench_models(c: &mut Criterion) {
@@ -25,12 +27,15 @@ fn bench_models(c: &mut Criterion) {
         let src = fixture(name);
         let dir = tempfile::tempdir().unwrap();
         let samples = Samples::Files(vec![src.join("input.json")]);
-        let compiled =
-            compile(&src.join("network.onnx"), &samples, &CompileOptions::default()).unwrap();
+        let compiled = compile(
+            &src.join("network.onnx"),
+            &samples,
+            &CompileOptions::default(),
+        )
+        .unwrap();
         compiled.save(dir.path()).unwrap();
         let inputs =
-            onnx_import::input_file::read_inputs(&src.join("input.json"), &compiled.graph)
-                .unwrap();
+            onnx_import::input_file::read_inputs(&src.join("input.json"), &compiled.graph).unwrap();
         let report = setup(dir.path(), &srs).unwrap();
         eprintln!("{name}: k = {}", report.k);
         group.bench_function(format!("{name}/setup"), |b| {

@@ -15,17 +15,32 @@ use onnx_import::ir::{ConvAttrs, Graph, Node, Op, PoolAttrs, Tensor, Value, Valu
 use prover::{no_progress, ProveOptions};
 
 fn value(name: &str, shape: &[usize], kind: ValueKind) -> Value {
-    Value { name: name.into(), shape: shape.to_vec(), kind }
+    Value {
+        name: name.into(),
+        shape: shape.to_vec(),
+        kind,
+    }
 }
 
 fn weights(shape: &[usize]) -> ValueKind {
     let n: usize = shape.iter().product();
-    let data = (0..n).map(|i| ((i * 37 % 101) as f64 / 101.0) - 0.5).collect();
-    ValueKind::Constant(Tensor { shape: shape.to_vec(), data })
+    let data = (0..n)
+        .map(|i| ((i * 37 % 101) as f64 / 101.0) - 0.5)
+        .collect();
+    ValueKind::Constant(Tensor {
+        shape: shape.to_vec(),
+        data,
+    })
 }
 
 /// A one-node graph: inputs `x` (and `y` when `two_inputs`), optional constants, one output.
-fn graph(op: Op, in_shape: &[usize], consts: &[&[usize]], two_inputs: bool, out: &[usize]) -> Graph {
+fn graph(
+    op: Op,
+    in_shape: &[usize],
+    consts: &[&[usize]],
+    two_inputs: bool,
+    out: &[usize],
+) -> Graph {
     let mut values = vec![value("x", in_shape, ValueKind::Input)];
     if two_inputs {
         values.push(value("y", in_shape, ValueKind::Input));
@@ -37,7 +52,12 @@ fn graph(op: Op, in_shape: &[usize], consts: &[&[usize]], two_inputs: bool, out:
     let n = values.len();
     let inputs: Vec<usize> = if two_inputs { vec![0, 1] } else { vec![0] };
     Graph {
-        nodes: vec![Node { name: "op".into(), op, inputs: (0..n - 1).collect(), outputs: vec![n - 1] }],
+        nodes: vec![Node {
+            name: "op".into(),
+            op,
+            inputs: (0..n - 1).collect(),
+            outputs: vec![n - 1],
+        }],
         values,
         inputs,
         outputs: vec![n - 1],
@@ -56,24 +76,79 @@ fn pool(kernel: usize) -> PoolAttrs {
 }
 
 fn cases() -> Vec<(&'static str, Graph)> {
-    let conv = ConvAttrs { kernel: [3, 3], strides: [1, 1], pads: [1; 4], dilations: [1, 1], group: 1 };
+    let conv = ConvAttrs {
+        kernel: [3, 3],
+        strides: [1, 1],
+        pads: [1; 4],
+        dilations: [1, 1],
+        group: 1,
+    };
     vec![
-        ("gemm_256x64", graph(Op::MatMul, &[1, 256], &[&[256, 64]], false, &[1, 64])),
-        ("conv_4x16x16_to_8_3x3", graph(Op::Conv(conv), &[1, 4, 16, 16], &[&[8, 4, 3, 3], &[8]], false, &[1, 8, 16, 16])),
-        ("relu_4096", graph(Op::Relu, &[1, 4096], &[], false, &[1, 4096])),
-        ("add_4096", graph(Op::Add, &[1, 4096], &[], true, &[1, 4096])),
-        ("maxpool2_8x16x16", graph(Op::MaxPool(pool(2)), &[1, 8, 16, 16], &[], false, &[1, 8, 8, 8])),
-        ("avgpool2_8x16x16", graph(Op::AveragePool(pool(2)), &[1, 8, 16, 16], &[], false, &[1, 8, 8, 8])),
+        (
+            "gemm_256x64",
+            graph(Op::MatMul, &[1, 256], &[&[256, 64]], false, &[1, 64]),
+        ),
+        (
+            "conv_4x16x16_to_8_3x3",
+            graph(
+                Op::Conv(conv),
+                &[1, 4, 16, 16],
+                &[&[8, 4, 3, 3], &[8]],
+                false,
+                &[1, 8, 16, 16],
+            ),
+        ),
+        (
+            "relu_4096",
+            graph(Op::Relu, &[1, 4096], &[], false, &[1, 4096]),
+        ),
+        (
+            "add_4096",
+            graph(Op::Add, &[1, 4096], &[], true, &[1, 4096]),
+        ),
+        (
+            "maxpool2_8x16x16",
+            graph(
+                Op::MaxPool(pool(2)),
+                &[1, 8, 16, 16],
+                &[],
+                false,
+                &[1, 8, 8, 8],
+            ),
+        ),
+        (
+            "avgpool2_8x16x16",
+            graph(
+                Op::AveragePool(pool(2)),
+                &[1, 8, 16, 16],
+                &[],
+                false,
+                &[1, 8, 8, 8],
+            ),
+        ),
         (
             "reducemean_64x64",
-            graph(Op::ReduceMean { axes: vec![1], keepdims: true }, &[64, 64], &[], false, &[64, 1]),
+            graph(
+                Op::ReduceMean {
+                    axes: vec![1],
+                    keepdims: true,
+                },
+                &[64, 64],
+                &[],
+                false,
+                &[64, 1],
+            ),
         ),
     ]
 }
 
 fn bench_ops(c: &mut Criterion) {
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-srs-cache");
-    let params = QuantParams { input_scale: 10, param_scale: 10, bits: 20 };
+    let params = QuantParams {
+        input_scale: 10,
+        param_scale: 10,
+        bits: 20,
+    };
     let mut group = c.benchmark_group("op");
     group.sample_size(10);
     for (name, g) in cases() {
@@ -83,7 +158,12 @@ fn bench_ops(c: &mut Criterion) {
             .map(|&id| {
                 let shape = g.values[id].shape.clone();
                 let n: usize = shape.iter().product();
-                Tensor { shape, data: (0..n).map(|i| ((i * 13 % 29) as f64 / 29.0) - 0.5).collect() }
+                Tensor {
+                    shape,
+                    data: (0..n)
+                        .map(|i| ((i * 13 % 29) as f64 / 29.0) - 0.5)
+                        .collect(),
+                }
             })
             .collect();
         let q = quantize_inputs(&g, &params, &inputs).unwrap();
@@ -91,10 +171,18 @@ fn bench_ops(c: &mut Criterion) {
         let (srs, _, _) = prover::local_srs(shape.k, &cache).unwrap();
         let keys = prover::setup(&g, &params, &shape, &srs, &no_progress).unwrap();
         shape.break_points = keys.break_points.clone();
-        eprintln!("{name}: k = {}, advice columns = {:?}", shape.k, shape.config.num_advice_per_phase);
-        let opts = ProveOptions { self_check: false, ..ProveOptions::default() };
+        eprintln!(
+            "{name}: k = {}, advice columns = {:?}",
+            shape.k, shape.config.num_advice_per_phase
+        );
+        let opts = ProveOptions {
+            self_check: false,
+            ..ProveOptions::default()
+        };
         group.bench_function(format!("{name}/prove"), |b| {
-            b.iter(|| prover::prove(&g, &params, &shape, &srs, &keys.pk, &q, &opts, &no_progress).unwrap())
+            b.iter(|| {
+                prover::prove(&g, &params, &shape, &srs, &keys.pk, &q, &opts, &no_progress).unwrap()
+            })
         });
     }
     group.finish();

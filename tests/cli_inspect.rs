@@ -11,11 +11,19 @@ use std::process::{Command, Output};
 use models::{model, node, out, vi};
 
 fn inspect(path: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer")).arg("inspect").arg(path).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .arg("inspect")
+        .arg(path)
+        .output()
+        .unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn assert_clean_failure(o: &Output, needle: &str) {
@@ -26,7 +34,10 @@ fn assert_clean_failure(o: &Output, needle: &str) {
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).join("network.onnx")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .join("network.onnx")
 }
 
 #[test]
@@ -37,7 +48,10 @@ fn supported_model_lists_every_node_and_exits_zero() {
     for op in ["Conv", "Relu", "AveragePool", "Flatten", "Gemm"] {
         assert!(t.contains(op), "{op} missing in:\n{t}");
     }
-    assert!(t.contains("520 parameters") && t.contains("2208 MACs"), "{t}");
+    assert!(
+        t.contains("520 parameters") && t.contains("2208 MACs"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -57,7 +71,10 @@ fn non_onnx_file_names_the_file() {
 
 #[test]
 fn missing_file_names_the_file() {
-    assert_clean_failure(&inspect(Path::new("/nonexistent/model.onnx")), "/nonexistent/model.onnx");
+    assert_clean_failure(
+        &inspect(Path::new("/nonexistent/model.onnx")),
+        "/nonexistent/model.onnx",
+    );
 }
 
 #[test]
@@ -66,8 +83,11 @@ fn custom_domain_op_names_node_op_and_domain() {
     foo.domain = "com.example".into();
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("custom.onnx");
-    std::fs::write(&p, model(vec![foo], vec![vi("x", &[2])], vec![out("y")], vec![], 17))
-        .unwrap();
+    std::fs::write(
+        &p,
+        model(vec![foo], vec![vi("x", &[2])], vec![out("y")], vec![], 17),
+    )
+    .unwrap();
     let o = inspect(&p);
     assert_clean_failure(&o, "foo1");
     assert!(text(&o).contains("com.example"), "{}", text(&o));

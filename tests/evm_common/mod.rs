@@ -86,6 +86,7 @@ pub fn prepare(name: &str, solc: &Solc) -> Prepared {
     let dir =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("evm-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    remove_stale(&format!("evm-{name}-"));
     let t = Instant::now();
     let compiled = compile(
         &fixture.join("network.onnx"),
@@ -141,6 +142,23 @@ pub fn prepare(name: &str, solc: &Solc) -> Prepared {
         bundle,
         generated,
         timings,
+    }
+}
+
+/// Removes model directories of earlier runs (statics are never dropped, so each run leaves
+/// one) once they are an hour old; concurrent runs keep theirs.
+fn remove_stale(prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|d| d > Duration::from_secs(3600)));
+        if old && e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 

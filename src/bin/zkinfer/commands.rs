@@ -29,7 +29,9 @@ fn srs_source(srs: Option<&Path>, cache: Option<&Path>) -> SrsSource {
     match srs {
         Some(p) => SrsSource::File(p.to_path_buf()),
         None => SrsSource::Local {
-            cache_dir: cache.map(Path::to_path_buf).unwrap_or_else(default_cache_dir),
+            cache_dir: cache
+                .map(Path::to_path_buf)
+                .unwrap_or_else(default_cache_dir),
         },
     }
 }
@@ -53,7 +55,9 @@ fn random_samples(model: &Path, range: (f64, f64), n: usize) -> Result<Samples> 
                 .map(|&id| {
                     let shape = graph.values[id].shape.clone();
                     let len = shape.iter().product();
-                    let data = (0..len).map(|_| range.0 + (range.1 - range.0) * next()).collect();
+                    let data = (0..len)
+                        .map(|_| range.0 + (range.1 - range.0) * next())
+                        .collect();
                     Tensor { shape, data }
                 })
                 .collect()
@@ -104,10 +108,15 @@ pub fn compile(
     } else {
         Samples::Files(files)
     };
-    let opts = CompileOptions { calibration: quant.calibration(), quant: quant.fixed()? };
+    let opts = CompileOptions {
+        calibration: quant.calibration(),
+        quant: quant.fixed()?,
+    };
     let compiled = zkinfer::compile(model, &samples, &opts)
         .with_context(|| format!("cannot compile {}", model.display()))?;
-    compiled.save(out).with_context(|| format!("cannot write {}", out.display()))?;
+    compiled
+        .save(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     print_calibration(&compiled);
     println!("compiled {} into {}", model.display(), out.display());
     Ok(compiled)
@@ -134,7 +143,11 @@ pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<Str
         dir.display(),
         report.k,
         report.srs_path.display(),
-        if report.srs_generated { ", generated now" } else { "" }
+        if report.srs_generated {
+            ", generated now"
+        } else {
+            ""
+        }
     );
     println!("model commitment (sha256 of vk.bin): {}", report.vk_digest);
     Ok(report.vk_digest)
@@ -156,22 +169,39 @@ pub fn prove(
 ) -> Result<ProofArtifact> {
     let (compiled, inputs) = read_inputs(dir, input)?;
     let spinner = Spinner::new();
-    let opts = ProveOptions { transcript, ..ProveOptions::default() };
+    let opts = ProveOptions {
+        transcript,
+        ..ProveOptions::default()
+    };
     let art = zkinfer::prove_with(dir, &inputs, &opts, &|s| spinner.stage(s));
     spinner.finish();
     let art = art.with_context(|| format!("proving with {} failed", dir.display()))?;
-    art.save(out).with_context(|| format!("cannot write {}", out.display()))?;
+    art.save(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     print_outputs(&compiled.graph, &art, Some(&inputs));
-    println!("proof written to {} ({} bytes)", out.display(), art.proof.len() / 2);
+    println!(
+        "proof written to {} ({} bytes)",
+        out.display(),
+        art.proof.len() / 2
+    );
     Ok(art)
 }
 
 /// `zkinfer verify`.
 pub fn verify(dir: &Path, proof: &Path) -> Result<()> {
     let art = ProofArtifact::load(proof)?;
-    zkinfer::verify(dir, &art)
-        .with_context(|| format!("{} is NOT a valid proof for {}", proof.display(), dir.display()))?;
-    println!("proof {} is valid for the model in {}", proof.display(), dir.display());
+    zkinfer::verify(dir, &art).with_context(|| {
+        format!(
+            "{} is NOT a valid proof for {}",
+            proof.display(),
+            dir.display()
+        )
+    })?;
+    println!(
+        "proof {} is valid for the model in {}",
+        proof.display(),
+        dir.display()
+    );
     for (name, t) in &art.outputs {
         println!("  output {name:?} {:?}: {}", t.shape, preview(&t.data));
     }
@@ -180,7 +210,11 @@ pub fn verify(dir: &Path, proof: &Path) -> Result<()> {
 
 fn preview(xs: &[f64]) -> String {
     let shown: Vec<String> = xs.iter().take(12).map(|x| format!("{x:.4}")).collect();
-    let more = if xs.len() > 12 { format!(", … ({} values)", xs.len()) } else { String::new() };
+    let more = if xs.len() > 12 {
+        format!(", … ({} values)", xs.len())
+    } else {
+        String::new()
+    };
     format!("[{}{more}]", shown.join(", "))
 }
 
@@ -189,7 +223,9 @@ fn print_outputs(graph: &Graph, art: &ProofArtifact, inputs: Option<&[Tensor]>) 
     let floats = inputs.and_then(|i| onnx_import::eval::eval_graph(graph, i).ok());
     for (o, &id) in graph.outputs.iter().enumerate() {
         let name = &graph.values[id].name;
-        let Some(t) = art.outputs.get(name) else { continue };
+        let Some(t) = art.outputs.get(name) else {
+            continue;
+        };
         println!("  output {name:?} {:?}: {}", t.shape, preview(&t.data));
         if let Some(f) = floats.as_ref().and_then(|f| f.get(o)) {
             let (mut num, mut den, mut max) = (0.0f64, 0.0f64, 0.0f64);
@@ -198,7 +234,11 @@ fn print_outputs(graph: &Graph, art: &ProofArtifact, inputs: Option<&[Tensor]>) 
                 den += w * w;
                 max = max.max((g - w).abs());
             }
-            let rel = if den > 0.0 { (num / den).sqrt() } else { num.sqrt() };
+            let rel = if den > 0.0 {
+                (num / den).sqrt()
+            } else {
+                num.sqrt()
+            };
             println!("    vs float: max abs error {max:.3e}, relative L2 error {rel:.3e}");
         }
     }
@@ -219,7 +259,14 @@ pub fn run(
     let mut times = Vec::new();
     let t = Instant::now();
     println!("[1/4] compile");
-    compile(model, calibration, &[input.to_path_buf()], (-1.0, 1.0), quant, out)?;
+    compile(
+        model,
+        calibration,
+        &[input.to_path_buf()],
+        (-1.0, 1.0),
+        quant,
+        out,
+    )?;
     times.push(("compile", t.elapsed()));
     let t = Instant::now();
     println!("[2/4] setup");

@@ -15,7 +15,11 @@ pub fn run(model: &Path) -> Result<()> {
         bail!(
             "{}: {n} node(s) cannot be imported{}; see the lines marked above",
             model.display(),
-            if report.model_problems.is_empty() { "" } else { " and the model has problems" }
+            if report.model_problems.is_empty() {
+                ""
+            } else {
+                " and the model has problems"
+            }
         );
     }
     Ok(())

@@ -40,7 +40,10 @@ pub struct QuantArgs {
 
 impl QuantArgs {
     fn calibration(&self) -> CalibrationOptions {
-        CalibrationOptions { target_rel_l2: self.target_rel_l2, ..CalibrationOptions::default() }
+        CalibrationOptions {
+            target_rel_l2: self.target_rel_l2,
+            ..CalibrationOptions::default()
+        }
     }
 
     fn fixed(&self) -> Result<Option<QuantParams>> {
@@ -175,17 +178,35 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Inspect { model } => inspect::run(model),
-        Command::Compile { model, calibration, input_range, quant, out } => {
-            commands::compile(model, calibration, &[], *input_range, quant, out).map(|_| ())
-        }
-        Command::Setup { dir, srs, srs_cache } => {
-            commands::setup(dir, srs.as_deref(), srs_cache.as_deref()).map(|_| ())
-        }
-        Command::Prove { dir, input, out, evm } => {
-            commands::prove(dir, input, out, transcript(*evm)).map(|_| ())
-        }
+        Command::Compile {
+            model,
+            calibration,
+            input_range,
+            quant,
+            out,
+        } => commands::compile(model, calibration, &[], *input_range, quant, out).map(|_| ()),
+        Command::Setup {
+            dir,
+            srs,
+            srs_cache,
+        } => commands::setup(dir, srs.as_deref(), srs_cache.as_deref()).map(|_| ()),
+        Command::Prove {
+            dir,
+            input,
+            out,
+            evm,
+        } => commands::prove(dir, input, out, transcript(*evm)).map(|_| ()),
         Command::Verify { dir, proof } => commands::verify(dir, proof),
-        Command::Run { model, input, calibration, quant, srs, srs_cache, out, evm } => commands::run(
+        Command::Run {
+            model,
+            input,
+            calibration,
+            quant,
+            srs,
+            srs_cache,
+            out,
+            evm,
+        } => commands::run(
             model,
             input,
             calibration,

@@ -14,7 +14,9 @@ pub struct Spinner {
 impl Spinner {
     /// A spinner with nothing running.
     pub fn new() -> Self {
-        Self { current: RefCell::new(None) }
+        Self {
+            current: RefCell::new(None),
+        }
     }
 
     /// Starts `stage` (finishing the previous one).
