@@ -223,7 +223,7 @@ fn read_halo2_vk(
 /// here a set top bit is only accepted in the exact identity encoding.
 fn check_canonical_items(proof: &[u8]) -> Result<(), VerifyError> {
     const ITEM: usize = 32;
-    if proof.len() % ITEM != 0 {
+    if !proof.len().is_multiple_of(ITEM) {
         return Err(VerifyError::BadProof(format!(
             "length {} is not a multiple of {ITEM} bytes",
             proof.len()
