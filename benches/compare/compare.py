@@ -20,7 +20,7 @@ Per model and per system:
 Every step runs in its own subprocess so that its peak RSS can be read from the kernel
 (os.wait4's rusage.ru_maxrss, per child). EZKL steps run as `compare.py --ezkl-step STEP ...`;
 their time is the wall time of the ezkl call inside that process (interpreter start and
-`import ezkl` excluded, ~0.1 s); zkinfer's time is the wall time of the CLI process.
+`import ezkl` excluded, ~0.2 s); zkinfer's time is the wall time of the CLI process.
 
 The markdown table goes to stdout; all raw numbers go to .cache/compare-results.json.
 """
