@@ -38,42 +38,15 @@ proptest! {
 mod common;
 
 use common::*;
+use onnx_import::{FOLD_ONLY_OPS, SUPPORTED_OPS};
 use onnx_protobuf::{AttributeProto, TensorProto, ValueInfoProto};
 
-const OPS: &[&str] = &[
-    "Gemm",
-    "MatMul",
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Neg",
-    "Relu",
-    "LeakyRelu",
-    "Clip",
-    "Conv",
-    "BatchNormalization",
-    "MaxPool",
-    "AveragePool",
-    "GlobalAveragePool",
-    "Flatten",
-    "Reshape",
-    "Transpose",
-    "Concat",
-    "Slice",
-    "Squeeze",
-    "Unsqueeze",
-    "Gather",
-    "Identity",
-    "ReduceSum",
-    "ReduceMean",
-    "Constant",
-    "Shape",
-    "Cast",
-    "ConstantOfShape",
-    "Range",
-    "Sigmoid",
-];
+/// Every op the importer knows (runtime and fold-only) plus one it rejects.
+fn ops() -> Vec<&'static str> {
+    let mut ops: Vec<&'static str> = SUPPORTED_OPS.iter().chain(FOLD_ONLY_OPS).copied().collect();
+    ops.push("Sigmoid");
+    ops
+}
 
 fn small_int() -> impl Strategy<Value = i64> {
     prop_oneof![8 => -6i64..8, 1 => Just(i64::MAX), 1 => Just(i64::MIN), 1 => Just(1i64 << 40)]
@@ -139,7 +112,7 @@ fn float_init(name: String, dims: Vec<i64>) -> TensorProto {
 
 prop_compose! {
     fn graph_case()(
-        op in prop::sample::select(OPS.to_vec()),
+        op in prop::sample::select(ops()),
         in_shapes in prop::collection::vec(shape(), 1..3),
         int_inits in prop::collection::vec(prop::collection::vec(small_int(), 0..5), 0..4),
         scalar_int in any::<bool>(),

@@ -104,47 +104,25 @@ pub fn prove(
     )?;
     let instances = built.instances;
     progress(Stage::Proof);
+    let rng = ChaCha20Rng::from_seed(opts.seed);
+    let circuit = [built.builder];
     let bytes = match opts.transcript {
-        TranscriptKind::Blake2b => guard("proving", || {
-            let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
-            create_proof::<
-                KZGCommitmentScheme<Bn256>,
-                ProverSHPLONK<'_, Bn256>,
-                Challenge255<_>,
-                _,
-                _,
-                _,
-            >(
-                srs,
-                pk,
-                &[built.builder],
-                &[&[&instances]],
-                ChaCha20Rng::from_seed(opts.seed),
-                &mut transcript,
-            )
-            .map(|()| transcript.finalize())
-        })?
-        .map_err(|e| ProverError::halo2(format!("proof generation failed: {e}")))?,
-        TranscriptKind::Keccak => guard("proving", || {
-            let mut transcript = EvmWriter::init(vec![]);
-            create_proof::<
-                KZGCommitmentScheme<Bn256>,
-                ProverSHPLONK<'_, Bn256>,
-                ChallengeEvm<G1Affine>,
-                _,
-                _,
-                _,
-            >(
-                srs,
-                pk,
-                &[built.builder],
-                &[&[&instances]],
-                ChaCha20Rng::from_seed(opts.seed),
-                &mut transcript,
-            )
-            .map(|()| transcript.finalize())
-        })?
-        .map_err(|e| ProverError::halo2(format!("proof generation failed: {e}")))?,
+        TranscriptKind::Blake2b => create::<Challenge255<G1Affine>, _>(
+            srs,
+            pk,
+            &circuit,
+            &instances,
+            rng,
+            Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]),
+        )?,
+        TranscriptKind::Keccak => create::<ChallengeEvm<G1Affine>, _>(
+            srs,
+            pk,
+            &circuit,
+            &instances,
+            rng,
+            EvmWriter::init(vec![]),
+        )?,
     };
     if opts.self_check {
         progress(Stage::SelfCheck);
@@ -210,4 +188,31 @@ fn self_check(
              (an input outside the calibrated range?) or the key does not match the settings",
         ))
     }
+}
+
+/// One SHPLONK proof over the transcript `T` (Blake2b natively, Keccak for the EVM).
+fn create<E, T>(
+    srs: &Srs,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &[halo2_base::gates::circuit::builder::BaseCircuitBuilder<Fr>],
+    instances: &[Fr],
+    rng: ChaCha20Rng,
+    mut transcript: T,
+) -> Result<Vec<u8>>
+where
+    E: halo2_base::halo2_proofs::transcript::EncodedChallenge<G1Affine>,
+    T: halo2_base::halo2_proofs::transcript::TranscriptWriterBuffer<Vec<u8>, G1Affine, E>,
+{
+    guard("proving", || {
+        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, E, _, T, _>(
+            srs,
+            pk,
+            circuit,
+            &[&[instances]],
+            rng,
+            &mut transcript,
+        )
+        .map(|()| transcript.finalize())
+    })?
+    .map_err(|e| ProverError::halo2(format!("proof generation failed: {e}")))
 }
