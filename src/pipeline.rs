@@ -172,7 +172,7 @@ pub fn prove_with(
     let pk_path = require(dir, files::PK)?;
     let vk_file = read(&require(dir, files::VK)?)?;
     let srs = prover::load_srs(&require(dir, files::SRS_PROVER)?, s.circuit.k)?;
-    let (pk, break_points) = prover::read_proving_key(&pk_path, &s.circuit.config)?;
+    let (pk, break_points) = prover::read_proving_key(&pk_path, &s.circuit.circuit_params())?;
     let mut shape = s.circuit.clone();
     shape.break_points = break_points;
     let proof = prover::prove(

@@ -13,7 +13,13 @@
 #
 # Everything else on the command line goes to compare.py (see `compare.py --help`:
 # --reps, --skip-ezkl, --skip-zkinfer, --calibration-target, --zk-calibration, --timeout, ...).
-# Nothing is downloaded at run time except the pip packages: EZKL's SRS is made locally with
+# Equal error is the default: EZKL is compiled first and zkinfer gets --target-rel-l2
+# min(0.001, 0.9 x EZKL's output rel-L2) (--no-match-error turns it off; --match-cap/--match-factor).
+# --evm also measures verifyProof gas and verifier runtime bytes of both systems on a local anvil
+# (127.0.0.1, free port, started and killed by compare.py); with --evm this script first installs
+# .tools/ (.ci/install-evm-tools.sh) if missing and npm solc@0.8.20 into .cache/solc-0.8.20 (EZKL
+# compiles with 0.8.20 only; compare.py hands it over through HOME=.cache/ezkl-home/.svm).
+# Nothing is downloaded at run time except the pip/npm packages: EZKL's SRS is made locally with
 # gen_srs (never get_srs) and cached in .cache/ezkl-srs/. Not run in CI: it takes minutes.
 set -euo pipefail
 
@@ -24,13 +30,15 @@ PYTHON="${PYTHON:-python3}"
 
 build=1
 skip_zk=0
+evm=0
 args=()
 for a in "$@"; do
   case "$a" in
     --no-build) build=0 ;;
     --skip-zkinfer) skip_zk=1; args+=("$a") ;;
+    --evm) evm=1; args+=("$a") ;;
     -h|--help)
-      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *) args+=("$a") ;;
   esac
@@ -55,6 +63,22 @@ if ! venv_ok; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
   "$VENV/bin/python" -m pip install --quiet "ezkl==$EZKL_VERSION" onnx onnxruntime numpy >&2
   venv_ok || { echo "[compare_ezkl] venv $VENV is still incomplete" >&2; exit 1; }
+fi
+
+if [ "$evm" -eq 1 ]; then
+  # anvil, cast and solc-js 0.8.19 (zkinfer's verifier) in .tools/; idempotent.
+  if [ ! -x "$ROOT/.tools/bin/anvil" ] || [ ! -x "$ROOT/.tools/bin/solc" ]; then
+    echo "[compare_ezkl] --evm: installing the EVM tools (.ci/install-evm-tools.sh)" >&2
+    "$ROOT/.ci/install-evm-tools.sh" >&2
+  fi
+  # EZKL compiles with solc 0.8.20 only and would download it: solc-js 0.8.20 from npm instead.
+  SOLC_JS="$ROOT/.cache/solc-0.8.20"
+  if [ ! -f "$SOLC_JS/node_modules/solc/soljson.js" ] \
+    || [ "$(node -p "require('$SOLC_JS/node_modules/solc/package.json').version" 2>/dev/null)" != "0.8.20" ]; then
+    echo "[compare_ezkl] --evm: npm install solc@0.8.20 into $SOLC_JS" >&2
+    mkdir -p "$SOLC_JS"
+    npm install --prefix "$SOLC_JS" --no-audit --no-fund --ignore-scripts --loglevel=error solc@0.8.20 >&2
+  fi
 fi
 
 if [ "$build" -eq 1 ] && [ "$skip_zk" -eq 0 ]; then

@@ -64,6 +64,7 @@ pub enum CircuitError {
         message: String,
     },
     /// The float reference evaluation failed (calibration).
+    #[cfg(feature = "model")]
     #[error("float reference evaluation failed: {0}")]
     Float(#[from] onnx_import::eval::EvalError),
     /// Settings are inconsistent (e.g. scales out of the supported range).

@@ -5,13 +5,19 @@
 //! [`backend::Backend`] trait. Run on [`native::NativeBackend`] it is the fixed-point
 //! reference evaluator ([`fixed::eval_fixed`]); run on the halo2 backend it lays out the
 //! constraints that force the same integers.
+//!
+//! Without the default `model` feature only the circuit's column configuration and gates
+//! are built (no ONNX import): what a verifier needs to read a verifying key.
 
 pub mod backend;
+#[cfg(feature = "model")]
 pub mod calibrate;
 pub mod error;
+#[cfg(feature = "model")]
 pub mod fixed;
 pub mod halo2;
 pub mod native;
+#[cfg(feature = "model")]
 pub mod ops;
 pub mod quant;
 

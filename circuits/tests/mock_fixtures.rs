@@ -55,7 +55,7 @@ fn check_fixture(f: &Fixture) -> Checked {
             "{}: circuit != evaluator",
             f.name
         );
-        let prover = MockProver::run(k, &built.builder, vec![built.instances.clone()]).unwrap();
+        let prover = MockProver::run(k, &built.circuit, vec![built.instances.clone()]).unwrap();
         assert!(
             prover.verify().is_ok(),
             "{}: MockProver unsatisfied on input {i}",
@@ -78,8 +78,8 @@ fn check_fixture(f: &Fixture) -> Checked {
             (0..48).map(|i| start + i * (len - 1) / 47).collect()
         };
         for cell in picks {
-            let mut b = built.builder.deep_clone();
-            let ctx = &mut b.core_mut().phase_manager[0].threads[0];
+            let mut b = built.circuit.deep_clone();
+            let ctx = &mut b.builder.core_mut().phase_manager[0].threads[0];
             let old = ctx.advice[cell].evaluate();
             ctx.advice[cell] = Assigned::Trivial(old + Fr::one());
             let prover = MockProver::run(k, &b, vec![instances.clone()]).unwrap();
@@ -91,9 +91,39 @@ fn check_fixture(f: &Fixture) -> Checked {
             tampered += 1;
         }
     }
+    // Packed dot products: the first and last activation copied into each node's first,
+    // middle and last product, and each such product's result.
+    for (start, end) in built.node_dots.iter().copied().filter(|(s, e)| e > s) {
+        for d in [start, (start + end) / 2, end - 1] {
+            let rec = built.circuit.dots.dots[d].clone();
+            for t in [rec.start, rec.start + rec.len - 1] {
+                let mut b = built.circuit.deep_clone();
+                // Keep the product consistent so only the copy constraint can object.
+                b.dots.xs[t] += Fr::one();
+                let w = b.dots.ws[t];
+                b.dots.dots[d].value += w;
+                let prover = MockProver::run(k, &b, vec![instances.clone()]).unwrap();
+                assert!(
+                    prover.verify().is_err(),
+                    "{}: changing packed term {t} of product {d} went unnoticed",
+                    f.name
+                );
+                tampered += 1;
+            }
+            let mut b = built.circuit.deep_clone();
+            b.dots.dots[d].value += Fr::one();
+            let prover = MockProver::run(k, &b, vec![instances.clone()]).unwrap();
+            assert!(
+                prover.verify().is_err(),
+                "{}: changing the result of packed product {d} went unnoticed",
+                f.name
+            );
+            tampered += 1;
+        }
+    }
     // Pure wiring ops have no region: changing an input cell must still be caught.
-    let mut b = built.builder.deep_clone();
-    let ctx = &mut b.core_mut().phase_manager[0].threads[0];
+    let mut b = built.circuit.deep_clone();
+    let ctx = &mut b.builder.core_mut().phase_manager[0].threads[0];
     let old = ctx.advice[0].evaluate();
     ctx.advice[0] = Assigned::Trivial(old + Fr::one());
     assert!(MockProver::run(k, &b, vec![instances.clone()])
@@ -104,7 +134,7 @@ fn check_fixture(f: &Fixture) -> Checked {
     let mut bad = instances.clone();
     let last_i = bad.len() - 1;
     bad[last_i] += Fr::one();
-    assert!(MockProver::run(k, &built.builder, vec![bad])
+    assert!(MockProver::run(k, &built.circuit, vec![bad])
         .unwrap()
         .verify()
         .is_err());

@@ -10,10 +10,10 @@
 use std::path::Path;
 
 use circuits::halo2::{build, CircuitShape};
+use circuits::halo2::{ModelCircuit, ModelCircuitParams};
 use circuits::QuantParams;
-use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
-use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
-use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
+use halo2_base::gates::circuit::CircuitBuilderStage;
+use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_base::halo2_proofs::poly::commitment::Params;
 use halo2_base::halo2_proofs::SerdeFormat;
@@ -72,16 +72,16 @@ pub fn setup(
     let built = build(CircuitBuilderStage::Keygen, graph, params, shape, None)?;
     progress(Stage::KeygenVk);
     let vk = guard("verifying-key generation", || {
-        keygen_vk(srs, &built.builder)
+        keygen_vk(srs, &built.circuit)
     })?
     .map_err(|e| ProverError::halo2(format!("verifying-key generation failed: {e}")))?;
     progress(Stage::KeygenPk);
     let pk = guard("proving-key generation", || {
-        keygen_pk(srs, vk.clone(), &built.builder)
+        keygen_pk(srs, vk.clone(), &built.circuit)
     })?
     .map_err(|e| ProverError::halo2(format!("proving-key generation failed: {e}")))?;
     // halo2-base records the break points while synthesizing during key generation.
-    let break_points = built.builder.break_points();
+    let break_points = built.circuit.builder.break_points();
     if break_points.is_empty() {
         return Err(ProverError::halo2(
             "key generation recorded no break points",
@@ -117,9 +117,14 @@ pub fn verifier_files(
 ) -> Result<VerifierFiles> {
     let halo2 = |e: verifier::VerifyError| ProverError::halo2(e.to_string());
     let params_file = verifier::encode_verifier_params(srs).map_err(halo2)?;
-    let vk_file =
-        verifier::encode_verifying_key(vk, &shape.config, num_instances, &params_file, metadata)
-            .map_err(halo2)?;
+    let vk_file = verifier::encode_verifying_key(
+        vk,
+        &shape.circuit_params(),
+        num_instances,
+        &params_file,
+        metadata,
+    )
+    .map_err(halo2)?;
     let digest = vk_digest(&vk_file);
     Ok(VerifierFiles {
         vk_file,
@@ -164,7 +169,7 @@ pub fn write_proving_key(
 /// them.
 pub fn read_proving_key(
     path: &Path,
-    config: &BaseCircuitParams,
+    config: &ModelCircuitParams,
 ) -> Result<(ProvingKey<G1Affine>, Vec<Vec<usize>>)> {
     let bytes = fsutil::read(path)?;
     let payload = container::decode(&bytes, ArtifactKind::ProvingKey, PK_FORMAT_VERSION)
@@ -184,7 +189,7 @@ pub fn read_proving_key(
         serde_json::from_slice(bp).map_err(|e| artifact(format!("break points: {e}")))?;
     let (pk, left) = guard("reading the proving key", || {
         let mut rest = halo2;
-        ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+        ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
             &mut rest,
             SerdeFormat::RawBytes,
             config.clone(),

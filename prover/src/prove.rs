@@ -105,7 +105,7 @@ pub fn prove(
     let instances = built.instances;
     progress(Stage::Proof);
     let rng = ChaCha20Rng::from_seed(opts.seed);
-    let circuit = [built.builder];
+    let circuit = [built.circuit];
     let bytes = match opts.transcript {
         TranscriptKind::Blake2b => create::<Challenge255<G1Affine>, _>(
             srs,
@@ -194,7 +194,7 @@ fn self_check(
 fn create<E, T>(
     srs: &Srs,
     pk: &ProvingKey<G1Affine>,
-    circuit: &[halo2_base::gates::circuit::builder::BaseCircuitBuilder<Fr>],
+    circuit: &[circuits::halo2::ModelCircuit],
     instances: &[Fr],
     rng: ChaCha20Rng,
     mut transcript: T,

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! num_instances u32 LE | sha256(srs-verifier.bin) (32) | config_len u32 LE |
-//! config (JSON of halo2-base's BaseCircuitParams) | metadata_len u32 LE | metadata |
+//! config (JSON of circuits' ModelCircuitParams: halo2-base's BaseCircuitParams fields plus
+//! `dot_columns`) | metadata_len u32 LE | metadata |
 //! halo2 VerifyingKey (SerdeFormat::RawBytes)
 //! ```
 //!
@@ -19,8 +20,7 @@
 //! only by the digest: two keys that differ only in metadata accept the same proofs, so a
 //! verifier must pin the digest (the model commitment), not just the halo2 key.
 
-use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
-use halo2_base::gates::circuit::BaseCircuitParams;
+use circuits::halo2::{ModelCircuit, ModelCircuitParams};
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_base::halo2_proofs::halo2curves::CurveAffine;
 use halo2_base::halo2_proofs::plonk::{
@@ -39,8 +39,8 @@ use crate::error::{guard, VerifyError};
 use crate::params::{decode_verifier_params, MAX_K};
 use crate::transcript::TranscriptKind;
 
-/// Format version of `vk.bin`.
-pub const VK_FORMAT_VERSION: u32 = 1;
+/// Format version of `vk.bin` (2: the configuration names the packed dot-product gate).
+pub const VK_FORMAT_VERSION: u32 = 2;
 /// Most columns of any one type a key may declare.
 const MAX_COLUMNS: usize = 64;
 /// halo2's own version byte at the start of a serialized verifying key.
@@ -60,7 +60,7 @@ pub const MAX_METADATA_LEN: usize = 1 << 20;
 /// opaque `metadata` (at most [`MAX_METADATA_LEN`] bytes) that the digest then covers.
 pub fn encode_verifying_key(
     vk: &VerifyingKey<G1Affine>,
-    config: &BaseCircuitParams,
+    config: &ModelCircuitParams,
     num_instances: usize,
     verifier_params_file: &[u8],
     metadata: &[u8],
@@ -92,8 +92,15 @@ pub fn encode_verifying_key(
 
 /// Checks that a circuit configuration is one zkinfer produces, before halo2 sizes anything
 /// from it.
-fn validate_config(c: &BaseCircuitParams) -> Result<(), VerifyError> {
+fn validate_config(p: &ModelCircuitParams) -> Result<(), VerifyError> {
     let bad = |m: String| Err(VerifyError::BadKey(format!("circuit configuration: {m}")));
+    if p.dot_columns > MAX_COLUMNS {
+        return bad(format!(
+            "{} dot-product columns is over the limit of {MAX_COLUMNS}",
+            p.dot_columns
+        ));
+    }
+    let c = &p.base;
     let k = c.k;
     if !(4..=MAX_K as usize).contains(&k) {
         return bad(format!("k = {k} is outside 4..={MAX_K}"));
@@ -133,16 +140,16 @@ fn validate_config(c: &BaseCircuitParams) -> Result<(), VerifyError> {
 
 /// Exact byte length of a RawBytes halo2 key for `config`, from the constraint system.
 fn expected_halo2_len(
-    config: &BaseCircuitParams,
+    config: &ModelCircuitParams,
     compress: bool,
     num_fixed: usize,
 ) -> Result<usize, VerifyError> {
     let (selectors, perm_cols) = guard("configuring the circuit", || {
         let mut cs = ConstraintSystem::<Fr>::default();
-        BaseCircuitBuilder::<Fr>::configure_with_params(&mut cs, config.clone());
+        ModelCircuit::configure_with_params(&mut cs, config.clone());
         (cs.num_selectors(), cs.permutation().get_columns().len())
     })?;
-    let n = 1usize << config.k;
+    let n = 1usize << config.base.k;
     let selector_bytes = if compress {
         selectors * n.div_ceil(8)
     } else {
@@ -154,7 +161,7 @@ fn expected_halo2_len(
 /// Reads halo2's key, checking every length up front so no allocation exceeds the input.
 fn read_halo2_vk(
     bytes: &[u8],
-    config: &BaseCircuitParams,
+    config: &ModelCircuitParams,
 ) -> Result<VerifyingKey<G1Affine>, VerifyError> {
     let bad = |m: String| VerifyError::BadKey(m);
     let mut r = Reader::new(bytes);
@@ -165,10 +172,10 @@ fn read_halo2_vk(
         )));
     }
     let k = r.u32().ok_or_else(|| bad("truncated halo2 key".into()))?;
-    if k as usize != config.k {
+    if k as usize != config.base.k {
         return Err(bad(format!(
             "halo2 key has k = {k} but the configuration says k = {}",
-            config.k
+            config.base.k
         )));
     }
     let compress = match r.take(1).ok_or_else(|| bad("truncated halo2 key".into()))?[0] {
@@ -189,7 +196,7 @@ fn read_halo2_vk(
     }
     let vk = guard("reading the verifying key", || {
         let mut rest = bytes;
-        VerifyingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+        VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
             &mut rest,
             SerdeFormat::RawBytes,
             config.clone(),
@@ -250,7 +257,7 @@ pub struct VerifierKey {
     vk: VerifyingKey<G1Affine>,
     params: ParamsKZG<Bn256>,
     num_instances: usize,
-    config: BaseCircuitParams,
+    config: ModelCircuitParams,
     metadata: Vec<u8>,
     digest: [u8; 32],
 }
@@ -267,7 +274,7 @@ impl VerifierKey {
         let params_hash = r.take(32).ok_or_else(truncated)?;
         let config_len = r.u32().ok_or_else(truncated)? as usize;
         let config_json = r.take(config_len).ok_or_else(truncated)?;
-        let config: BaseCircuitParams = serde_json::from_slice(config_json)
+        let config: ModelCircuitParams = serde_json::from_slice(config_json)
             .map_err(|e| VerifyError::BadKey(format!("circuit configuration: {e}")))?;
         validate_config(&config)?;
         let metadata_len = r.u32().ok_or_else(truncated)? as usize;
@@ -281,7 +288,7 @@ impl VerifierKey {
             return Err(VerifyError::ParamsMismatch);
         }
         let params = decode_verifier_params(verifier_params_file)?;
-        if params.k() as usize != config.k {
+        if params.k() as usize != config.base.k {
             return Err(VerifyError::ParamsMismatch);
         }
         let vk = read_halo2_vk(r.rest(), &config)?;
@@ -290,7 +297,7 @@ impl VerifierKey {
                 "the key must have exactly one instance column".into(),
             ));
         }
-        let usable = (1usize << config.k).saturating_sub(vk.cs().blinding_factors() + 1);
+        let usable = (1usize << config.base.k).saturating_sub(vk.cs().blinding_factors() + 1);
         if num_instances > usable {
             return Err(VerifyError::BadKey(format!(
                 "{num_instances} public instances exceed the {usable} usable rows"
@@ -313,11 +320,11 @@ impl VerifierKey {
 
     /// The circuit's size exponent (rows = 2^k).
     pub fn k(&self) -> u32 {
-        self.config.k as u32
+        self.config.base.k as u32
     }
 
     /// The circuit configuration recorded in the key.
-    pub fn config(&self) -> &BaseCircuitParams {
+    pub fn config(&self) -> &ModelCircuitParams {
         &self.config
     }
 

@@ -2,6 +2,7 @@
 //! truncated or mutated keys, parameters, proofs and instances are rejected without panics.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use circuits::halo2::ModelCircuitParams;
 use std::sync::OnceLock;
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
@@ -32,7 +33,7 @@ struct Fixture {
     proof: Vec<u8>,
     instances: Vec<Fr>,
     vk: halo2_base::halo2_proofs::plonk::VerifyingKey<G1Affine>,
-    config: BaseCircuitParams,
+    config: ModelCircuitParams,
 }
 
 /// out = (a·b + 7) with a, b range-checked; instances: a, b, out.
@@ -65,11 +66,20 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let params = ParamsKZG::<Bn256>::setup(K, ChaCha20Rng::from_seed([7; 32]));
         let mut kg = circuit(CircuitBuilderStage::Keygen, 0, 0, None);
-        let config = kg.calculate_params(Some(20));
+        // A plain halo2-base circuit is a model circuit without packed dot products.
+        let config = ModelCircuitParams {
+            base: kg.calculate_params(Some(20)),
+            dot_columns: 0,
+        };
         let vk = keygen_vk(&params, &kg).unwrap();
         let pk = keygen_pk(&params, vk.clone(), &kg).unwrap();
         let bp = kg.break_points();
-        let prover = circuit(CircuitBuilderStage::Prover, 300, 5, Some((&config, &bp)));
+        let prover = circuit(
+            CircuitBuilderStage::Prover,
+            300,
+            5,
+            Some((&config.base, &bp)),
+        );
         let instances = vec![Fr::from(300), Fr::from(5), Fr::from(1507)];
         let mut t = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
         create_proof::<
@@ -234,7 +244,7 @@ fn foreign_params_and_versions_are_detected() {
         VerifierKey::from_bytes(&v99, &f.params_file),
         Err(VerifyError::Version {
             found: 99,
-            expected: 1,
+            expected: VK_FORMAT_VERSION,
             ..
         })
     ));

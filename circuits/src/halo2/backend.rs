@@ -3,9 +3,11 @@
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::plonk::Assigned;
 use halo2_base::QuantumCell::{Constant, Existing};
-use halo2_base::{AssignedValue, Context};
+use halo2_base::{AssignedValue, Context, ContextCell};
 
+use super::dot::{DotTable, DOT_IN, DOT_MIN_LEN, DOT_OUT};
 use super::field::{fe_to_i128, i128_to_fe};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
@@ -17,6 +19,11 @@ pub struct Halo2Backend<'a> {
     bits: u32,
     /// Advice offset at which each node's region starts, in node order.
     pub node_starts: Vec<usize>,
+    /// Number of packed products recorded before each node, in node order.
+    pub node_dot_starts: Vec<usize>,
+    /// Activation × constant products for the packed dot gate; `None` keeps them on the
+    /// flex gate.
+    dots: Option<DotTable>,
 }
 
 impl<'a> Halo2Backend<'a> {
@@ -27,7 +34,21 @@ impl<'a> Halo2Backend<'a> {
             range,
             bits,
             node_starts: Vec::new(),
+            node_dot_starts: Vec::new(),
+            dots: None,
         }
+    }
+
+    /// Routes activation × constant products of length ≥ [`DOT_MIN_LEN`] to the packed
+    /// dot-product gate ([`super::dot`]); collect them with [`take_dots`](Self::take_dots).
+    pub fn with_dot_gate(mut self) -> Self {
+        self.dots = Some(DotTable::default());
+        self
+    }
+
+    /// The recorded packed products (empty without [`with_dot_gate`](Self::with_dot_gate)).
+    pub fn take_dots(&mut self) -> DotTable {
+        self.dots.take().unwrap_or_default()
     }
 
     /// Current number of advice cells in the context.
@@ -66,6 +87,8 @@ impl Backend for Halo2Backend<'_> {
 
     fn begin_node(&mut self, _index: usize) {
         self.node_starts.push(self.ctx.advice.len());
+        self.node_dot_starts
+            .push(self.dots.as_ref().map_or(0, |t| t.dots.len()));
     }
 
     fn constant(&mut self, v: i128) -> Result<Self::Cell> {
@@ -99,6 +122,30 @@ impl Backend for Halo2Backend<'_> {
     fn dot_const(&mut self, xs: &[Self::Cell], ws: &[i128], bias: i128) -> Result<Self::Cell> {
         if xs.is_empty() {
             return self.constant(bias);
+        }
+        if xs.len() >= DOT_MIN_LEN {
+            if let Some(table) = self.dots.as_mut() {
+                // Recorded for the packed gate: acc = bias + Σ w·x there, with each x copied in.
+                let start = table.terms();
+                let xv: Vec<Fr> = xs.iter().map(|x| *x.value()).collect();
+                let wv: Vec<Fr> = ws.iter().map(|w| i128_to_fe(*w)).collect();
+                let (value, d) = table.record(&xv, &wv, i128_to_fe(bias));
+                if !self.ctx.witness_gen_only() {
+                    let mut cm = self.ctx.copy_manager.lock().map_err(|_| {
+                        CircuitError::unsupported("the copy-constraint manager lock is poisoned")
+                    })?;
+                    for (i, x) in xs.iter().enumerate() {
+                        if let Some(cell) = x.cell {
+                            cm.advice_equalities
+                                .push((cell, ContextCell::new(DOT_IN, 0, start + i)));
+                        }
+                    }
+                }
+                return Ok(AssignedValue {
+                    value: Assigned::Trivial(value),
+                    cell: Some(ContextCell::new(DOT_OUT, 0, d)),
+                });
+            }
         }
         let ws = ws.iter().map(|w| Constant(i128_to_fe(*w)));
         let acc = self

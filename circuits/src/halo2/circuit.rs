@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::Halo2Backend;
 use super::field::{fe_to_i128, i128_to_fe};
+use super::model::{ModelCircuit, ModelCircuitParams};
 use crate::error::{CircuitError, Result};
 use crate::ops::{eval_graph, CellTensor};
 use crate::quant::QuantParams;
@@ -21,6 +22,8 @@ use crate::quant::QuantParams;
 pub const UNUSABLE_ROWS: usize = 20;
 /// Most advice columns the planner accepts before it doubles the rows instead.
 pub const MAX_ADVICE_COLUMNS: usize = 4;
+/// Most terms per row of the packed dot-product gate before the planner doubles the rows.
+pub const MAX_DOT_COLUMNS: usize = 8;
 /// Smallest and largest supported circuit sizes (rows = 2^k).
 pub const K_RANGE: (u32, u32) = (8, 24);
 
@@ -39,18 +42,34 @@ pub struct CircuitShape {
     /// `builder.break_points()` after `keygen_pk`).
     #[serde(default)]
     pub break_points: Vec<Vec<usize>>,
+    /// Terms per row of the packed dot-product gate; 0 keeps every product on the flex gate
+    /// (the layout of settings written before the gate existed).
+    #[serde(default)]
+    pub dot_columns: usize,
+}
+
+impl CircuitShape {
+    /// The parameters the circuit's `configure` needs.
+    pub fn circuit_params(&self) -> ModelCircuitParams {
+        ModelCircuitParams {
+            base: self.config.clone(),
+            dot_columns: self.dot_columns,
+        }
+    }
 }
 
 /// A laid-out circuit together with what it exposes.
 pub struct BuiltCircuit {
-    /// The halo2-base builder; it implements `halo2_proofs::plonk::Circuit`.
-    pub builder: BaseCircuitBuilder<Fr>,
+    /// The circuit; it implements `halo2_proofs::plonk::Circuit`.
+    pub circuit: ModelCircuit,
     /// The public instance column.
     pub instances: Vec<Fr>,
     /// Output integers as the circuit computed them.
     pub outputs: Vec<CellTensor<i128>>,
     /// Advice offsets `[start, end)` of each node's region in the main context.
     pub node_regions: Vec<(usize, usize)>,
+    /// Packed products `[start, end)` of each node.
+    pub node_dots: Vec<(usize, usize)>,
 }
 
 fn zero_inputs(graph: &Graph) -> Vec<CellTensor<i128>> {
@@ -73,11 +92,15 @@ fn layout(
     graph: &Graph,
     params: &QuantParams,
     inputs: &[CellTensor<i128>],
+    dot_columns: usize,
 ) -> Result<BuiltCircuit> {
     builder.set_instance_columns(1);
     let range = builder.range_chip();
     let ctx = builder.main(0);
     let mut b = Halo2Backend::new(ctx, &range, params.bits);
+    if dot_columns > 0 {
+        b = b.with_dot_gate();
+    }
     let mut public = Vec::new();
     let mut in_cells = Vec::with_capacity(inputs.len());
     for t in inputs {
@@ -94,6 +117,16 @@ fn layout(
     for (i, s) in b.node_starts.iter().enumerate() {
         regions.push((*s, b.node_starts.get(i + 1).copied().unwrap_or(end)));
     }
+    let dots = b.take_dots();
+    let node_dots = b
+        .node_dot_starts
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let e = b.node_dot_starts.get(i + 1).copied();
+            (*s, e.unwrap_or(dots.dots.len()))
+        })
+        .collect();
     let mut outputs = Vec::with_capacity(out.outputs.len());
     for t in &out.outputs {
         public.extend(t.data.iter().copied());
@@ -115,10 +148,15 @@ fn layout(
     let instances = public.iter().map(|c| *c.value()).collect();
     builder.assigned_instances = vec![public];
     Ok(BuiltCircuit {
-        builder,
+        circuit: ModelCircuit {
+            builder,
+            dots,
+            dot_columns,
+        },
         instances,
         outputs,
         node_regions: regions,
+        node_dots,
     })
 }
 
@@ -133,26 +171,40 @@ fn shaped_builder(
     b
 }
 
-/// Chooses the smallest `k` whose layout needs at most [`MAX_ADVICE_COLUMNS`] advice columns,
-/// and records the resulting column configuration and break points.
+/// Chooses the smallest `k` whose layout needs at most [`MAX_ADVICE_COLUMNS`] flex-gate
+/// advice columns and at most [`MAX_DOT_COLUMNS`] packed-gate terms per row, and records the
+/// resulting column configuration (break points come later, from key generation).
 pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
     params.validate()?;
     let zeros = zero_inputs(graph);
     let try_k = |k: u32| -> Result<CircuitShape> {
         let lookup_bits = k as usize - 1;
         let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
-        let mut built = layout(builder, graph, params, &zeros)?;
-        let config = built.builder.calculate_params(Some(UNUSABLE_ROWS));
+        // The flex-gate layout does not depend on the packed gate's width: lay out once,
+        // then take the narrowest width whose rows fit.
+        let mut built = layout(builder, graph, params, &zeros, 1)?;
+        let config = built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
+        let usable = (1usize << k) - UNUSABLE_ROWS - 1;
+        let dots = &built.circuit.dots;
+        let dot_columns = if dots.dots.is_empty() {
+            0
+        } else {
+            (1..=MAX_DOT_COLUMNS)
+                .find(|m| dots.rows(*m) <= usable)
+                .unwrap_or(MAX_DOT_COLUMNS + 1)
+        };
         Ok(CircuitShape {
             k,
             lookup_bits,
             config,
             break_points: Vec::new(),
+            dot_columns,
         })
     };
     let fits = |s: &CircuitShape| {
         s.config.num_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
             && s.config.num_lookup_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
+            && s.dot_columns <= MAX_DOT_COLUMNS
     };
     for k in K_RANGE.0..=K_RANGE.1 {
         let shape = try_k(k)?;
@@ -200,10 +252,21 @@ pub fn build(
         }
         _ => shaped_builder(stage, shape.k, shape.lookup_bits).use_params(shape.config.clone()),
     };
-    let mut built = layout(builder, graph, params, inputs)?;
+    let mut built = layout(builder, graph, params, inputs, shape.dot_columns)?;
+    let usable = (1usize << shape.k) - UNUSABLE_ROWS - 1;
+    if built.circuit.dots.rows(shape.dot_columns) > usable {
+        return Err(CircuitError::Settings {
+            message: format!(
+                "the packed dot products need {} rows at {} terms per row; 2^{} has {usable}",
+                built.circuit.dots.rows(shape.dot_columns),
+                shape.dot_columns,
+                shape.k
+            ),
+        });
+    }
     if stage != CircuitBuilderStage::Prover {
         // Re-derive break points deterministically (no-op when they match the plan).
-        built.builder.calculate_params(Some(UNUSABLE_ROWS));
+        built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
     }
     Ok(built)
 }

@@ -2,8 +2,13 @@
 //! halo2-base, and the whole-model circuit.
 
 pub mod backend;
+#[cfg(feature = "model")]
 pub mod circuit;
+pub mod dot;
 pub mod field;
+pub mod model;
 
 pub use backend::Halo2Backend;
+#[cfg(feature = "model")]
 pub use circuit::{build, plan, BuiltCircuit, CircuitShape};
+pub use model::{ModelCircuit, ModelCircuitParams, ModelConfig};
