@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use circuits::calibrate::{calibrate, float_outputs, measure, CalibrationOptions};
-use circuits::halo2::plan;
+use circuits::halo2::{plan_for, Layout};
 use circuits::QuantParams;
 use onnx_import::ir::{Graph, Tensor};
 use prover::fsutil::sha256_hex;
@@ -31,6 +31,8 @@ pub struct CompileOptions {
     /// Use these quantization parameters instead of searching (their error on the samples
     /// is still measured and recorded).
     pub quant: Option<QuantParams>,
+    /// What the circuit layout optimizes: proving speed (default) or verification cost.
+    pub layout: Layout,
 }
 
 /// A compiled model: its settings, the imported graph and the model file's bytes.
@@ -74,7 +76,7 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         }
     };
     let target_met = errors.iter().all(|e| e.rel_l2 <= target);
-    let circuit = plan(&graph, &quant)?;
+    let circuit = plan_for(&graph, &quant, opts.layout)?;
     let (inputs, outputs) = TensorSpec::of_graph(&graph);
     let num_instances = inputs.iter().chain(&outputs).map(TensorSpec::len).sum();
     let settings = Settings {

@@ -55,6 +55,7 @@ pub mod settings;
 pub mod statement;
 
 pub use artifacts::{ProofArtifact, PROOF_FORMAT, PROOF_VERSION};
+pub use circuits::halo2::Layout;
 pub use compile::{compile, CompileOptions, Compiled, Samples};
 pub use error::{Error, Result};
 pub use pipeline::{

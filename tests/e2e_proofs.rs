@@ -276,10 +276,15 @@ fn digits_mlp16() {
     let err = prove(dir.path(), &big).unwrap_err();
     assert!(matches!(err, Error::Circuit(_)), "{err:?}");
 
-    // Swapped verifier parameters are detected.
-    std::fs::copy(
-        other.path().join("srs-verifier.bin"),
+    // Verifier parameters of another SRS size are detected (another model's file may well
+    // be for the same k, so make one for a different k).
+    let k = compiled.settings.circuit.k;
+    let other_k = if k > 8 { k - 1 } else { k + 1 };
+    let (other_srs, _, _) =
+        prover::local_srs(other_k, &root().join("target/test-srs-cache")).unwrap();
+    std::fs::write(
         dir.path().join("srs-verifier.bin"),
+        verifier::encode_verifier_params(&other_srs).unwrap(),
     )
     .unwrap();
     let err = verify(dir.path(), &artifact).unwrap_err();

@@ -702,11 +702,21 @@ class Zkinfer(System):
         if os.path.exists(ev):
             shutil.rmtree(ev)
         os.makedirs(ev)
+        # On-chain users compile with the layout made for verification cost (--zk-evm-layout,
+        # default gas); same model, same calibration target, so the same statement as EZKL's.
+        evm_dir = self.dir
+        if self.args.zk_evm_layout != "speed":
+            evm_dir = os.path.join(ev, "circuit")
+            argv = [a if a != self.dir else evm_dir for a in self.compile_argv] + ["--layout", self.args.zk_evm_layout]
+            self.cli(f"compile --layout {self.args.zk_evm_layout}", argv)
+            self.cli("setup (evm layout)", ["setup", evm_dir])
+            st = read_json(os.path.join(evm_dir, "settings.json"))
+            self.evm_k = find_int_key(st, ("k",))
         proof = os.path.join(ev, "proof.json")
-        pr = self.cli("prove --evm", ["prove", self.dir, "--evm", "--input",
+        pr = self.cli("prove --evm", ["prove", evm_dir, "--evm", "--input",
                                       os.path.join(self.model_dir, "input.json"), "-o", proof])
         out = os.path.join(ev, "verifier")
-        cv = self.cli("create-evm-verifier", ["create-evm-verifier", self.dir, "-o", out, "--solc", self.args.zk_solc])
+        cv = self.cli("create-evm-verifier", ["create-evm-verifier", evm_dir, "-o", out, "--solc", self.args.zk_solc])
 
         def captured(what, argv):
             lp = os.path.join(ev, what + ".txt")
@@ -738,7 +748,8 @@ class Zkinfer(System):
         return {"contracts": contracts, "entry": entry, "verify": call,
                 "verify_evm_printed_gas": int(g.group(1)) if g else None, "verify_evm_output": ve.strip(),
                 "solc": manifest.get("solc"), "optimizer": "on" if manifest.get("optimizer") else "off",
-                "prove_evm_s": pr["s"], "create_evm_verifier_s": cv["s"]}
+                "prove_evm_s": pr["s"], "create_evm_verifier_s": cv["s"],
+                "layout": self.args.zk_evm_layout, "k": getattr(self, "evm_k", self.k)}
 
     def cli(self, what, argv):
         m = run_measured([self.args.zkinfer, *argv], self.log_path, self.args.timeout)
@@ -759,12 +770,14 @@ class Zkinfer(System):
             cal = ["--calibration", os.path.join(self.model_dir, "input.json")]
             try:
                 self.compile = self.cli("compile", argv[:2] + cal + argv[2:])
+                argv = argv[:2] + cal + argv[2:]
             except StepFailed as e:
                 self.notes.append("compile with --calibration input.json failed; retried without: "
                                   + " / ".join(ln.strip() for ln in str(e).splitlines() if ln.strip()))
                 self.compile = self.cli("compile", argv)
         else:
             self.compile = self.cli("compile", argv)
+        self.compile_argv = argv
         settings = os.path.join(self.dir, "settings.json")
         if os.path.exists(settings):
             self.settings = read_json(settings)
@@ -919,6 +932,8 @@ def evm_table(results, info):
             extra = ""
             if label == "zkinfer" and e.get("verify_evm_printed_gas") is not None:
                 extra = f", `zkinfer verify-evm` printed gas {e['verify_evm_printed_gas']}"
+            if label == "zkinfer" and e.get("layout"):
+                extra += f", layout {e['layout']} (k={e.get('k')})"
             if label == "EZKL":
                 extra = f", ezkl.verify_evm {e.get('ezkl_verify_evm')}"
             notes.append(f"- {res['model']} {label}: verifyProof tx status {v['status']}, returned true "
@@ -1084,6 +1099,9 @@ def main(argv=None):
                         "bytecode sizes (untimed, after the repetitions)")
     p.add_argument("--anvil", default=os.path.join(ROOT, ".tools", "bin", "anvil"),
                    help="--evm: anvil binary (default .tools/bin/anvil, from .ci/install-evm-tools.sh)")
+    p.add_argument("--zk-evm-layout", default="gas", choices=["gas", "speed"],
+                   help="zkinfer circuit layout for the --evm step (default gas: the on-chain setting; "
+                        "the timed repetitions use the default speed layout)")
     p.add_argument("--zk-solc", default=os.path.join(ROOT, ".tools", "bin", "solc"),
                    help="--evm: solc for `zkinfer create-evm-verifier --solc` (default .tools/bin/solc, solc-js 0.8.19)")
     p.add_argument("--ezkl-solc-js", default=os.path.join(CACHE, "solc-0.8.20"),

@@ -13,7 +13,8 @@ use solidity::{Bundle, Solc};
 use verifier::halo2::Fr;
 use verifier::{instances_from_hex, TranscriptKind, VerifierKey};
 use zkinfer::{
-    compile, prove_with, setup, CompileOptions, ProofArtifact, ProveOptions, Samples, SrsSource,
+    compile, prove_with, setup, CompileOptions, Layout, ProofArtifact, ProveOptions, Samples,
+    SrsSource,
 };
 
 /// anvil's first dev account (public, funded on every anvil chain).
@@ -91,7 +92,11 @@ pub fn prepare(name: &str, solc: &Solc) -> Prepared {
     let compiled = compile(
         &fixture.join("network.onnx"),
         &samples(name),
-        &CompileOptions::default(),
+        // On-chain users compile for gas: the narrow layout.
+        &CompileOptions {
+            layout: Layout::Gas,
+            ..CompileOptions::default()
+        },
     )
     .unwrap();
     compiled.save(&dir).unwrap();

@@ -20,10 +20,38 @@ use crate::quant::QuantParams;
 
 /// Rows at the bottom of the table reserved for halo2's blinding factors.
 pub const UNUSABLE_ROWS: usize = 20;
-/// Most advice columns the planner accepts before it doubles the rows instead.
-pub const MAX_ADVICE_COLUMNS: usize = 4;
-/// Most terms per row of the packed dot-product gate before the planner doubles the rows.
-pub const MAX_DOT_COLUMNS: usize = 8;
+/// What the planner optimizes: how many columns it accepts before it doubles the rows.
+///
+/// Wide layouts prove faster (smaller FFTs, a smaller range table); narrow ones give smaller
+/// proofs and cheaper verification, on chain above all (each column is a commitment the
+/// verifier multiplies by a scalar: an EVM `ecMul` at 6,000 gas plus calldata).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// Fastest proving: up to 16 flex-gate columns and 32 packed multiply-adds per row.
+    #[default]
+    Speed,
+    /// Cheapest verification: one flex-gate column, one lookup column, no packed gate.
+    Gas,
+}
+
+impl Layout {
+    /// Most flex-gate (and lookup) advice columns accepted.
+    pub fn max_advice_columns(self) -> usize {
+        match self {
+            Layout::Speed => 16,
+            Layout::Gas => 1,
+        }
+    }
+
+    /// Most packed-gate terms per row accepted (0: the packed gate is not used).
+    pub fn max_dot_columns(self) -> usize {
+        match self {
+            Layout::Speed => 32,
+            Layout::Gas => 0,
+        }
+    }
+}
 /// Smallest and largest supported circuit sizes (rows = 2^k).
 pub const K_RANGE: (u32, u32) = (8, 24);
 
@@ -171,27 +199,33 @@ fn shaped_builder(
     b
 }
 
-/// Chooses the smallest `k` whose layout needs at most [`MAX_ADVICE_COLUMNS`] flex-gate
-/// advice columns and at most [`MAX_DOT_COLUMNS`] packed-gate terms per row, and records the
-/// resulting column configuration (break points come later, from key generation).
+/// [`plan_for`] with the default [`Layout::Speed`].
 pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
+    plan_for(graph, params, Layout::Speed)
+}
+
+/// Chooses the smallest `k` whose layout fits the column limits of `layout`, and records the
+/// resulting column configuration (break points come later, from key generation).
+pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Result<CircuitShape> {
     params.validate()?;
+    let max_advice = layout_goal.max_advice_columns();
+    let max_dot = layout_goal.max_dot_columns();
     let zeros = zero_inputs(graph);
     let try_k = |k: u32| -> Result<CircuitShape> {
         let lookup_bits = k as usize - 1;
         let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
         // The flex-gate layout does not depend on the packed gate's width: lay out once,
         // then take the narrowest width whose rows fit.
-        let mut built = layout(builder, graph, params, &zeros, 1)?;
+        let mut built = layout(builder, graph, params, &zeros, max_dot.min(1))?;
         let config = built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
         let usable = (1usize << k) - UNUSABLE_ROWS - 1;
         let dots = &built.circuit.dots;
         let dot_columns = if dots.dots.is_empty() {
             0
         } else {
-            (1..=MAX_DOT_COLUMNS)
+            (1..=max_dot)
                 .find(|m| dots.rows(*m) <= usable)
-                .unwrap_or(MAX_DOT_COLUMNS + 1)
+                .unwrap_or(max_dot + 1)
         };
         Ok(CircuitShape {
             k,
@@ -202,9 +236,9 @@ pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
         })
     };
     let fits = |s: &CircuitShape| {
-        s.config.num_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
-            && s.config.num_lookup_advice_per_phase.iter().sum::<usize>() <= MAX_ADVICE_COLUMNS
-            && s.dot_columns <= MAX_DOT_COLUMNS
+        s.config.num_advice_per_phase.iter().sum::<usize>() <= max_advice
+            && s.config.num_lookup_advice_per_phase.iter().sum::<usize>() <= max_advice
+            && s.dot_columns <= max_dot
     };
     for k in K_RANGE.0..=K_RANGE.1 {
         let shape = try_k(k)?;

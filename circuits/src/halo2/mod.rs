@@ -10,5 +10,5 @@ pub mod model;
 
 pub use backend::Halo2Backend;
 #[cfg(feature = "model")]
-pub use circuit::{build, plan, BuiltCircuit, CircuitShape};
+pub use circuit::{build, plan, plan_for, BuiltCircuit, CircuitShape, Layout};
 pub use model::{ModelCircuit, ModelCircuitParams, ModelConfig};

@@ -111,6 +111,7 @@ pub fn compile(
     let opts = CompileOptions {
         calibration: quant.calibration(),
         quant: quant.fixed()?,
+        layout: quant.layout,
     };
     let compiled = zkinfer::compile(model, &samples, &opts)
         .with_context(|| format!("cannot compile {}", model.display()))?;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use circuits::calibrate::CalibrationOptions;
+use circuits::halo2::Layout;
 use circuits::QuantParams;
 use clap::{Args, Parser, Subcommand};
 
@@ -36,6 +37,10 @@ pub struct QuantArgs {
     /// Calibration target: the largest acceptable relative L2 error of any output.
     #[arg(long, default_value_t = 1e-3)]
     target_rel_l2: f64,
+    /// Circuit layout: `speed` (wide, fastest proving) or `gas` (narrow: smaller proofs,
+    /// cheaper on-chain verification, slower proving).
+    #[arg(long, value_parser = parse_layout, default_value = "speed")]
+    layout: Layout,
 }
 
 impl QuantArgs {
@@ -58,6 +63,14 @@ impl QuantArgs {
                 bits: self.bits.unwrap_or(s + 8),
             })),
         }
+    }
+}
+
+fn parse_layout(s: &str) -> Result<Layout, String> {
+    match s {
+        "speed" => Ok(Layout::Speed),
+        "gas" => Ok(Layout::Gas),
+        other => Err(format!("unknown layout {other:?}: use `speed` or `gas`")),
     }
 }
 
