@@ -79,7 +79,7 @@ fn cli_and_dapp_on_anvil() {
         p(&src_only),
         "--no-compile",
     ]);
-    assert!(src_only.join("Halo2Verifier.sol").is_file());
+    assert!(src_only.join("ZkinferVerifier.sol").is_file());
     assert!(src_only.join("ZkinferVerifier.abi.json").is_file());
     let o = zkinfer(&[
         "deploy-evm",
@@ -114,7 +114,16 @@ fn cli_and_dapp_on_anvil() {
         &std::fs::read_to_string(out.join("ZkinferVerifier.abi.json")).unwrap(),
     )
     .unwrap();
-    let documented: serde_json::Value = serde_json::from_str(solidity::WRAPPER_ABI).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("evm-verifier.json")).unwrap())
+            .unwrap();
+    let single = manifest["contracts"].as_array().unwrap().len() == 1;
+    let documented: serde_json::Value = serde_json::from_str(if single {
+        solidity::INLINE_ABI
+    } else {
+        solidity::WRAPPER_ABI
+    })
+    .unwrap();
     let sorted = |v: &serde_json::Value| {
         let mut items: Vec<String> = v
             .as_array()

@@ -21,6 +21,7 @@ const BITS: u32 = 16;
 fn both(
     a: i128,
     b: i128,
+    lookups: bool,
     f: impl Fn(&mut dyn PrimOps, i128, i128) -> Vec<i128>,
 ) -> (Vec<i128>, Vec<i128>, bool) {
     let mut nb = NativeBackend::new(BITS);
@@ -33,6 +34,9 @@ fn both(
     let circuit = {
         let ctx = builder.main(0);
         let mut hb = Halo2Backend::new(ctx, &range, BITS);
+        if !lookups {
+            hb = hb.without_lookups();
+        }
         f(&mut CircuitOps(&mut hb), a, b)
     };
     builder.calculate_params(Some(20));
@@ -111,9 +115,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
     #[test]
     fn native_equals_circuit(a in -(1i128 << 14)..(1i128 << 14), b in -(1i128 << 14)..(1i128 << 14)) {
-        let (n, c, ok) = both(a, b, |ops, a, b| PRIMS.iter().map(|p| ops.run(p, a, b)).collect());
-        prop_assert_eq!(n, c);
-        prop_assert!(ok);
+        for lookups in [true, false] {
+            let (n, c, ok) =
+                both(a, b, lookups, |ops, a, b| PRIMS.iter().map(|p| ops.run(p, a, b)).collect());
+            prop_assert_eq!(n, c);
+            prop_assert!(ok, "lookups {}", lookups);
+        }
     }
 }
 
@@ -122,9 +129,15 @@ fn field_encoding_is_signed() {
     assert_eq!(fe_to_i128(&i128_to_fe(-5)), Some(-5));
 }
 
-/// Tampering with every advice cell of a circuit using each primitive once must be caught.
+/// Tampering with every advice cell of a circuit using each primitive once must be caught,
+/// with range checks by lookup and by bit decomposition.
 #[test]
 fn every_cell_of_every_primitive_is_constrained() {
+    every_cell_constrained(true);
+    every_cell_constrained(false);
+}
+
+fn every_cell_constrained(lookups: bool) {
     let mut builder =
         BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
     builder.set_lookup_bits(K as usize - 1);
@@ -134,6 +147,9 @@ fn every_cell_of_every_primitive_is_constrained() {
     {
         let ctx = builder.main(0);
         let mut hb = Halo2Backend::new(ctx, &range, BITS);
+        if !lookups {
+            hb = hb.without_lookups();
+        }
         let (a, b) = (hb.load(-1234), hb.load(977));
         public.push(a);
         public.push(b);
@@ -167,6 +183,6 @@ fn every_cell_of_every_primitive_is_constrained() {
     }
     assert!(
         unconstrained.is_empty(),
-        "unconstrained cells: {unconstrained:?} of {n}"
+        "lookups {lookups}: unconstrained cells: {unconstrained:?} of {n}"
     );
 }

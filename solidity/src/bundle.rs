@@ -10,7 +10,9 @@
 //!
 //! The manifest lists the contracts in deploy order with their constructor arguments:
 //! `{"address": "<earlier contract>"}`, `{"uint256": "<decimal>"}` or
-//! `{"bytes32": "0x<hex>"}`. The last contract, `ZkinferVerifier`, is the one to call.
+//! `{"bytes32": "0x<hex>"}`. The last contract, `ZkinferVerifier`, is the one to call: the
+//! whole verifier when the generated code fits in one contract ([`crate::inline`]), else a
+//! [wrapper](crate::wrapper) in front of the (split) generated verifier.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codegen::{GeneratedVerifier, SOLC_VERSION};
 use crate::error::{Result, SolidityError};
+use crate::inline::{inline_source, INLINE_ABI};
 use crate::solc::{CompiledContract, Solc};
 use crate::split::{initial_parts, split, EIP170_LIMIT};
 use crate::wrapper::{WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};
@@ -111,6 +114,28 @@ impl Bundle {
         solc: Option<&Solc>,
     ) -> Result<Self> {
         let mut n = initial_parts(verifier.source.len());
+        // One contract when the code fits: no wrapper call, no copy (see crate::inline).
+        if n == 1 {
+            if let Some(source) = inline_source(verifier, vk_digest) {
+                let mut bundle = Self {
+                    vk_digest,
+                    num_instances: verifier.num_instances,
+                    proof_len: verifier.proof_len,
+                    contracts: vec![BundleContract {
+                        name: WRAPPER_CONTRACT.into(),
+                        source,
+                        constructor: Vec::new(),
+                        compiled: None,
+                    }],
+                    solc_version: None,
+                };
+                let Some(solc) = solc else { return Ok(bundle) };
+                bundle.compile(solc)?;
+                if bundle.runtime_sizes().values().all(|s| *s <= EIP170_LIMIT) {
+                    return Ok(bundle);
+                }
+            }
+        }
         for _ in 0..MAX_ATTEMPTS {
             let mut bundle = Self::assemble(verifier, vk_digest, n)?;
             let Some(solc) = solc else { return Ok(bundle) };
@@ -205,6 +230,12 @@ impl Bundle {
         self.contracts.last()
     }
 
+    /// Whether the verifier is the one `ZkinferVerifier` contract ([`crate::inline`]) rather
+    /// than a wrapper in front of generated contracts.
+    pub fn is_single_contract(&self) -> bool {
+        self.contracts.len() == 1
+    }
+
     /// Whether every contract has bytecode.
     pub fn is_compiled(&self) -> bool {
         self.contracts.iter().all(|c| c.compiled.is_some())
@@ -251,9 +282,14 @@ impl Bundle {
                 runtime_size,
             });
         }
+        let documented = if self.is_single_contract() {
+            INLINE_ABI
+        } else {
+            WRAPPER_ABI
+        };
         let abi = match self.entry().and_then(|c| c.compiled.as_ref()) {
-            Some(k) => serde_json::to_string_pretty(&k.abi).unwrap_or_else(|_| WRAPPER_ABI.into()),
-            None => WRAPPER_ABI.into(),
+            Some(k) => serde_json::to_string_pretty(&k.abi).unwrap_or_else(|_| documented.into()),
+            None => documented.into(),
         };
         write(&format!("{WRAPPER_CONTRACT}.abi.json"), &abi)?;
         let manifest = Manifest {

@@ -6,7 +6,9 @@
 //! * [`split`]: verifiers over the EIP-170 limit of 24,576 bytes of runtime code are split
 //!   into an entry contract and parts that hand memory to each other; no chain needs a
 //!   code-size flag.
-//! * [`wrapper`]: `ZkinferVerifier`, the stable interface integrators call,
+//! * [`inline`]: when the generated code fits in one contract, it becomes the body of
+//!   `ZkinferVerifier.verifyProof` itself, reading the ABI-encoded arguments in place.
+//! * [`wrapper`]: otherwise `ZkinferVerifier` is a wrapper, the stable interface integrators call,
 //!   `verifyProof(bytes proof, uint256[] instances) returns (bool)`, so nobody depends on
 //!   the generated calldata layout.
 //! * [`bundle`]: all contracts of a model in deploy order, written to / read from a
@@ -34,6 +36,7 @@ pub mod bundle;
 pub mod calldata;
 pub mod codegen;
 pub mod error;
+pub mod inline;
 #[cfg(feature = "revm")]
 pub mod local;
 pub mod rpc;
@@ -45,6 +48,7 @@ pub mod wrapper;
 pub use bundle::{Address, Bundle, BundleContract, ConstructorArg};
 pub use codegen::{generate_verifier, GeneratedVerifier, SOLC_VERSION, VERIFIER_CONTRACT};
 pub use error::{Result, SolidityError};
+pub use inline::INLINE_ABI;
 pub use solc::{find_solc, Solc};
 pub use split::EIP170_LIMIT;
 pub use wrapper::{WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};

@@ -276,6 +276,13 @@ impl VerifierKey {
         let config_json = r.take(config_len).ok_or_else(truncated)?;
         let config: ModelCircuitParams = serde_json::from_slice(config_json)
             .map_err(|e| VerifyError::BadKey(format!("circuit configuration: {e}")))?;
+        // One encoding per key: unknown or reordered fields, spacing and defaults left out
+        // would otherwise give other key files (other digests) that accept the same proofs.
+        if serde_json::to_vec(&config).ok().as_deref() != Some(config_json) {
+            return Err(VerifyError::BadKey(
+                "circuit configuration: non-canonical encoding".into(),
+            ));
+        }
         validate_config(&config)?;
         let metadata_len = r.u32().ok_or_else(truncated)? as usize;
         if metadata_len > MAX_METADATA_LEN {

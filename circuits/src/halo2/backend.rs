@@ -24,6 +24,9 @@ pub struct Halo2Backend<'a> {
     /// Activation × constant products for the packed dot gate; `None` keeps them on the
     /// flex gate.
     dots: Option<DotTable>,
+    /// Range checks by table lookup (true) or by bit decomposition on the flex gate (false:
+    /// more cells, but no lookup argument for the verifier to check).
+    lookups: bool,
 }
 
 impl<'a> Halo2Backend<'a> {
@@ -36,7 +39,16 @@ impl<'a> Halo2Backend<'a> {
             node_starts: Vec::new(),
             node_dot_starts: Vec::new(),
             dots: None,
+            lookups: true,
         }
+    }
+
+    /// Range checks by bit decomposition instead of the lookup table: each checked bit costs
+    /// about 7 flex-gate cells instead of a share of a lookup, and the circuit then has no
+    /// lookup argument (fewer commitments for a verifier, on chain above all).
+    pub fn without_lookups(mut self) -> Self {
+        self.lookups = false;
+        self
     }
 
     /// Routes activation × constant products of length ≥ [`DOT_MIN_LEN`] to the packed
@@ -72,8 +84,27 @@ impl<'a> Halo2Backend<'a> {
     fn range_bits(&mut self, a: AssignedValue<Fr>, n: usize) {
         if n == 0 {
             self.range.gate().assert_is_const(self.ctx, &a, &Fr::zero());
-        } else {
+        } else if self.lookups {
             self.range.range_check(self.ctx, a, n);
+        } else {
+            // a = Σ_i b_i·2^i with every b_i·(b_i − 1) = 0 (halo2-base's num_to_bits).
+            self.range.gate().num_to_bits(self.ctx, a, n);
+        }
+    }
+
+    /// Constrains `a ∈ [0, d)` for `d ≥ 1`.
+    fn less_than(&mut self, a: AssignedValue<Fr>, d: u64) {
+        if self.lookups {
+            self.range.check_less_than_safe(self.ctx, a, d);
+        } else {
+            // a ∈ [0, 2^n) and (d − 1 − a) ∈ [0, 2^n) with 2^n ≥ d: no wrap-around in the field.
+            let n = (u64::BITS - (d - 1).leading_zeros()) as usize;
+            self.range_bits(a, n);
+            let rest = self
+                .range
+                .gate()
+                .sub(self.ctx, Constant(Fr::from(d - 1)), a);
+            self.range_bits(rest, n);
         }
     }
 }
@@ -206,7 +237,7 @@ impl Backend for Halo2Backend<'_> {
         if d.is_power_of_two() {
             self.range_bits(r, d.trailing_zeros() as usize);
         } else {
-            self.range.check_less_than_safe(self.ctx, r, d);
+            self.less_than(r, d);
         }
         self.range_check(&q)?;
         Ok(q)

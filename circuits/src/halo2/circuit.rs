@@ -31,7 +31,8 @@ pub enum Layout {
     /// Fastest proving: up to 16 flex-gate columns and 32 packed multiply-adds per row.
     #[default]
     Speed,
-    /// Cheapest verification: one flex-gate column, one lookup column, no packed gate.
+    /// Cheapest verification: one flex-gate column, range checks by bit decomposition (no
+    /// lookup argument), no packed gate.
     Gas,
 }
 
@@ -42,6 +43,11 @@ impl Layout {
             Layout::Speed => 16,
             Layout::Gas => 1,
         }
+    }
+
+    /// Whether range checks use the lookup table.
+    pub fn range_lookup(self) -> bool {
+        self == Layout::Speed
     }
 
     /// Most packed-gate terms per row accepted (0: the packed gate is not used).
@@ -74,6 +80,13 @@ pub struct CircuitShape {
     /// (the layout of settings written before the gate existed).
     #[serde(default)]
     pub dot_columns: usize,
+    /// Range checks by lookup table (true) or by bit decomposition (false, [`Layout::Gas`]).
+    #[serde(default = "yes")]
+    pub range_lookup: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl CircuitShape {
@@ -121,6 +134,7 @@ fn layout(
     params: &QuantParams,
     inputs: &[CellTensor<i128>],
     dot_columns: usize,
+    range_lookup: bool,
 ) -> Result<BuiltCircuit> {
     builder.set_instance_columns(1);
     let range = builder.range_chip();
@@ -128,6 +142,9 @@ fn layout(
     let mut b = Halo2Backend::new(ctx, &range, params.bits);
     if dot_columns > 0 {
         b = b.with_dot_gate();
+    }
+    if !range_lookup {
+        b = b.without_lookups();
     }
     let mut public = Vec::new();
     let mut in_cells = Vec::with_capacity(inputs.len());
@@ -216,7 +233,8 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
         let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
         // The flex-gate layout does not depend on the packed gate's width: lay out once,
         // then take the narrowest width whose rows fit.
-        let mut built = layout(builder, graph, params, &zeros, max_dot.min(1))?;
+        let range_lookup = layout_goal.range_lookup();
+        let mut built = layout(builder, graph, params, &zeros, max_dot.min(1), range_lookup)?;
         let config = built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
         let usable = (1usize << k) - UNUSABLE_ROWS - 1;
         let dots = &built.circuit.dots;
@@ -233,6 +251,7 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
             config,
             break_points: Vec::new(),
             dot_columns,
+            range_lookup,
         })
     };
     let fits = |s: &CircuitShape| {
@@ -286,7 +305,14 @@ pub fn build(
         }
         _ => shaped_builder(stage, shape.k, shape.lookup_bits).use_params(shape.config.clone()),
     };
-    let mut built = layout(builder, graph, params, inputs, shape.dot_columns)?;
+    let mut built = layout(
+        builder,
+        graph,
+        params,
+        inputs,
+        shape.dot_columns,
+        shape.range_lookup,
+    )?;
     let usable = (1usize << shape.k) - UNUSABLE_ROWS - 1;
     if built.circuit.dots.rows(shape.dot_columns) > usable {
         return Err(CircuitError::Settings {
