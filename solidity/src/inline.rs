@@ -15,7 +15,10 @@
 //! (`P`, the proof length, is a multiple of 32.) A call whose encoding is not exactly that
 //! (other offsets, lengths or trailing bytes) returns `false`, as does an instance that is
 //! not below the scalar modulus `r` (the generated code reduces it mod `r`, so `x` and
-//! `x + r` would both pass) and a rejected proof. Running out of gas reverts, as any call.
+//! `x + r` would both pass) and a rejected proof. Running out of gas reverts: also when only
+//! a precompile call ran out (it then fails like a rejection, and the contract checks how
+//! much gas is left), so a call given at least ~1.07 times the verification gas always gets
+//! `true` or `false`.
 
 use crate::codegen::GeneratedVerifier;
 use crate::wrapper::WRAPPER_CONTRACT;
@@ -75,7 +78,14 @@ contract {WRAPPER_CONTRACT} {{
                 return(0, 0x20)
             }}
         }}
-        assembly ("memory-safe") {{{body}
+        assembly ("memory-safe") {{
+            let zkinfer_gas_at_start := gas(){body}
+            // A precompile that runs out of gas fails like a rejection but leaves under 1/64
+            // of the gas: revert then, so that a caller never reads "false" for lack of gas
+            // and eth_estimateGas finds enough.
+            if and(iszero(success), lt(gas(), div(zkinfer_gas_at_start, 16))) {{
+                revert(0, 0)
+            }}
             mstore(0, success)
             return(0, 0x20)
         }}
