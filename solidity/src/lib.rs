@@ -17,17 +17,18 @@
 //!   EIP-155 signing (k256) for deploying and calling without external tools.
 //! * `local` (feature `revm`): an in-process EVM for tests and gas measurements.
 //!
-//! Measured on the test models (revm, Prague rules; gas of the whole `verifyProof`
-//! transaction, 21,000 intrinsic and calldata included):
+//! Measured on the test models compiled with `--layout gas` (revm 27, Prague rules; gas of
+//! the whole `verifyProof` transaction, 21,000 intrinsic and calldata included):
 //!
 //! | model | k | instances | proof | gas | contracts (runtime bytes) |
 //! | --- | --- | --- | --- | --- | --- |
-//! | digits_mlp16 (64-16-10 MLP) | 11 | 74 | 2,240 B | 432,748 | 13,107 + 13,395 + wrapper 1,316 |
-//! | cnn_chain (2 conv) | 14 | 148 | 2,656 B | 539,035 | 22,781 + 17,219 + wrapper 1,316 |
+//! | digits_mlp16 (64-16-10 MLP) | 15 | 74 | 1,152 B | 303,716 | single contract 22,212 |
+//! | cnn_chain (2 conv) | 18 | 148 | 1,152 B | 386,103 | 22,246 + 11,360 + wrapper 1,316 |
 //!
-//! Unsplit, the generated contracts would be 26,230 and 39,728 bytes (over the limit);
-//! splitting costs 13k–20k gas, the wrapper about 11k–17k (instance checks and the copy).
-//! The generated code grows with the number of public instances (about 180 bytes each).
+//! The wrapper in front of the unsplit generated code costs about 3.6k more than the single
+//! contract on digits_mlp16 (307,340); splitting cnn_chain costs about 15k (unsplit behind the
+//! wrapper: 371,057 gas, 33,334 bytes, over the limit). The generated code grows with the
+//! number of public instances (about 180 bytes each).
 //!
 //! Nothing here depends on the prover or the ONNX importer: the inputs are the halo2
 //! verifying key and the verifier's part of the SRS (`verifier::VerifierKey` provides both).

@@ -93,6 +93,15 @@ pub fn create(args: &CreateArgs) -> Result<()> {
             .with_context(|| format!("cannot read {} (run `setup` first)", p.display()))
     };
     let key = VerifierKey::from_bytes(&read(files::VK)?, &read(files::SRS_VERIFIER)?)?;
+    let c = key.config();
+    let columns = c.base.num_advice_per_phase.iter().sum::<usize>()
+        + c.base.num_lookup_advice_per_phase.iter().sum::<usize>()
+        + c.dot_columns;
+    if columns > 1 {
+        eprintln!(
+            "note: this circuit has {columns} advice columns (compiled for proving speed);              every column costs gas on chain: `zkinfer compile --layout gas` gives the              cheapest verifier"
+        );
+    }
     let t = Instant::now();
     let generated = solidity::generate_verifier(key.params(), key.halo2_vk(), key.num_instances())?;
     println!(
