@@ -67,13 +67,9 @@ contract {WRAPPER_CONTRACT} {{
             // The canonical encoding only: the code below reads fixed positions.
             let canonical := and(eq(proof.offset, 0x64), eq(instances.offset, {inst_base:#x}))
             canonical := and(canonical, eq(calldatasize(), {size:#x}))
-            // Every instance must be below r.
-            for {{ let q := {inst_base:#x} }} lt(q, {size:#x}) {{ q := add(q, 0x20) }} {{
-                if iszero(lt(calldataload(q), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)) {{
-                    canonical := 0
-                }}
-            }}
-            if iszero(canonical) {{
+            // Every instance must be below r (unrolled: no loop bookkeeping).
+            let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
+{checks}            if iszero(canonical) {{
                 mstore(0, 0)
                 return(0, 0x20)
             }}
@@ -94,6 +90,12 @@ contract {WRAPPER_CONTRACT} {{
 "#,
         inst_base = 0x84 + p,
         size = 0x84 + p + 32 * n,
+        checks = (0..n)
+            .map(|i| format!(
+                "            canonical := and(canonical, lt(calldataload({:#x}), r))\n",
+                0x84 + p + 32 * i
+            ))
+            .collect::<String>(),
     ))
 }
 
