@@ -32,8 +32,9 @@ use crate::error::{Error, Result};
 
 /// The `format` value of `settings.json`.
 pub const SETTINGS_FORMAT: &str = "zkinfer-settings";
-/// The `format_version` this build writes and reads.
-pub const SETTINGS_VERSION: u32 = 1;
+/// The `format_version` this build writes and reads (2: packed dot gate, layouts, public
+/// values bound by a gate in the model circuit's own instance column).
+pub const SETTINGS_VERSION: u32 = 2;
 
 /// Name and static shape of a graph input or output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

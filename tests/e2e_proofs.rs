@@ -210,7 +210,7 @@ fn check_future_settings(dir: &Path, artifact: &ProofArtifact, inputs: &[onnx_im
                 err,
                 Error::Version {
                     found: 99,
-                    expected: 1,
+                    expected: zkinfer::SETTINGS_VERSION,
                     ..
                 }
             ),

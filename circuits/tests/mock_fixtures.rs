@@ -116,15 +116,15 @@ fn check_fixture(f: &Fixture) -> Checked {
             tampered += 3;
         }
     }
-    // Pure wiring ops have no region: changing an input cell must still be caught.
-    let mut b = built.circuit.deep_clone();
-    let ctx = &mut b.builder.core_mut().phase_manager[0].threads[0];
-    let old = ctx.advice[0].evaluate();
-    ctx.advice[0] = Assigned::Trivial(old + Fr::one());
-    assert!(MockProver::run(k, &b, vec![instances.clone()])
-        .unwrap()
-        .verify()
-        .is_err());
+    // Pure wiring ops have no region: changing an input cell (row 0) or an output's public
+    // placeholder (the last public row) must still be caught.
+    for cell in [0, built.circuit.public_rows - 1] {
+        let mut b = built.circuit.deep_clone();
+        let ctx = &mut b.builder.core_mut().phase_manager[0].threads[0];
+        let old = ctx.advice[cell].evaluate();
+        ctx.advice[cell] = Assigned::Trivial(old + Fr::one());
+        assert!(rejects(&b), "{}: public row {cell}", f.name);
+    }
     // And a wrong public output is rejected.
     let mut bad = instances.clone();
     let last_i = bad.len() - 1;

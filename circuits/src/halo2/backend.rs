@@ -68,6 +68,11 @@ impl<'a> Halo2Backend<'a> {
         self.ctx.advice.len()
     }
 
+    /// Constrains two cells to be equal (a copy constraint).
+    pub fn constrain_equal(&mut self, a: &AssignedValue<Fr>, b: &AssignedValue<Fr>) {
+        self.ctx.constrain_equal(a, b);
+    }
+
     /// Loads a private witness (used for graph inputs, which the caller makes public).
     pub fn load(&mut self, v: i128) -> AssignedValue<Fr> {
         self.ctx.load_witness(i128_to_fe(v))

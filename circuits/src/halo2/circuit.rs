@@ -15,6 +15,7 @@ use super::backend::Halo2Backend;
 use super::field::{fe_to_i128, i128_to_fe};
 use super::model::{ModelCircuit, ModelCircuitParams};
 use crate::error::{CircuitError, Result};
+use crate::native::NativeBackend;
 use crate::ops::{eval_graph, CellTensor};
 use crate::quant::QuantParams;
 
@@ -136,8 +137,18 @@ fn layout(
     dot_columns: usize,
     range_lookup: bool,
 ) -> Result<BuiltCircuit> {
-    builder.set_instance_columns(1);
+    builder.assigned_instances = Vec::new();
+    builder.set_instance_columns(0);
     let range = builder.range_chip();
+    // The public values head the first advice column in instance order (see
+    // `model::PublicConfig`): the inputs, then placeholders for the outputs holding the
+    // native evaluator's values, tied to the computed outputs by copy constraints below.
+    let expected = eval_graph(
+        &mut NativeBackend::new(params.bits),
+        params,
+        graph,
+        inputs.to_vec(),
+    )?;
     let ctx = builder.main(0);
     let mut b = Halo2Backend::new(ctx, &range, params.bits);
     if dot_columns > 0 {
@@ -156,7 +167,18 @@ fn layout(
             data,
         });
     }
+    let placeholders: Vec<Vec<_>> = expected
+        .outputs
+        .iter()
+        .map(|t| t.data.iter().map(|v| b.load(*v)).collect())
+        .collect();
+    public.extend(placeholders.iter().flatten().copied());
     let out = eval_graph(&mut b, params, graph, in_cells)?;
+    for (t, p) in out.outputs.iter().zip(&placeholders) {
+        for (c, q) in t.data.iter().zip(p) {
+            b.constrain_equal(c, q);
+        }
+    }
     let end = b.offset();
     let mut regions: Vec<(usize, usize)> = Vec::with_capacity(b.node_starts.len());
     for (i, s) in b.node_starts.iter().enumerate() {
@@ -174,7 +196,6 @@ fn layout(
         .collect();
     let mut outputs = Vec::with_capacity(out.outputs.len());
     for t in &out.outputs {
-        public.extend(t.data.iter().copied());
         let data = t
             .data
             .iter()
@@ -191,12 +212,13 @@ fn layout(
         });
     }
     let instances = public.iter().map(|c| *c.value()).collect();
-    builder.assigned_instances = vec![public];
+    builder.assigned_instances = Vec::new();
     Ok(BuiltCircuit {
         circuit: ModelCircuit {
             builder,
             dots,
             dot_columns,
+            public_rows: public.len(),
         },
         instances,
         outputs,
@@ -212,7 +234,7 @@ fn shaped_builder(
 ) -> BaseCircuitBuilder<Fr> {
     let mut b = BaseCircuitBuilder::from_stage(stage).use_k(k as usize);
     b.set_lookup_bits(lookup_bits);
-    b.set_instance_columns(1);
+    b.set_instance_columns(0);
     b
 }
 
@@ -228,7 +250,7 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
     let max_advice = layout_goal.max_advice_columns();
     let max_dot = layout_goal.max_dot_columns();
     let zeros = zero_inputs(graph);
-    let try_k = |k: u32| -> Result<CircuitShape> {
+    let try_k = |k: u32| -> Result<(CircuitShape, bool)> {
         let lookup_bits = k as usize - 1;
         let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
         // The flex-gate layout does not depend on the packed gate's width: lay out once,
@@ -245,14 +267,18 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
                 .find(|m| dots.rows(*m) <= usable)
                 .unwrap_or(max_dot + 1)
         };
-        Ok(CircuitShape {
-            k,
-            lookup_bits,
-            config,
-            break_points: Vec::new(),
-            dot_columns,
-            range_lookup,
-        })
+        let public_fit = built.circuit.public_rows + 4 <= usable;
+        Ok((
+            CircuitShape {
+                k,
+                lookup_bits,
+                config,
+                break_points: Vec::new(),
+                dot_columns,
+                range_lookup,
+            },
+            public_fit,
+        ))
     };
     let fits = |s: &CircuitShape| {
         s.config.num_advice_per_phase.iter().sum::<usize>() <= max_advice
@@ -260,8 +286,8 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
             && s.dot_columns <= max_dot
     };
     for k in K_RANGE.0..=K_RANGE.1 {
-        let shape = try_k(k)?;
-        if fits(&shape) {
+        let (shape, public_fit) = try_k(k)?;
+        if public_fit && fits(&shape) {
             return Ok(shape);
         }
     }
@@ -300,7 +326,7 @@ pub fn build(
             let mut b =
                 BaseCircuitBuilder::prover(shape.config.clone(), shape.break_points.clone());
             b.set_lookup_bits(shape.lookup_bits);
-            b.set_instance_columns(1);
+            b.set_instance_columns(0);
             b
         }
         _ => shaped_builder(stage, shape.k, shape.lookup_bits).use_params(shape.config.clone()),
@@ -314,6 +340,16 @@ pub fn build(
         shape.range_lookup,
     )?;
     let usable = (1usize << shape.k) - UNUSABLE_ROWS - 1;
+    // halo2-base fills the first column up to a few rows short of `usable` before it moves
+    // to the next one; the public values must all be in the first.
+    if built.circuit.public_rows + 4 > usable {
+        return Err(CircuitError::Settings {
+            message: format!(
+                "{} public values do not fit in one column of 2^{} rows",
+                built.circuit.public_rows, shape.k
+            ),
+        });
+    }
     if built.circuit.dots.rows(shape.dot_columns) > usable {
         return Err(CircuitError::Settings {
             message: format!(

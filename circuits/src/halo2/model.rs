@@ -6,13 +6,16 @@ use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::{BaseCircuitParams, BaseConfig};
 use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use halo2_base::halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+use halo2_base::halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Selector};
+use halo2_base::halo2_proofs::poly::Rotation;
 use serde::{Deserialize, Serialize};
 
 use super::dot::{DotConfig, DotTable};
 
 /// Column configuration of a [`ModelCircuit`]. As JSON: halo2-base's `BaseCircuitParams`
-/// fields plus `dot_columns` (absent = 0).
+/// fields plus `dot_columns` (absent = 0). With `num_instance_columns = 0` the circuit has
+/// its own instance column bound by a gate (see `PublicConfig`); with 1 it uses halo2-base's,
+/// bound by copy constraints.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModelCircuitParams {
     /// halo2-base's flex gate, range lookup and instance columns.
@@ -28,6 +31,39 @@ pub struct ModelCircuitParams {
 pub struct ModelConfig {
     base: BaseConfig<Fr>,
     dot: Option<DotConfig>,
+    public: Option<PublicConfig>,
+}
+
+/// The public values by a gate instead of copy constraints: with halo2-base's instance
+/// column switched off (`num_instance_columns = 0`), the circuit has its own instance column,
+/// outside the permutation argument, and
+///
+/// ```text
+///   q_pub · (a − instance) = 0
+/// ```
+///
+/// on rows `0..N`, where `a` is the first flex-gate advice column, which the layout starts
+/// with the `N` public values in instance order. The permutation then spans one column fewer
+/// (one commitment and its evaluations fewer for every verifier, on chain above all) at the
+/// price of one selector.
+#[derive(Clone, Debug)]
+struct PublicConfig {
+    q: Selector,
+}
+
+impl PublicConfig {
+    fn configure(meta: &mut ConstraintSystem<Fr>, value: Column<Advice>) -> Self {
+        let q = meta.selector();
+        let instance = meta.instance_column();
+        meta.create_gate("public value", |vc| {
+            let q = vc.query_selector(q);
+            let a = vc.query_advice(value, Rotation::cur());
+            let i = vc.query_instance(instance, Rotation::cur());
+            // q_pub · (a − instance)
+            vec![q * (a - i)]
+        });
+        Self { q }
+    }
 }
 
 /// The model's halo2 circuit: halo2-base's flex gate and range chip plus the packed
@@ -39,6 +75,9 @@ pub struct ModelCircuit {
     pub dots: DotTable,
     /// Terms per row of the packed gate.
     pub dot_columns: usize,
+    /// Rows of public values at the top of the first advice column (used when halo2-base's
+    /// instance column is off; see [`ModelCircuitParams`]).
+    pub public_rows: usize,
 }
 
 impl ModelCircuit {
@@ -48,6 +87,7 @@ impl ModelCircuit {
             builder: self.builder.deep_clone(),
             dots: self.dots.clone(),
             dot_columns: self.dot_columns,
+            public_rows: self.public_rows,
         }
     }
 }
@@ -70,6 +110,7 @@ impl Circuit<Fr> for ModelCircuit {
             builder: BaseCircuitBuilder::new(false).use_params(self.builder.params()),
             dots: DotTable::default(),
             dot_columns: self.dot_columns,
+            public_rows: self.public_rows,
         }
     }
 
@@ -77,9 +118,14 @@ impl Circuit<Fr> for ModelCircuit {
         meta: &mut ConstraintSystem<Fr>,
         p: ModelCircuitParams,
     ) -> ModelConfig {
+        let own_instance = p.base.num_instance_columns == 0;
         let base = BaseCircuitBuilder::configure_with_params(meta, p.base);
         let dot = DotConfig::configure(meta, p.dot_columns);
-        ModelConfig { base, dot }
+        let public = match base.gate().basic_gates.first().and_then(|g| g.first()) {
+            Some(g) if own_instance => Some(PublicConfig::configure(meta, g.value)),
+            _ => None,
+        };
+        ModelConfig { base, dot, public }
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
@@ -112,6 +158,21 @@ impl Circuit<Fr> for ModelCircuit {
             }
             None if !self.dots.dots.is_empty() => return Err(Error::Synthesis),
             None => {}
+        }
+        if let Some(public) = &config.public {
+            if !self.builder.witness_gen_only() {
+                layouter.assign_region(
+                    || "public values",
+                    |mut region| {
+                        for row in 0..self.public_rows {
+                            public.q.enable(&mut region, row)?;
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
+        } else if self.public_rows > 0 && self.builder.assigned_instances.is_empty() {
+            return Err(Error::Synthesis);
         }
         self.builder.synthesize(config.base, layouter)
     }
