@@ -22,12 +22,12 @@
 //!
 //! | model | k | instances | proof | gas | contracts (runtime bytes) |
 //! | --- | --- | --- | --- | --- | --- |
-//! | digits_mlp16 (64-16-10 MLP) | 15 | 74 | 1,152 B | 303,716 | single contract 22,212 |
-//! | cnn_chain (2 conv) | 18 | 148 | 1,152 B | 386,103 | 22,246 + 11,360 + wrapper 1,316 |
+//! | digits_mlp16 (64-16-10 MLP) | 15 | 74 | 992 B | 289,402 | single contract 22,421 |
+//! | cnn_chain (2 conv) | 18 | 148 | 992 B | 375,593 | 22,181 + 10,931 + wrapper 1,316 |
 //!
-//! The wrapper in front of the unsplit generated code costs about 3.6k more than the single
-//! contract on digits_mlp16 (307,340); splitting cnn_chain costs about 15k (unsplit behind the
-//! wrapper: 371,057 gas, 33,334 bytes, over the limit). The generated code grows with the
+//! The wrapper in front of the unsplit generated code costs about 7.6k more than the single
+//! contract on digits_mlp16 (297,017); splitting cnn_chain costs about 15k (unsplit behind the
+//! wrapper: 360,892 gas, 32,840 bytes, over the limit). The generated code grows with the
 //! number of public instances (about 180 bytes each).
 //!
 //! Nothing here depends on the prover or the ONNX importer: the inputs are the halo2
