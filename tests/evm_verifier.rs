@@ -163,6 +163,19 @@ fn revm(name: &str) -> Row {
         !call(verify_proof_calldata(&m.proof, &m.instances[1..])).0,
         "{name}: instance missing"
     );
+    // Valid but non-canonical ABI encodings: 32 trailing bytes, and the instances placed
+    // before the proof. The single contract reads fixed positions, so it must refuse both;
+    // the wrapper decodes with Solidity and accepts them.
+    let canonical = verify_proof_calldata(&m.proof, &m.instances);
+    let mut trailing = canonical.clone();
+    trailing.extend_from_slice(&[0u8; 32]);
+    let single = m.bundle.is_single_contract();
+    assert_eq!(call(trailing).0, !single, "{name}: trailing calldata");
+    assert_eq!(
+        call(reordered_calldata(&canonical, m.proof.len())).0,
+        !single,
+        "{name}: instances before the proof"
+    );
     // Too little gas for the verifier: the wrapper reverts instead of answering false.
     let low = evm
         .call_with_gas(
@@ -221,6 +234,24 @@ fn revm(name: &str) -> Row {
         unsplit_gas,
         unsplit_size,
     }
+}
+
+/// The same arguments as `canonical` (from `verify_proof_calldata`, proof of `proof_len`
+/// bytes, a multiple of 32) with the instance array's data placed before the proof's.
+fn reordered_calldata(canonical: &[u8], proof_len: usize) -> Vec<u8> {
+    let word = |v: usize| {
+        let mut w = [0u8; 32];
+        w[24..].copy_from_slice(&(v as u64).to_be_bytes());
+        w
+    };
+    // selector | offset of proof | offset of instances | proof (len, data) | instances (len, data)
+    let (proof_part, inst_part) = canonical[4 + 64..].split_at(32 + proof_len);
+    let mut out = canonical[..4].to_vec();
+    out.extend_from_slice(&word(0x40 + inst_part.len()));
+    out.extend_from_slice(&word(0x40));
+    out.extend_from_slice(inst_part);
+    out.extend_from_slice(proof_part);
+    out
 }
 
 fn one_word() -> [u8; 32] {

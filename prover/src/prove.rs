@@ -19,14 +19,11 @@ use circuits::ops::CellTensor;
 use circuits::QuantParams;
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_base::halo2_proofs::plonk::{create_proof, verify_proof, ProvingKey};
+use halo2_base::halo2_proofs::plonk::{create_proof, ProvingKey};
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
 use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
-use halo2_base::halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
-use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_base::halo2_proofs::transcript::{
-    Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
-};
+use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_base::halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
 use onnx_import::ir::Graph;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -40,8 +37,6 @@ use crate::Stage;
 
 /// The Keccak (EVM) transcript writing a proof.
 type EvmWriter = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
-/// The Keccak (EVM) transcript reading a proof.
-type EvmReader<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u8>>;
 
 /// The public default seed of the prover's randomness (see the module docs).
 pub const DEFAULT_SEED: [u8; 32] = *b"zkinfer deterministic blinding!!";
@@ -144,42 +139,15 @@ fn self_check(
     proof: &[u8],
     instances: &[Fr],
 ) -> Result<()> {
-    let ok = match transcript {
-        TranscriptKind::Blake2b => guard("checking the proof", || {
-            let mut t = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
-            verify_proof::<
-                KZGCommitmentScheme<Bn256>,
-                VerifierSHPLONK<'_, Bn256>,
-                Challenge255<G1Affine>,
-                _,
-                _,
-            >(
-                srs.verifier_params(),
-                pk.get_vk(),
-                SingleStrategy::new(srs),
-                &[&[instances]],
-                &mut t,
-            )
-            .is_ok()
-        })?,
-        TranscriptKind::Keccak => guard("checking the proof", || {
-            let mut t = EvmReader::init(proof);
-            verify_proof::<
-                KZGCommitmentScheme<Bn256>,
-                VerifierSHPLONK<'_, Bn256>,
-                ChallengeEvm<G1Affine>,
-                _,
-                _,
-            >(
-                srs.verifier_params(),
-                pk.get_vk(),
-                SingleStrategy::new(srs),
-                &[&[instances]],
-                &mut t,
-            )
-            .is_ok()
-        })?,
-    };
+    // The verifier crate's own check, as a verifier would run it.
+    let ok = verifier::verify_halo2_proof(
+        srs.verifier_params(),
+        pk.get_vk(),
+        transcript,
+        proof,
+        instances,
+    )
+    .is_ok();
     if ok {
         Ok(())
     } else {

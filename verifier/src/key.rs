@@ -371,44 +371,54 @@ impl VerifierKey {
                 found: instances.len(),
             });
         }
-        if transcript == TranscriptKind::Blake2b {
-            check_canonical_items(proof)?;
-        }
-        let outcome = match transcript {
-            TranscriptKind::Blake2b => guard("verifying the proof", || {
-                let mut rest = proof;
-                let res = {
-                    let mut t = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest);
-                    let strategy = SingleStrategy::new(&self.params);
-                    verify_proof::<
-                        KZGCommitmentScheme<Bn256>,
-                        VerifierSHPLONK<'_, Bn256>,
-                        Challenge255<G1Affine>,
-                        Blake2bRead<&mut &[u8], G1Affine, Challenge255<G1Affine>>,
-                        SingleStrategy<'_, Bn256>,
-                    >(&self.params, &self.vk, strategy, &[&[instances]], &mut t)
-                };
-                res.map(|()| rest.len())
-            })?,
-            TranscriptKind::Keccak => {
-                crate::keccak::verify_keccak(&self.params, &self.vk, proof, instances)?
-            }
-        };
-        match outcome {
-            Ok(0) => Ok(()),
-            Ok(left) => Err(VerifyError::BadProof(format!(
-                "{left} trailing bytes after the proof"
-            ))),
-            Err(Error::Transcript(e)) => Err(VerifyError::BadProof(format!(
-                "{e} (truncated or corrupted proof)"
-            ))),
-            Err(Error::InvalidInstances | Error::InstanceTooLarge) => {
-                Err(VerifyError::InstanceCount {
-                    expected: self.num_instances,
-                    found: instances.len(),
-                })
-            }
-            Err(_) => Err(VerifyError::Rejected),
-        }
+        verify_halo2_proof(&self.params, &self.vk, transcript, proof, instances)
+    }
+}
+
+/// Checks a SHPLONK proof made with `transcript` against a halo2 verifying key and the
+/// verifier's parameters: what [`VerifierKey::verify`] runs once the instance count is
+/// checked, and what the prover runs on a fresh proof. Deterministic; never panics.
+pub fn verify_halo2_proof(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    transcript: TranscriptKind,
+    proof: &[u8],
+    instances: &[Fr],
+) -> Result<(), VerifyError> {
+    if transcript == TranscriptKind::Blake2b {
+        check_canonical_items(proof)?;
+    }
+    let outcome = match transcript {
+        TranscriptKind::Blake2b => guard("verifying the proof", || {
+            let mut rest = proof;
+            let res = {
+                let mut t = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest);
+                let strategy = SingleStrategy::new(params);
+                verify_proof::<
+                    KZGCommitmentScheme<Bn256>,
+                    VerifierSHPLONK<'_, Bn256>,
+                    Challenge255<G1Affine>,
+                    Blake2bRead<&mut &[u8], G1Affine, Challenge255<G1Affine>>,
+                    SingleStrategy<'_, Bn256>,
+                >(params, vk, strategy, &[&[instances]], &mut t)
+            };
+            res.map(|()| rest.len())
+        })?,
+        TranscriptKind::Keccak => crate::keccak::verify_keccak(params, vk, proof, instances)?,
+    };
+    match outcome {
+        Ok(0) => Ok(()),
+        Ok(left) => Err(VerifyError::BadProof(format!(
+            "{left} trailing bytes after the proof"
+        ))),
+        Err(Error::Transcript(e)) => Err(VerifyError::BadProof(format!(
+            "{e} (truncated or corrupted proof)"
+        ))),
+        // Through VerifierKey::verify the count is checked first (and bounded by the rows
+        // when the key is read), so only direct callers can get here.
+        Err(Error::InvalidInstances | Error::InstanceTooLarge) => Err(VerifyError::BadProof(
+            format!("{} instances do not fit the circuit", instances.len()),
+        )),
+        Err(_) => Err(VerifyError::Rejected),
     }
 }

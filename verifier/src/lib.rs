@@ -32,7 +32,9 @@ pub mod transcript;
 
 pub use error::VerifyError;
 pub use instances::{instance_from_hex, instance_to_hex, instances_from_hex, instances_to_hex};
-pub use key::{encode_verifying_key, vk_digest, VerifierKey, VK_FORMAT_VERSION};
+pub use key::{
+    encode_verifying_key, verify_halo2_proof, vk_digest, VerifierKey, VK_FORMAT_VERSION,
+};
 pub use params::{encode_verifier_params, MAX_K, PARAMS_FORMAT_VERSION};
 pub use transcript::TranscriptKind;
 

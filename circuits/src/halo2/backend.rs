@@ -171,10 +171,12 @@ impl Backend for Halo2Backend<'_> {
                         CircuitError::unsupported("the copy-constraint manager lock is poisoned")
                     })?;
                     for (i, x) in xs.iter().enumerate() {
-                        if let Some(cell) = x.cell {
-                            cm.advice_equalities
-                                .push((cell, ContextCell::new(DOT_IN, 0, start + i)));
-                        }
+                        // Every term must be copied in; a cell without a place would be free.
+                        let cell = x.cell.ok_or_else(|| {
+                            CircuitError::unsupported("a dot-product term has no assigned cell")
+                        })?;
+                        cm.advice_equalities
+                            .push((cell, ContextCell::new(DOT_IN, 0, start + i)));
                     }
                 }
                 return Ok(AssignedValue {
