@@ -6,41 +6,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// The operators [`crate::import_bytes`] accepts at runtime, in the order they are listed in
-/// error messages.
-pub const SUPPORTED_OPS: &[&str] = &[
-    "Gemm",
-    "MatMul",
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Neg",
-    "Relu",
-    "LeakyRelu",
-    "Clip",
-    "Conv",
-    "BatchNormalization",
-    "MaxPool",
-    "AveragePool",
-    "GlobalAveragePool",
-    "Flatten",
-    "Reshape",
-    "Transpose",
-    "Concat",
-    "Slice",
-    "Squeeze",
-    "Unsqueeze",
-    "Gather",
-    "Identity",
-    "ReduceSum",
-    "ReduceMean",
-];
-
-/// Operators that are only accepted when they can be evaluated at import time (all inputs
-/// constant, or, for `Shape`, a statically shaped input). `Constant` is always folded.
-pub const FOLD_ONLY_OPS: &[&str] = &["Constant", "Shape", "Cast", "ConstantOfShape", "Range"];
-
 /// One node whose operator the importer does not support.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnsupportedOp {
@@ -88,7 +53,7 @@ impl fmt::Display for UnsupportedOp {
 }
 
 /// Formats the list of unsupported nodes for [`ImportError::UnsupportedOps`].
-fn fmt_unsupported(ops: &[UnsupportedOp]) -> String {
+fn fmt_unsupported(ops: &[UnsupportedOp], supported: &[&str], fold_only: &[&str]) -> String {
     let list: Vec<String> = ops.iter().map(|o| format!("  - {o}")).collect();
     format!(
         "the model uses {} unsupported operator node(s):\n{}\nsupported operators (default \
@@ -96,8 +61,8 @@ fn fmt_unsupported(ops: &[UnsupportedOp]) -> String {
          time. Replace the listed operators (or re-export the model without them) and try again",
         ops.len(),
         list.join("\n"),
-        SUPPORTED_OPS.join(", "),
-        FOLD_ONLY_OPS.join(", "),
+        supported.join(", "),
+        fold_only.join(", "),
     )
 }
 
@@ -122,10 +87,14 @@ pub enum ImportError {
         message: String,
     },
     /// One or more nodes use operators the importer does not support; all are listed.
-    #[error("{}", fmt_unsupported(ops))]
+    #[error("{}", fmt_unsupported(ops, supported, fold_only))]
     UnsupportedOps {
         /// Every unsupported node, in graph order.
         ops: Vec<UnsupportedOp>,
+        /// The runtime operators of the registry the import used.
+        supported: Vec<&'static str>,
+        /// Its import-time-only operators.
+        fold_only: Vec<&'static str>,
     },
     /// A node's attributes or constant inputs are invalid or use an unsupported feature.
     #[error("node \"{node}\" ({op_type}): {message}")]
@@ -166,6 +135,15 @@ pub enum ImportError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// A serialized `TensorProto` file (ONNX test data such as `input_0.pb`) cannot be read,
+    /// decoded or converted; see [`crate::tensor_file`].
+    #[error("cannot read tensor file {}: {message}", path.display())]
+    TensorFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl ImportError {
@@ -198,6 +176,8 @@ mod tests {
                     detail: None,
                 },
             ],
+            supported: vec!["Gemm", "MatMul"],
+            fold_only: vec!["Constant"],
         };
         let s = e.to_string();
         assert!(s.contains("node \"s\" (ai.onnx::Sigmoid)"), "{s}");

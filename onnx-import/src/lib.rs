@@ -12,20 +12,25 @@ pub mod ir;
 
 mod bn_fold;
 mod convert;
+pub mod dims;
 pub mod error;
 mod fold;
 mod ops;
 mod proto;
+pub mod registry;
 pub mod report;
 pub mod shapes;
+pub mod tensor_file;
 mod topo;
 
 use std::path::Path;
 
 pub use convert::OPSET_RANGE;
-pub use error::{ImportError, UnsupportedOp, FOLD_ONLY_OPS, SUPPORTED_OPS};
+pub use error::{ImportError, UnsupportedOp};
+pub use registry::{Family, OpDef, Registry};
+pub use dims::{DimBinding, DimKey, DimSource, ImportOptions, ShapeHint};
 pub use ir::Graph;
-pub use report::{inspect_bytes, ModelReport, NodeReport, NodeStatus};
+pub use report::{inspect_bytes, inspect_bytes_registry, inspect_bytes_with, ModelReport, NodeReport, NodeStatus};
 
 /// Reads and imports an ONNX model file. See [`import_bytes`].
 pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
@@ -44,8 +49,47 @@ pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
 /// topological order. All unsupported operators are reported together in
 /// [`ImportError::UnsupportedOps`]. Never panics on malformed input.
 pub fn import_bytes(bytes: &[u8], source_name: &str) -> Result<Graph, ImportError> {
+    import_bytes_registry(bytes, source_name, &Registry::standard())
+}
+
+/// Reads and imports an ONNX model file with `opts`. See [`import_bytes_with`].
+pub fn import_file_with(path: &Path, opts: &ImportOptions) -> Result<Graph, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    import_bytes_with(&bytes, &path.display().to_string(), opts)
+}
+
+/// [`import_bytes`] with the free (symbolic or unknown) graph-input dimensions bound from
+/// `opts` (see [`dims`] for the order); the bindings are recorded in
+/// [`ir::InputInfo::dims`]. [`import_bytes`] is this with default options: every leading
+/// batch dimension is 1, any other free dimension is an error.
+pub fn import_bytes_with(
+    bytes: &[u8],
+    source_name: &str,
+    opts: &ImportOptions,
+) -> Result<Graph, ImportError> {
+    import(bytes, source_name, &Registry::standard(), opts)
+}
+
+fn import(
+    bytes: &[u8],
+    source_name: &str,
+    registry: &Registry,
+    opts: &ImportOptions,
+) -> Result<Graph, ImportError> {
     let model = proto::decode(bytes, source_name)?;
-    let mut graph = convert::convert(&model).into_result()?;
+    let mut graph = convert::convert(&model, registry, opts).into_result()?;
     bn_fold::fold_batch_norms(&mut graph);
     Ok(graph)
+}
+
+/// [`import_bytes`] with the operators of `registry` instead of the standard ones.
+pub fn import_bytes_registry(
+    bytes: &[u8],
+    source_name: &str,
+    registry: &Registry,
+) -> Result<Graph, ImportError> {
+    import(bytes, source_name, registry, &ImportOptions::default())
 }

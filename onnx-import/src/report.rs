@@ -3,9 +3,11 @@
 use std::fmt;
 
 use crate::convert;
+use crate::dims::{DimBinding, ImportOptions};
 use crate::error::{display_domain, ImportError};
 use crate::ir::ValueKind;
 use crate::proto;
+use crate::registry::Registry;
 
 /// What the importer can do with one ONNX node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub struct ModelReport {
     /// Graph-level problems that would make the import fail even with supported ops
     /// (dynamic input shapes, unsupported opset, cycles, missing outputs, ...).
     pub model_problems: Vec<String>,
+    /// How the free (symbolic or unknown) graph-input dimensions were bound.
+    pub dims: Vec<DimBinding>,
     /// Elements of all constant tensors used as weights by importable nodes.
     pub parameters: u64,
     /// Multiply-accumulates of the importable Gemm / MatMul / Conv nodes (one inference).
@@ -96,6 +100,9 @@ impl fmt::Display for ModelReport {
             self.opset,
             self.nodes.len()
         )?;
+        for d in &self.dims {
+            writeln!(f, "  dim {d}")?;
+        }
         for n in &self.nodes {
             let op = if n.domain.is_empty() || n.domain == "ai.onnx" {
                 n.op_type.clone()
@@ -141,8 +148,36 @@ impl fmt::Display for ModelReport {
 ///
 /// Fails only when `bytes` cannot be decoded as an ONNX model (an [`ImportError::Decode`]).
 pub fn inspect_bytes(bytes: &[u8], source_name: &str) -> Result<ModelReport, ImportError> {
+    inspect_bytes_registry(bytes, source_name, &Registry::standard())
+}
+
+/// [`inspect_bytes`] with free input dimensions bound from `opts` (see
+/// [`crate::import_bytes_with`]); [`ModelReport::dims`] lists the bindings used.
+pub fn inspect_bytes_with(
+    bytes: &[u8],
+    source_name: &str,
+    opts: &ImportOptions,
+) -> Result<ModelReport, ImportError> {
+    inspect(bytes, source_name, &Registry::standard(), opts)
+}
+
+/// [`inspect_bytes`] with the operators of `registry` instead of the standard ones.
+pub fn inspect_bytes_registry(
+    bytes: &[u8],
+    source_name: &str,
+    registry: &Registry,
+) -> Result<ModelReport, ImportError> {
+    inspect(bytes, source_name, registry, &ImportOptions::default())
+}
+
+fn inspect(
+    bytes: &[u8],
+    source_name: &str,
+    registry: &Registry,
+    opts: &ImportOptions,
+) -> Result<ModelReport, ImportError> {
     let model = proto::decode(bytes, source_name)?;
-    let conv = convert::convert(&model);
+    let conv = convert::convert(&model, registry, opts);
     let g = &conv.graph;
     let mut used = vec![false; g.values.len()];
     for id in g.nodes.iter().flat_map(|n| &n.inputs) {
@@ -166,6 +201,7 @@ pub fn inspect_bytes(bytes: &[u8], source_name: &str) -> Result<ModelReport, Imp
         parameters,
         macs: conv.macs,
         model_problems: conv.model_errors.iter().map(ToString::to_string).collect(),
+        dims: g.input_info.dims.clone(),
         nodes: conv.reports,
     })
 }

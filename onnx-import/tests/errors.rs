@@ -119,7 +119,7 @@ fn custom_domain_op_is_unsupported_with_domain() {
     foo.domain = "com.example".into();
     let bytes = model(vec![foo], vec![vi("x", &[2])], vec![out("y")], vec![], 17);
     let err = import_bytes(&bytes, "m").unwrap_err();
-    let ImportError::UnsupportedOps { ops } = &err else {
+    let ImportError::UnsupportedOps { ops, .. } = &err else {
         panic!("{err}")
     };
     assert_eq!(ops[0].domain, "com.example");
@@ -139,7 +139,7 @@ fn two_unsupported_nodes_are_reported_together() {
     ];
     let bytes = model(nodes, vec![vi("x", &[2, 3])], vec![out("y")], vec![], 17);
     let err = import_bytes(&bytes, "m").unwrap_err();
-    let ImportError::UnsupportedOps { ops } = &err else {
+    let ImportError::UnsupportedOps { ops, .. } = &err else {
         panic!("{err}")
     };
     let names: Vec<&str> = ops.iter().map(|o| o.node.as_str()).collect();
@@ -244,10 +244,26 @@ fn unsupported_opset_is_a_model_error() {
         vec![vi("x", &[3])],
         vec![out("y")],
         vec![],
-        5,
+        22,
     );
     let err = import_bytes(&bytes, "m").unwrap_err();
-    assert!(err.to_string().contains("opset 5"), "{err}");
+    assert!(err.to_string().contains("opset 22"), "{err}");
+    assert!(err.to_string().contains("1 to 21"), "{err}");
+}
+
+#[test]
+fn old_opsets_import() {
+    for opset in [1, 5, 6] {
+        let bytes = model(
+            vec![node("Relu", "r", &["x"], &["y"], vec![])],
+            vec![vi("x", &[3])],
+            vec![out("y")],
+            vec![],
+            opset,
+        );
+        let g = import_bytes(&bytes, "m").unwrap();
+        assert_eq!(g.opset, opset);
+    }
 }
 
 #[test]

@@ -225,7 +225,7 @@ fn pool_gemm_and_layout_attributes() {
 fn unsupported_fixtures_name_node_and_op() {
     for (name, op) in [("op_sigmoid", "Sigmoid"), ("op_softmax", "Softmax")] {
         let err = import_file(&dir(name).join("network.onnx")).unwrap_err();
-        let ImportError::UnsupportedOps { ops } = &err else {
+        let ImportError::UnsupportedOps { ops, .. } = &err else {
             panic!("{name}: {err}")
         };
         assert_eq!(ops.len(), 1);

@@ -112,7 +112,7 @@ fn cast_of_runtime_tensor_is_unsupported() {
         17,
     );
     let err = import_bytes(&bytes, "m").unwrap_err();
-    let onnx_import::ImportError::UnsupportedOps { ops } = &err else {
+    let onnx_import::ImportError::UnsupportedOps { ops, .. } = &err else {
         panic!("{err}")
     };
     assert_eq!(ops[0].op_type, "Cast");

@@ -38,13 +38,13 @@ proptest! {
 mod common;
 
 use common::*;
-use onnx_import::{FOLD_ONLY_OPS, SUPPORTED_OPS};
+use onnx_import::Registry;
 use onnx_protobuf::{AttributeProto, TensorProto, ValueInfoProto};
 
 /// Every op the importer knows (runtime and fold-only) plus one it rejects.
 fn ops() -> Vec<&'static str> {
-    let mut ops: Vec<&'static str> = SUPPORTED_OPS.iter().chain(FOLD_ONLY_OPS).copied().collect();
-    ops.push("Sigmoid");
+    let mut ops: Vec<&'static str> = Registry::standard().ops().iter().map(|d| d.name()).collect();
+    ops.push("ZkNoSuchOp");
     ops
 }
 

@@ -8,19 +8,19 @@ use std::collections::{HashMap, HashSet};
 
 use onnx_protobuf::{GraphProto, ModelProto, NodeProto};
 
-use crate::error::{display_domain, ImportError, UnsupportedOp, FOLD_ONLY_OPS};
+use crate::error::{display_domain, ImportError, UnsupportedOp};
 use crate::fold::{self, ConstVal};
 use crate::ir::{Graph, Node, Op, Value, ValueId, ValueKind};
-use crate::ops::{self, InputRef, NodeCtx};
+use crate::ops::{InputRef, Mapped, NodeCtx};
 use crate::proto::{self, Attrs, Declared};
+use crate::registry::{Lower, OpDef, Registry};
 use crate::report::{NodeReport, NodeStatus};
 use crate::shapes::{checked_numel, fmt_shape};
 use crate::topo;
 
 mod setup;
 
-/// Lowest and highest default-domain opset accepted.
-pub const OPSET_RANGE: std::ops::RangeInclusive<i64> = 7..=21;
+pub use crate::registry::OPSET_RANGE;
 
 /// What the engine knows about a named tensor.
 enum Slot {
@@ -48,6 +48,10 @@ pub(crate) struct Conversion {
     pub errors: Vec<ImportError>,
     /// Multiply-accumulates of the emitted Gemm / MatMul / Conv nodes.
     pub macs: u64,
+    /// Runtime operator names of the registry used (listed in the unsupported-ops error).
+    pub supported: Vec<&'static str>,
+    /// Import-time-only operator names of the registry used.
+    pub fold_only: Vec<&'static str>,
 }
 
 impl Conversion {
@@ -59,6 +63,8 @@ impl Conversion {
         if !self.unsupported.is_empty() {
             return Err(ImportError::UnsupportedOps {
                 ops: self.unsupported,
+                supported: self.supported,
+                fold_only: self.fold_only,
             });
         }
         if !self.errors.is_empty() {
@@ -70,6 +76,8 @@ impl Conversion {
 
 struct Engine<'m> {
     g: &'m GraphProto,
+    registry: &'m Registry,
+    opts: &'m crate::dims::ImportOptions,
     declared: HashMap<&'m str, Declared>,
     slots: HashMap<String, Slot>,
     conv: Conversion,
@@ -85,7 +93,11 @@ pub(crate) fn node_name(n: &NodeProto, index: usize) -> String {
 }
 
 /// Runs the engine over a decoded model.
-pub(crate) fn convert(model: &ModelProto) -> Conversion {
+pub(crate) fn convert(
+    model: &ModelProto,
+    registry: &Registry,
+    opts: &crate::dims::ImportOptions,
+) -> Conversion {
     let empty = GraphProto::default();
     let g = model.graph.as_ref().unwrap_or(&empty);
     let mut conv = Conversion {
@@ -95,12 +107,15 @@ pub(crate) fn convert(model: &ModelProto) -> Conversion {
             inputs: vec![],
             outputs: vec![],
             opset: 0,
+            input_info: Default::default(),
         },
         reports: vec![],
         unsupported: vec![],
         model_errors: vec![],
         errors: vec![],
         macs: 0,
+        supported: registry.runtime_ops(),
+        fold_only: registry.fold_only_ops(),
     };
     conv.graph.opset = setup::read_opset(model, &mut conv.model_errors);
     let mut declared = HashMap::new();
@@ -111,6 +126,8 @@ pub(crate) fn convert(model: &ModelProto) -> Conversion {
     }
     let mut e = Engine {
         g,
+        registry,
+        opts,
         declared,
         slots: HashMap::new(),
         conv,
@@ -236,7 +253,7 @@ impl<'m> Engine<'m> {
             output_shapes: vec![],
             status: NodeStatus::Supported,
         };
-        if !ops::is_known_op(&n.domain, &n.op_type) {
+        let Some(def) = self.registry.get(&n.domain, &n.op_type).copied() else {
             let reason = format!(
                 "operator {}::{} is not supported",
                 display_domain(&n.domain),
@@ -244,11 +261,22 @@ impl<'m> Engine<'m> {
             );
             self.unsupported(&mut report, n, None, reason);
             return report;
+        };
+        let opset = self.conv.graph.opset;
+        if !def.opset_range().contains(&opset) {
+            let detail = format!(
+                "exists only in opsets {} to {}, but the model declares opset {opset}",
+                def.opset_range().start(),
+                def.opset_range().end()
+            );
+            let reason = format!("{} {detail}", n.op_type);
+            self.unsupported(&mut report, n, Some(detail), reason);
+            return report;
         }
-        match self.visit_known(n, &name) {
-            Ok((status, shape)) => {
+        match self.visit_known(n, &name, &def) {
+            Ok((status, shapes)) => {
                 report.status = status;
-                report.output_shapes = vec![Some(shape)];
+                report.output_shapes = shapes.into_iter().map(Some).collect();
             }
             Err(Failure::Blocked(reason)) => {
                 report.output_shapes = self.poison_outputs(n, &reason);
@@ -301,7 +329,8 @@ impl<'m> Engine<'m> {
         &mut self,
         n: &'m NodeProto,
         name: &str,
-    ) -> Result<(NodeStatus, Vec<usize>), Failure> {
+        def: &OpDef,
+    ) -> Result<(NodeStatus, Vec<Vec<usize>>), Failure> {
         let mut inputs = Vec::with_capacity(n.input.len());
         for inp in &n.input {
             if inp.is_empty() {
@@ -343,48 +372,100 @@ impl<'m> Engine<'m> {
             inputs,
             n_outputs: n.output.iter().filter(|o| !o.is_empty()).count(),
         };
-        let out_name = n
+        let out_names: Vec<String> = n
             .output
             .iter()
-            .find(|o| !o.is_empty())
+            .filter(|o| !o.is_empty())
             .cloned()
-            .unwrap_or_default();
-        if FOLD_ONLY_OPS.contains(&n.op_type.as_str()) {
-            if n.op_type != "Shape" && n.op_type != "Constant" {
-                if let Some(rt) = ctx.inputs.iter().flatten().find(|i| i.constant.is_none()) {
-                    return Err(Failure::Unsupported(format!(
-                        "is only supported when it can be evaluated at import time, but its \
-                         input \"{}\" is computed at runtime",
-                        rt.name
-                    )));
+            .collect();
+        let map = match def.lower {
+            Lower::FoldOnly(fold) => {
+                if n.op_type != "Shape" && n.op_type != "Constant" {
+                    if let Some(rt) = ctx.inputs.iter().flatten().find(|i| i.constant.is_none()) {
+                        return Err(Failure::Unsupported(format!(
+                            "is only supported when it can be evaluated at import time, but \
+                             its input \"{}\" is computed at runtime",
+                            rt.name
+                        )));
+                    }
                 }
+                let val = fold(&ctx).map_err(Failure::Error)?;
+                let shape = val.tensor.shape.clone();
+                let out_name = out_names.first().cloned().unwrap_or_default();
+                self.check_declared(&ctx, &out_name, &shape)?;
+                self.slots.insert(out_name, Slot::Const { val, id: None });
+                return Ok((NodeStatus::Folded, vec![shape]));
             }
-            let val = fold::fold_only(&ctx).map_err(Failure::Error)?;
-            let shape = val.tensor.shape.clone();
-            self.check_declared(&ctx, &out_name, &shape)?;
-            self.slots.insert(out_name, Slot::Const { val, id: None });
-            return Ok((NodeStatus::Folded, shape));
+            Lower::Runtime(map) => map,
+        };
+        let lowered = map(&ctx).map_err(Failure::Error)?.0;
+        if lowered.len() != out_names.len().max(1) {
+            return Err(Failure::Error(ctx.err(format!(
+                "the node declares {} output(s) but its mapping produced {}",
+                out_names.len(),
+                lowered.len()
+            ))));
         }
-        let mapped = ops::map_node(&ctx).map_err(Failure::Error)?;
+        let mut planned = Vec::with_capacity(lowered.len());
+        let mut shapes = Vec::with_capacity(lowered.len());
+        for (k, mapped) in lowered.into_iter().enumerate() {
+            let out_name = out_names.get(k).cloned().unwrap_or_default();
+            shapes.push(mapped.shape.clone());
+            let p = self.plan(&ctx, &out_name, mapped)?;
+            planned.push((out_name, p));
+        }
+        drop(ctx);
+        let mut all_folded = true;
+        for (out_name, p) in planned {
+            all_folded &= matches!(p, Planned::Folded(_));
+            self.emit(name, out_name, p)?;
+        }
+        let status = if all_folded {
+            NodeStatus::Folded
+        } else {
+            NodeStatus::Supported
+        };
+        Ok((status, shapes))
+    }
+
+    /// Decides what one mapped op becomes: a constant when all its kept inputs are
+    /// constants, an IR node otherwise.
+    fn plan(&self, ctx: &NodeCtx<'_>, out: &str, mapped: Mapped) -> Result<Planned, Failure> {
         if checked_numel(&mapped.shape).is_none() {
             return Err(Failure::Error(ctx.err(format!(
                 "the output shape {} has more elements than can be addressed",
                 fmt_shape(&mapped.shape)
             ))));
         }
-        self.check_declared(&ctx, &out_name, &mapped.shape)?;
+        self.check_declared(ctx, out, &mapped.shape)?;
         let kept: Vec<&InputRef<'_>> = mapped.inputs.iter().filter_map(|&i| ctx.opt(i)).collect();
         let consts: Option<Vec<&ConstVal>> = kept.iter().map(|i| i.constant).collect();
         if let Some(val) = consts.and_then(|c| fold::eval_op(&mapped.op, &c, &mapped.shape)) {
-            let shape = mapped.shape;
-            self.slots.insert(out_name, Slot::Const { val, id: None });
-            return Ok((NodeStatus::Folded, shape));
+            return Ok(Planned::Folded(val));
         }
-        self.conv.macs = self
-            .conv
-            .macs
-            .saturating_add(macs(&mapped.op, &kept, &mapped.shape));
-        let names: Vec<String> = kept.iter().map(|i| i.name.to_string()).collect();
+        Ok(Planned::Node {
+            macs: macs(&mapped.op, &kept, &mapped.shape),
+            inputs: kept.iter().map(|i| i.name.to_string()).collect(),
+            op: mapped.op,
+            shape: mapped.shape,
+        })
+    }
+
+    /// Adds a planned op producing `out_name` to the slots (and the IR, for a node).
+    fn emit(&mut self, name: &str, out_name: String, p: Planned) -> Result<(), Failure> {
+        let (op, names, shape, macs) = match p {
+            Planned::Folded(val) => {
+                self.slots.insert(out_name, Slot::Const { val, id: None });
+                return Ok(());
+            }
+            Planned::Node {
+                op,
+                inputs,
+                shape,
+                macs,
+            } => (op, inputs, shape, macs),
+        };
+        self.conv.macs = self.conv.macs.saturating_add(macs);
         let mut ids = Vec::with_capacity(names.len());
         for nm in &names {
             ids.push(
@@ -392,22 +473,21 @@ impl<'m> Engine<'m> {
                     .ok_or_else(|| Failure::Blocked(format!("{nm} unknown")))?,
             );
         }
-        let shape = mapped.shape;
         let out = self.push_value(&out_name, shape.clone(), ValueKind::Intermediate);
-        self.slots.insert(
-            out_name,
-            Slot::Runtime {
-                id: out,
-                shape: shape.clone(),
-            },
-        );
+        self.slots
+            .insert(out_name.clone(), Slot::Runtime { id: out, shape });
+        let node_name = if self.conv.graph.nodes.last().is_some_and(|l| l.name == name) {
+            format!("{name}:{out_name}")
+        } else {
+            name.to_string()
+        };
         self.conv.graph.nodes.push(Node {
-            name: name.to_string(),
-            op: mapped.op,
+            name: node_name,
+            op,
             inputs: ids,
             outputs: vec![out],
         });
-        Ok((NodeStatus::Supported, shape))
+        Ok(())
     }
 
     fn check_declared(&self, ctx: &NodeCtx<'_>, out: &str, shape: &[usize]) -> Result<(), Failure> {
@@ -420,6 +500,19 @@ impl<'m> Engine<'m> {
             _ => Ok(()),
         }
     }
+}
+
+/// One mapped op, decided before the engine's tables are changed.
+enum Planned {
+    /// Every kept input is a constant: the output is folded.
+    Folded(ConstVal),
+    /// An IR node reading the named inputs.
+    Node {
+        op: Op,
+        inputs: Vec<String>,
+        shape: Vec<usize>,
+        macs: u64,
+    },
 }
 
 /// Why a known node produced no value.

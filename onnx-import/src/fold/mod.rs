@@ -1,14 +1,13 @@
 //! Import-time constant folding.
 //!
-//! A small evaluator over [`Op`]s whose inputs are all constants, used to fold the
-//! shape-arithmetic subgraphs exporters emit (`Shape -> Gather -> Unsqueeze -> Concat ->
-//! Reshape`, ...). It deliberately covers only elementwise arithmetic and data movement; heavy
-//! ops (Gemm, Conv, pooling) with constant inputs are left as nodes. It is independent of the
-//! float reference evaluator.
+//! A node whose inputs are all constants is evaluated at import time with the float
+//! reference evaluator ([`crate::eval::eval_op`]), which folds the shape-arithmetic
+//! subgraphs exporters emit (`Shape -> Gather -> Unsqueeze -> Concat -> Reshape`, ...); the
+//! import-time-only operators (`Constant`, `Shape`, `Cast`, ...) live in `onnx_only`.
 
 mod onnx_only;
 
-pub(crate) use onnx_only::fold_only;
+pub(crate) use onnx_only::{constant_node, fold_only};
 
 use crate::ir::{Op, Tensor};
 use crate::shapes::checked_numel;
@@ -32,152 +31,30 @@ impl ConstVal {
     }
 }
 
-/// Row-major strides of `shape`.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1usize; shape.len()];
-    for i in (0..shape.len().saturating_sub(1)).rev() {
-        s[i] = s[i + 1].saturating_mul(shape[i + 1]);
-    }
-    s
-}
-
-/// Calls `f` with every multi-index of `shape` in row-major order.
-fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
-    if shape.contains(&0) {
-        return;
-    }
-    let mut idx = vec![0usize; shape.len()];
-    loop {
-        f(&idx);
-        let mut i = shape.len();
-        loop {
-            if i == 0 {
-                return;
-            }
-            i -= 1;
-            idx[i] += 1;
-            if idx[i] < shape[i] {
-                break;
-            }
-            idx[i] = 0;
-        }
-    }
-}
-
-/// Offset in a tensor of shape `shape` read through broadcasting to an output index.
-fn broadcast_offset(out_idx: &[usize], shape: &[usize], st: &[usize]) -> usize {
-    let skip = out_idx.len() - shape.len();
-    shape
-        .iter()
-        .zip(st)
-        .zip(&out_idx[skip..])
-        .map(|((&d, &s), &i)| if d == 1 { 0 } else { i * s })
-        .sum()
-}
-
-fn binary(a: &ConstVal, b: &ConstVal, out: &[usize], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let (sa, sb) = (strides(&a.tensor.shape), strides(&b.tensor.shape));
-    let mut data = Vec::new();
-    for_each_index(out, |idx| {
-        let x = a.tensor.data[broadcast_offset(idx, &a.tensor.shape, &sa)];
-        let y = b.tensor.data[broadcast_offset(idx, &b.tensor.shape, &sb)];
-        data.push(f(x, y));
-    });
-    data
-}
-
 /// Evaluates `op` on constant `inputs` (the IR node's inputs, in order), producing a value of
-/// shape `out_shape`. Returns `None` when the op is not one the folder handles or the result
-/// would be too large, in which case the node is kept.
+/// shape `out_shape`, with the float evaluator every runtime op already has (so a new op
+/// folds with no code here). Integer-ness is derived: the result is an integer tensor when
+/// every input is and (after C-style truncation of an integer `Div`) every element is
+/// integral. Returns `None` when the result would be too large or the evaluator refuses the
+/// inputs, in which case the node is kept.
 pub(crate) fn eval_op(op: &Op, inputs: &[&ConstVal], out_shape: &[usize]) -> Option<ConstVal> {
     let n = checked_numel(out_shape)?;
     if n > MAX_FOLD_ELEMS {
         return None;
     }
-    let first = inputs.first()?;
-    let x = &first.tensor;
-    let is_int = inputs.iter().all(|c| c.is_int);
-    let map = |f: &dyn Fn(f64) -> f64| x.data.iter().map(|&v| f(v)).collect::<Vec<_>>();
-    let (data, is_int) = match op {
-        Op::Add | Op::Sub | Op::Mul | Op::Div => {
-            let b = inputs.get(1)?;
-            let int_div = is_int;
-            let f = move |p: f64, q: f64| match op {
-                Op::Add => p + q,
-                Op::Sub => p - q,
-                Op::Mul => p * q,
-                _ if int_div => (p / q).trunc(),
-                _ => p / q,
-            };
-            (binary(first, b, out_shape, f), is_int)
+    let tensors: Vec<&Tensor> = inputs.iter().map(|c| &c.tensor).collect();
+    let mut out = crate::eval::eval_op(op, &tensors).ok()?;
+    if out.shape != out_shape {
+        return None;
+    }
+    let all_int = !inputs.is_empty() && inputs.iter().all(|c| c.is_int);
+    if all_int && *op == Op::Div {
+        for v in &mut out.data {
+            *v = v.trunc();
         }
-        Op::Neg => (map(&|v| -v), first.is_int),
-        Op::Relu => (map(&|v| v.max(0.0)), first.is_int),
-        Op::LeakyRelu { alpha } => (map(&|v| if v >= 0.0 { v } else { alpha * v }), false),
-        Op::Clip { min, max } => (
-            map(&|v| {
-                let v = min.map_or(v, |m| v.max(m));
-                max.map_or(v, |m| v.min(m))
-            }),
-            first.is_int,
-        ),
-        Op::Identity
-        | Op::Flatten { .. }
-        | Op::Reshape { .. }
-        | Op::Squeeze { .. }
-        | Op::Unsqueeze { .. } => (x.data.clone(), first.is_int),
-        Op::Transpose { perm } => {
-            let st = strides(&x.shape);
-            let mut data = Vec::with_capacity(n);
-            for_each_index(out_shape, |idx| {
-                let off: usize = idx.iter().zip(perm).map(|(&i, &p)| i * st[p]).sum();
-                data.push(x.data[off]);
-            });
-            (data, first.is_int)
-        }
-        Op::Slice { axes } => {
-            let st = strides(&x.shape);
-            let mut data = Vec::with_capacity(n);
-            for_each_index(out_shape, |idx| {
-                let mut off = 0usize;
-                for (ax, (&i, &s)) in idx.iter().zip(&st).enumerate() {
-                    let src = match axes.iter().find(|a| a.axis == ax) {
-                        Some(a) => (a.start + i as i64 * a.step) as usize,
-                        None => i,
-                    };
-                    off += src * s;
-                }
-                data.push(x.data[off]);
-            });
-            (data, first.is_int)
-        }
-        Op::Concat { axis } => {
-            let outer: usize = out_shape[..*axis].iter().product();
-            let mut data = Vec::with_capacity(n);
-            for o in 0..outer {
-                for c in inputs {
-                    let chunk: usize = c.tensor.shape[*axis..].iter().product();
-                    data.extend_from_slice(c.tensor.data.get(o * chunk..(o + 1) * chunk)?);
-                }
-            }
-            (data, inputs.iter().all(|c| c.is_int))
-        }
-        Op::Gather { axis, indices, .. } => {
-            let outer: usize = x.shape[..*axis].iter().product();
-            let dim = x.shape[*axis];
-            let inner: usize = x.shape[axis + 1..].iter().product();
-            let mut data = Vec::with_capacity(n);
-            for o in 0..outer {
-                for &i in indices {
-                    let start = (o * dim + i) * inner;
-                    data.extend_from_slice(x.data.get(start..start + inner)?);
-                }
-            }
-            (data, first.is_int)
-        }
-        _ => return None,
-    };
-    ConstVal::new(out_shape.to_vec(), data, is_int)
+    }
+    let is_int = all_int && out.data.iter().all(|v| v.fract() == 0.0);
+    ConstVal::new(out.shape, out.data, is_int)
 }
 
 #[cfg(test)]

@@ -1,23 +1,37 @@
-//! Mapping of one ONNX node to an [`Op`] with resolved parameters and its output shape.
+//! Mapping of one ONNX node to IR ops with resolved parameters and output shapes.
 //!
-//! One file per op family; [`map_node`] dispatches on the op type.
+//! One file per op family (named like the family's float evaluator in `eval/` and its
+//! fixed-point op in the circuits crate); each declares its operators in an `OPS` table that
+//! [`crate::registry::Registry`] collects. Shared helpers live here and in `window.rs`.
 
-mod arith;
-mod layout;
+mod activation;
+mod constant;
+mod elementwise;
+mod linear;
+mod norm;
+mod pool;
 mod reduce;
+mod shape;
 mod window;
 
-use crate::error::{ImportError, FOLD_ONLY_OPS, SUPPORTED_OPS};
+use crate::error::ImportError;
 use crate::fold::ConstVal;
 use crate::ir::Op;
 use crate::proto::Attrs;
+use crate::registry::OpDef;
 use crate::shapes::fmt_shape;
 
-/// Whether `(domain, op_type)` is an operator the importer knows (runtime or fold-only).
-pub(crate) fn is_known_op(domain: &str, op_type: &str) -> bool {
-    (domain.is_empty() || domain == "ai.onnx")
-        && (SUPPORTED_OPS.contains(&op_type) || FOLD_ONLY_OPS.contains(&op_type))
-}
+/// Every family's operator table; [`crate::registry::Registry::standard`] concatenates them.
+pub(crate) const FAMILY_TABLES: &[&[OpDef]] = &[
+    linear::OPS,
+    elementwise::OPS,
+    activation::OPS,
+    norm::OPS,
+    pool::OPS,
+    reduce::OPS,
+    shape::OPS,
+    constant::OPS,
+];
 
 /// One present input of the node being mapped.
 pub(crate) struct InputRef<'a> {
@@ -53,6 +67,16 @@ pub(crate) struct Mapped {
     pub inputs: Vec<usize>,
     /// Output shape.
     pub shape: Vec<usize>,
+}
+
+/// What a mapper produces: one IR op per declared (non-empty) ONNX output, in output order.
+/// Most operators have one output; `Split` lowers to one `Slice` per output.
+pub(crate) struct Lowering(pub Vec<Mapped>);
+
+impl From<Mapped> for Lowering {
+    fn from(m: Mapped) -> Self {
+        Lowering(vec![m])
+    }
 }
 
 impl Mapped {
@@ -191,38 +215,10 @@ pub(crate) fn to_ints(data: &[f64]) -> Result<Vec<i64>, String> {
         .collect()
 }
 
-/// Maps a runtime (non-fold-only) node. The caller has already checked the domain.
-pub(crate) fn map_node(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
-    match ctx.op_type {
-        "Gemm" => arith::gemm(ctx),
-        "MatMul" => arith::matmul(ctx),
-        "Add" => arith::binary(ctx, Op::Add),
-        "Sub" => arith::binary(ctx, Op::Sub),
-        "Mul" => arith::binary(ctx, Op::Mul),
-        "Div" => arith::div(ctx),
-        "Neg" => arith::unary(ctx, Op::Neg),
-        "Relu" => arith::unary(ctx, Op::Relu),
-        "LeakyRelu" => {
-            let alpha = ctx.float_or("alpha", 0.01)?;
-            arith::unary(ctx, Op::LeakyRelu { alpha })
-        }
-        "Clip" => arith::clip(ctx),
-        "Identity" => arith::unary(ctx, Op::Identity),
-        "Conv" => window::conv(ctx),
-        "BatchNormalization" => window::batch_norm(ctx),
-        "MaxPool" => window::pool(ctx, true),
-        "AveragePool" => window::pool(ctx, false),
-        "GlobalAveragePool" => window::global_average_pool(ctx),
-        "Flatten" => layout::flatten(ctx),
-        "Reshape" => layout::reshape(ctx),
-        "Transpose" => layout::transpose(ctx),
-        "Concat" => layout::concat(ctx),
-        "Slice" => layout::slice(ctx),
-        "Squeeze" => layout::squeeze(ctx),
-        "Unsqueeze" => layout::unsqueeze(ctx),
-        "Gather" => layout::gather(ctx),
-        "ReduceSum" => reduce::reduce(ctx, true),
-        "ReduceMean" => reduce::reduce(ctx, false),
-        other => Err(ctx.err(format!("operator {other} is not supported"))),
-    }
+
+/// Shape-preserving single-input ops.
+pub(crate) fn unary(ctx: &NodeCtx<'_>, op: Op) -> Result<Mapped, ImportError> {
+    ctx.single_output()?;
+    let s = ctx.shape(0)?.to_vec();
+    Ok(Mapped::new(op, vec![0], s))
 }

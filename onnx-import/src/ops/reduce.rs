@@ -4,6 +4,17 @@ use super::{Mapped, NodeCtx};
 use crate::error::ImportError;
 use crate::ir::Op;
 use crate::shapes;
+use crate::registry::{Family, OpDef};
+
+/// Reductions.
+pub(super) const OPS: &[OpDef] = &[
+    OpDef::runtime("ReduceSum", Family::Reduce, "", |c| {
+        reduce(c, true).map(Into::into)
+    }),
+    OpDef::runtime("ReduceMean", Family::Reduce, "", |c| {
+        reduce(c, false).map(Into::into)
+    }),
+];
 
 /// `ReduceSum` (`is_sum`) or `ReduceMean`.
 ///

@@ -4,6 +4,29 @@ use super::{Mapped, NodeCtx};
 use crate::error::ImportError;
 use crate::ir::{Op, SliceAxis};
 use crate::shapes::{self, checked_numel, fmt_shape};
+use crate::registry::{Family, OpDef};
+use super::unary;
+
+/// Data-movement operators.
+pub(super) const OPS: &[OpDef] = &[
+    OpDef::runtime("Flatten", Family::Shape, "", |c| flatten(c).map(Into::into)),
+    OpDef::runtime("Reshape", Family::Shape, "", |c| reshape(c).map(Into::into)),
+    OpDef::runtime("Transpose", Family::Shape, "", |c| {
+        transpose(c).map(Into::into)
+    }),
+    OpDef::runtime("Concat", Family::Shape, "", |c| concat(c).map(Into::into)),
+    OpDef::runtime("Slice", Family::Shape, "", |c| slice(c).map(Into::into)),
+    OpDef::runtime("Squeeze", Family::Shape, "", |c| squeeze(c).map(Into::into)),
+    OpDef::runtime("Unsqueeze", Family::Shape, "", |c| {
+        unsqueeze(c).map(Into::into)
+    }),
+    OpDef::runtime("Gather", Family::Shape, "constant indices", |c| {
+        gather(c).map(Into::into)
+    }),
+    OpDef::runtime("Identity", Family::Shape, "", |c| {
+        unary(c, Op::Identity).map(Into::into)
+    }),
+];
 
 fn numel(ctx: &NodeCtx<'_>, shape: &[usize]) -> Result<usize, ImportError> {
     checked_numel(shape).ok_or_else(|| ctx.err(format!("shape {} is too large", fmt_shape(shape))))
