@@ -1,0 +1,188 @@
+//! Reading serialized ONNX `TensorProto` files, such as the `input_0.pb` / `output_0.pb`
+//! files of ONNX's backend test data (`onnx/backend/test/data/*/*/test_data_set_*/`).
+//!
+//! [`read_tensor_pb`] decodes one file into its tensor name, an [`ir::Tensor`](Tensor) (data
+//! widened to `f64`, integers exact up to 2^53) and the [`DataKind`] of its element type.
+
+use std::path::Path;
+
+use onnx_protobuf::tensor_proto::{DataLocation, DataType};
+use onnx_protobuf::{Message, TensorProto};
+use protobuf::Enum;
+
+use crate::error::ImportError;
+use crate::ir::Tensor;
+use crate::proto::{dtype_name, tensor_to_const};
+
+/// What kind of elements a tensor file held before they were widened to `f64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataKind {
+    /// `float` or `double`.
+    Float,
+    /// `int32` or `int64`.
+    Int,
+    /// `bool` (read as 0.0 / 1.0).
+    Bool,
+}
+
+/// Reads a serialized `TensorProto` from `path`: its name (may be empty), its data and the
+/// kind of its element type.
+///
+/// Supported element types: float32, float64, int32, int64 (as `raw_data` or the typed
+/// fields) and bool. Errors are [`ImportError::TensorFile`] naming `path`: the file cannot
+/// be read, is not a `TensorProto`, has another element type (e.g. strings), keeps its data
+/// in an external file, or holds a different number of elements than its shape says.
+pub fn read_tensor_pb(path: &Path) -> Result<(String, Tensor, DataKind), ImportError> {
+    let err = |message: String| ImportError::TensorFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let t = TensorProto::parse_from_bytes(&bytes).map_err(|e| {
+        err(format!(
+            "not a serialized ONNX TensorProto ({e}); the file may be truncated or corrupted"
+        ))
+    })?;
+    let tensor_err = |what: String| {
+        let name = if t.name.is_empty() {
+            String::new()
+        } else {
+            format!("tensor \"{}\" ", t.name)
+        };
+        err(format!("{name}{what}"))
+    };
+    let (tensor, kind) = match DataType::from_i32(t.data_type) {
+        Some(DataType::FLOAT | DataType::DOUBLE | DataType::INT32 | DataType::INT64) => {
+            let c = tensor_to_const(&t).map_err(tensor_err)?;
+            let kind = if c.is_int {
+                DataKind::Int
+            } else {
+                DataKind::Float
+            };
+            (c.tensor, kind)
+        }
+        Some(DataType::BOOL) => (bool_tensor(&t).map_err(tensor_err)?, DataKind::Bool),
+        _ => {
+            return Err(tensor_err(format!(
+                "has data type {}; only float32, float64, int32, int64 and bool tensors can be \
+                 read",
+                dtype_name(t.data_type)
+            )))
+        }
+    };
+    Ok((t.name.clone(), tensor, kind))
+}
+
+/// A BOOL tensor: one byte per element in `raw_data`, else one `int32_data` entry each.
+fn bool_tensor(t: &TensorProto) -> Result<Tensor, String> {
+    if t.data_location.enum_value() == Ok(DataLocation::EXTERNAL) || !t.external_data.is_empty() {
+        return Err("stores its data in an external file, which is not supported".into());
+    }
+    let mut shape = Vec::with_capacity(t.dims.len());
+    for &d in &t.dims {
+        shape.push(usize::try_from(d).map_err(|_| format!("has a negative dimension {d}"))?);
+    }
+    let data: Vec<f64> = if t.raw_data.is_empty() {
+        t.int32_data.iter().map(|&v| f64::from(v != 0)).collect()
+    } else {
+        t.raw_data.iter().map(|&b| f64::from(b != 0)).collect()
+    };
+    let len = data.len();
+    Tensor::new(shape.clone(), data)
+        .ok_or_else(|| format!("holds {len} elements but its shape is {shape:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Writes `t` to a fresh file under the system temp directory.
+    fn write(t: &TensorProto) -> PathBuf {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "zkinfer-tensor-file-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("input_0.pb");
+        std::fs::write(&path, t.write_to_bytes().unwrap()).unwrap();
+        path
+    }
+
+    fn proto(name: &str, dtype: DataType, dims: &[i64]) -> TensorProto {
+        let mut t = TensorProto::new();
+        t.name = name.into();
+        t.data_type = dtype.value();
+        t.dims = dims.to_vec();
+        t
+    }
+
+    #[test]
+    fn reads_raw_float_typed_int_and_bool() {
+        let mut t = proto("x", DataType::FLOAT, &[2, 2]);
+        t.raw_data = [1.5f32, -2.0, 0.25, 3.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let (name, tensor, kind) = read_tensor_pb(&write(&t)).unwrap();
+        assert_eq!(name, "x");
+        assert_eq!(kind, DataKind::Float);
+        assert_eq!(tensor.shape, vec![2, 2]);
+        assert_eq!(tensor.data, vec![1.5, -2.0, 0.25, 3.0]);
+
+        let mut t = proto("idx", DataType::INT64, &[3]);
+        t.int64_data = vec![7, -1, 0];
+        let (name, tensor, kind) = read_tensor_pb(&write(&t)).unwrap();
+        assert_eq!((name.as_str(), kind), ("idx", DataKind::Int));
+        assert_eq!(tensor.data, vec![7.0, -1.0, 0.0]);
+
+        let mut t = proto("", DataType::DOUBLE, &[]);
+        t.double_data = vec![0.125];
+        let (name, tensor, kind) = read_tensor_pb(&write(&t)).unwrap();
+        assert_eq!((name.as_str(), kind), ("", DataKind::Float));
+        assert!(tensor.shape.is_empty());
+        assert_eq!(tensor.data, vec![0.125]);
+
+        let mut t = proto("b", DataType::BOOL, &[3]);
+        t.raw_data = vec![1, 0, 1];
+        let (_, tensor, kind) = read_tensor_pb(&write(&t)).unwrap();
+        assert_eq!(kind, DataKind::Bool);
+        assert_eq!(tensor.data, vec![1.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        // Strings are not numbers.
+        let mut t = proto("s", DataType::STRING, &[1]);
+        t.string_data = vec![b"monday".to_vec()];
+        let path = write(&t);
+        let e = read_tensor_pb(&path).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, ImportError::TensorFile { .. }), "{msg}");
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+        assert!(msg.contains("STRING"), "{msg}");
+
+        // raw_data that does not match the shape.
+        let mut t = proto("x", DataType::FLOAT, &[3]);
+        t.raw_data = vec![0; 8];
+        let path = write(&t);
+        let msg = read_tensor_pb(&path).unwrap_err().to_string();
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+        assert!(msg.contains("tensor \"x\""), "{msg}");
+
+        // Not protobuf, and a missing file.
+        let path = write(&TensorProto::new());
+        std::fs::write(&path, [0xff, 0xff, 0xff]).unwrap();
+        let msg = read_tensor_pb(&path).unwrap_err().to_string();
+        assert!(msg.contains("not a serialized ONNX TensorProto"), "{msg}");
+        let missing = path.with_file_name("missing.pb");
+        let msg = read_tensor_pb(&missing).unwrap_err().to_string();
+        assert!(msg.contains("missing.pb"), "{msg}");
+    }
+}
