@@ -11,7 +11,7 @@ use circuits::fixed::quantize_inputs;
 use circuits::halo2::plan;
 use circuits::QuantParams;
 use criterion::{criterion_group, criterion_main, Criterion};
-use onnx_import::ir::{ConvAttrs, Graph, Node, Op, PoolAttrs, Tensor, Value, ValueKind};
+use onnx_import::ir::{ConvAttrs, Graph, Node, Op, Pads, PoolAttrs, Tensor, Value, ValueKind};
 use prover::{no_progress, ProveOptions};
 
 fn value(name: &str, shape: &[usize], kind: ValueKind) -> Value {
@@ -62,25 +62,27 @@ fn graph(
         inputs,
         outputs: vec![n - 1],
         opset: 17,
+        input_info: Default::default(),
     }
 }
 
 fn pool(kernel: usize) -> PoolAttrs {
     PoolAttrs {
-        kernel: [kernel, kernel],
-        strides: [kernel, kernel],
-        pads: [0; 4],
-        dilations: [1, 1],
+        kernel: vec![kernel, kernel],
+        strides: vec![kernel, kernel],
+        pads: Pads::zeros(2),
+        dilations: vec![1, 1],
         count_include_pad: false,
+        ceil_mode: false,
     }
 }
 
 fn cases() -> Vec<(&'static str, Graph)> {
     let conv = ConvAttrs {
-        kernel: [3, 3],
-        strides: [1, 1],
-        pads: [1; 4],
-        dilations: [1, 1],
+        kernel: vec![3, 3],
+        strides: vec![1, 1],
+        pads: Pads::uniform(2, 1),
+        dilations: vec![1, 1],
         group: 1,
     };
     vec![

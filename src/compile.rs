@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use circuits::calibrate::{calibrate, float_outputs, measure, CalibrationOptions};
 use circuits::halo2::{plan_for, Layout};
 use circuits::QuantParams;
+use onnx_import::dims::{hints_from_file, hints_from_shapes, DimKey, ImportOptions};
 use onnx_import::ir::{Graph, Tensor};
 use prover::fsutil::sha256_hex;
 
@@ -21,6 +22,51 @@ pub enum Samples {
     /// known: an input file (`{"inputs": ...}` or EZKL's `{"input_data": ...}`), a
     /// `{"samples": [...]}` file or a fixture `meta.json` (its `test_samples`).
     Files(Vec<PathBuf>),
+    /// `count` deterministic pseudo-random samples, uniform in `range` (rounded and clamped
+    /// to the type's range for integer and boolean inputs), drawn once the graph's input
+    /// shapes are known.
+    Random {
+        /// Number of samples.
+        count: usize,
+        /// Lower and upper bound of the values.
+        range: (f64, f64),
+    },
+}
+
+/// [`Samples::Random`]'s values for `graph`.
+fn random_samples(graph: &Graph, count: usize, range: (f64, f64)) -> Vec<Vec<Tensor>> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        // xorshift64*: deterministic, so the same model always calibrates the same way.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..count)
+        .map(|_| {
+            graph
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| {
+                    let shape = graph.values[id].shape.clone();
+                    let len = shape.iter().product();
+                    let ints = graph.input_dtype(i).int_range();
+                    let data = (0..len)
+                        .map(|_| {
+                            let x = range.0 + (range.1 - range.0) * next();
+                            match ints {
+                                None => x,
+                                Some((lo, hi)) => x.round().clamp(lo as f64, hi as f64),
+                            }
+                        })
+                        .collect();
+                    Tensor { shape, data }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Knobs of [`compile`].
@@ -33,6 +79,10 @@ pub struct CompileOptions {
     pub quant: Option<QuantParams>,
     /// What the circuit layout optimizes: proving speed (default) or verification cost.
     pub layout: Layout,
+    /// Values of the model's free (symbolic or unknown) input dimensions, as `--dim`
+    /// gives them; they win over the shapes in the calibration files, which win over the
+    /// default 1 of a leading batch dimension (see [`onnx_import::dims`]).
+    pub dims: Vec<(DimKey, usize)>,
 }
 
 /// A compiled model: its settings, the imported graph and the model file's bytes.
@@ -52,7 +102,29 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         path: model_path.to_path_buf(),
         source,
     })?;
-    let graph = onnx_import::import_bytes(&model_bytes, &model_path.display().to_string())?;
+    let mut hints = Vec::new();
+    match samples {
+        Samples::Tensors(t) => {
+            if let Some(first) = t.first() {
+                hints = hints_from_shapes(first.iter().map(|x| &x.shape[..]), "the samples");
+            }
+        }
+        Samples::Files(paths) => {
+            for p in paths {
+                hints.extend(hints_from_file(p)?);
+            }
+        }
+        Samples::Random { .. } => {}
+    }
+    let import_opts = ImportOptions {
+        dims: opts.dims.clone(),
+        hints,
+    };
+    let graph = onnx_import::import_bytes_with(
+        &model_bytes,
+        &model_path.display().to_string(),
+        &import_opts,
+    )?;
     let samples = match samples {
         Samples::Tensors(t) => t.clone(),
         Samples::Files(paths) => {
@@ -62,6 +134,7 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
             }
             all
         }
+        Samples::Random { count, range } => random_samples(&graph, *count, *range),
     };
     let target = opts.calibration.target_rel_l2;
     let (quant, errors) = match opts.quant {
@@ -95,6 +168,7 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         inputs,
         outputs,
         num_instances,
+        dims: graph.input_info.dims.clone(),
     };
     Ok(Compiled {
         settings,
@@ -140,7 +214,25 @@ impl Compiled {
                 found,
             });
         }
-        let graph = onnx_import::import_bytes(&model_bytes, &model_path.display().to_string())?;
+        // The dimensions bound at compile time, so the graph has the same static shapes.
+        let opts = ImportOptions::with_dims(
+            settings
+                .dims
+                .iter()
+                .map(|b| (b.key.clone(), b.value))
+                .collect(),
+        );
+        let mut graph =
+            onnx_import::import_bytes_with(&model_bytes, &model_path.display().to_string(), &opts)?;
+        graph.input_info.dims = settings.dims.clone();
+        let (inputs, outputs) = TensorSpec::of_graph(&graph);
+        if inputs != settings.inputs || outputs != settings.outputs {
+            return Err(Error::artifact(
+                dir.join(files::SETTINGS).display().to_string(),
+                "its input and output shapes differ from the model's with the recorded \
+                 dimension bindings; re-run `compile` (and `setup`)",
+            ));
+        }
         Ok(Self {
             settings,
             graph,

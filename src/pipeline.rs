@@ -120,6 +120,20 @@ pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Resu
     })
 }
 
+/// A note on the dimension bindings a model was compiled with, to append to shape errors;
+/// `""` for a model with static input shapes.
+pub fn dims_note(settings: &crate::settings::Settings) -> String {
+    if settings.dims.is_empty() {
+        return String::new();
+    }
+    let b: Vec<String> = settings.dims.iter().map(ToString::to_string).collect();
+    format!(
+        "; the model was compiled with {}: to prove on another shape, compile it again with \
+         --dim (or a calibration file of that shape)",
+        b.join(", ")
+    )
+}
+
 fn check_inputs(compiled: &Compiled, inputs: &[Tensor]) -> Result<()> {
     let specs = &compiled.settings.inputs;
     if inputs.len() != specs.len() {
@@ -133,18 +147,38 @@ fn check_inputs(compiled: &Compiled, inputs: &[Tensor]) -> Result<()> {
         }
         .into());
     }
-    for (t, s) in inputs.iter().zip(specs) {
+    for (i, (t, s)) in inputs.iter().zip(specs).enumerate() {
         if t.shape != s.shape || t.data.len() != s.len() {
             return Err(circuits::CircuitError::Input {
                 name: s.name.clone(),
                 message: format!(
-                    "expected shape {:?}, got {:?} with {} values",
+                    "expected shape {:?}, got shape {:?} with {} values{}",
                     s.shape,
                     t.shape,
-                    t.data.len()
+                    t.data.len(),
+                    dims_note(&compiled.settings)
                 ),
             }
             .into());
+        }
+        let dtype = compiled.graph.input_dtype(i);
+        if let Some((lo, hi)) = dtype.int_range() {
+            let bad = t
+                .data
+                .iter()
+                .position(|&x| x.fract() != 0.0 || x < lo as f64 || x > hi as f64);
+            if let Some(j) = bad {
+                return Err(circuits::CircuitError::Input {
+                    name: s.name.clone(),
+                    message: format!(
+                        "value {j} is {}, but the input has type {} (whole numbers from {lo} \
+                         to {hi})",
+                        t.data[j],
+                        dtype.name()
+                    ),
+                }
+                .into());
+            }
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 //! ```json
 //! {
 //!   "format": "zkinfer-settings",
-//!   "format_version": 1,
+//!   "format_version": 3,
 //!   "zkinfer_version": "0.1.0",
 //!   "model_sha256": "<hex sha256 of model.onnx>",
 //!   "quant": {"input_scale": 7, "param_scale": 7, "bits": 12},
@@ -12,9 +12,21 @@
 //!   "circuit": {"k": 12, "lookup_bits": 11, "config": {...}, "break_points": []},
 //!   "inputs": [{"name": "input", "shape": [1, 64]}],
 //!   "outputs": [{"name": "output", "shape": [1, 10]}],
-//!   "num_instances": 74
+//!   "num_instances": 74,
+//!   "dims": [{"key": {"param": "batch"}, "value": 1, "source": "default"}]
 //! }
 //! ```
+//!
+//! `inputs` and `outputs` hold the resolved static shapes. `dims` records how each free
+//! (symbolic or unknown) input dimension of the model was bound at compile time: `key` is
+//! `{"param": "<dim_param>"}` or `{"axis": {"input": "<name>", "axis": <n>}}` for a
+//! dimension without a name, `source` is `"flag"` (`--dim`), `"input_file"` (a calibration
+//! file's shape) or `"default"` (1 for a leading batch axis); it is empty (or absent) for a
+//! model with static input shapes. Loading a model directory re-imports `model.onnx` with
+//! these bindings.
+//!
+//! Version history: 2 (packed dot gate, layouts, public values bound by a gate) has no
+//! `dims`; it is still read, as a model with static input shapes. 3 adds `dims`.
 //!
 //! `format` and `format_version` are checked before anything else is parsed, so a file from
 //! another version gives a version error, not a confusing field error.
@@ -24,6 +36,7 @@ use std::path::Path;
 use circuits::calibrate::OutputError;
 use circuits::halo2::CircuitShape;
 use circuits::QuantParams;
+use onnx_import::dims::DimBinding;
 use onnx_import::ir::Graph;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -32,9 +45,12 @@ use crate::error::{Error, Result};
 
 /// The `format` value of `settings.json`.
 pub const SETTINGS_FORMAT: &str = "zkinfer-settings";
-/// The `format_version` this build writes and reads (2: packed dot gate, layouts, public
-/// values bound by a gate in the model circuit's own instance column).
-pub const SETTINGS_VERSION: u32 = 2;
+/// The `format_version` this build writes (3: `dims`, the bindings of free input
+/// dimensions); it also reads version 2 (no `dims`).
+pub const SETTINGS_VERSION: u32 = 3;
+
+/// The oldest `format_version` this build reads.
+pub const SETTINGS_MIN_VERSION: u32 = 2;
 
 /// Name and static shape of a graph input or output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +122,9 @@ pub struct Settings {
     pub outputs: Vec<TensorSpec>,
     /// Total number of public instances.
     pub num_instances: usize,
+    /// How the model's free input dimensions were bound (empty for static shapes).
+    #[serde(default)]
+    pub dims: Vec<DimBinding>,
 }
 
 /// Parses a JSON artifact after checking its `format` and `format_version`; `file` names it
@@ -116,6 +135,17 @@ pub(crate) fn parse_versioned<T: DeserializeOwned>(
     format: &str,
     version: u32,
 ) -> Result<T> {
+    parse_versions(text, file, format, version..=version)
+}
+
+/// [`parse_versioned`] accepting any `format_version` in `versions` (errors name the newest).
+pub(crate) fn parse_versions<T: DeserializeOwned>(
+    text: &str,
+    file: &str,
+    format: &str,
+    versions: std::ops::RangeInclusive<u32>,
+) -> Result<T> {
+    let version = *versions.end();
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| Error::artifact(file, format!("invalid JSON: {e}")))?;
     let found_format = value.get("format").and_then(|f| f.as_str());
@@ -132,7 +162,7 @@ pub(crate) fn parse_versioned<T: DeserializeOwned>(
         .get("format_version")
         .and_then(|v| v.as_u64())
         .ok_or_else(|| Error::artifact(file, "\"format_version\" is missing or not an integer"))?;
-    if found != u64::from(version) {
+    if !(u64::from(*versions.start())..=u64::from(version)).contains(&found) {
         return Err(Error::Version {
             file: file.to_string(),
             found,
@@ -163,7 +193,12 @@ impl Settings {
     pub fn read(path: &Path) -> Result<Self> {
         let text = read_text(path)?;
         let file = path.display().to_string();
-        let s: Settings = parse_versioned(&text, &file, SETTINGS_FORMAT, SETTINGS_VERSION)?;
+        let s: Settings = parse_versions(
+            &text,
+            &file,
+            SETTINGS_FORMAT,
+            SETTINGS_MIN_VERSION..=SETTINGS_VERSION,
+        )?;
         let total: usize = s.inputs.iter().chain(&s.outputs).map(TensorSpec::len).sum();
         if total != s.num_instances {
             return Err(Error::artifact(

@@ -242,10 +242,10 @@ mod tests {
                 Node {
                     name: "conv".into(),
                     op: Op::Conv(ConvAttrs {
-                        kernel: [1, 1],
-                        strides: [1, 1],
-                        pads: [0; 4],
-                        dilations: [1, 1],
+                        kernel: vec![1, 1],
+                        strides: vec![1, 1],
+                        pads: crate::ir::Pads::zeros(2),
+                        dilations: vec![1, 1],
                         group: 1,
                     }),
                     inputs: vec![0, 1],
@@ -261,6 +261,7 @@ mod tests {
             inputs: vec![0],
             outputs: vec![7],
             opset: 17,
+            input_info: Default::default(),
         };
         fold_batch_norms(&mut g);
         assert_eq!(g.nodes.len(), 1);

@@ -9,13 +9,16 @@
 //!   graph input, in graph-input order.
 //!
 //! [`parse_samples`] additionally reads several samples for calibration, and [`read_outputs`]
-//! reads an `expected.json`. Numbers are rounded to `float32` (the ONNX input type) and then
-//! widened to `f64`, so the evaluator sees exactly the values an ONNX runtime would.
+//! reads an `expected.json`. Numbers for floating-point inputs are rounded to `float32` (the
+//! ONNX input type) and then widened to `f64`, so the evaluator sees exactly the values an
+//! ONNX runtime would. Integer inputs (int8 to uint64) take whole numbers within their
+//! type's range, held exactly (up to 2^53 in magnitude); bool inputs take `true`/`false` or
+//! 0/1.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::ir::{Graph, Tensor};
+use crate::ir::{DType, Graph, Tensor};
 use serde_json::{Map, Value as Json};
 
 mod error;
@@ -42,14 +45,68 @@ fn type_err(tensor: &str, field: &str, expected: &'static str, found: &Json) -> 
     }
 }
 
-/// Graph inputs as `(name, static shape)`, in order.
-fn graph_inputs(graph: &Graph) -> Vec<(String, Vec<usize>)> {
+/// Graph inputs as `(name, static shape, element type)`, in order.
+fn graph_inputs(graph: &Graph) -> Vec<(String, Vec<usize>, DType)> {
     graph
         .inputs
         .iter()
-        .map(|&id| match graph.values.get(id) {
-            Some(v) => (v.name.clone(), v.shape.clone()),
-            None => (format!("#{id}"), Vec::new()),
+        .enumerate()
+        .map(|(i, &id)| match graph.values.get(id) {
+            Some(v) => (v.name.clone(), v.shape.clone(), graph.input_dtype(i)),
+            None => (format!("#{id}"), Vec::new(), DType::Float),
+        })
+        .collect()
+}
+
+/// Reads a JSON array of values of an input of type `dtype`: floats are rounded to
+/// `float32`; integers must be whole numbers in the type's range (kept exact, so at most
+/// 2^53 in magnitude); booleans are `true`/`false` or 0/1.
+fn read_values(tensor: &str, field: &str, v: &Json, dtype: DType) -> Result<Vec<f64>, InputError> {
+    let Some((lo, hi)) = dtype.int_range() else {
+        return read_numbers(tensor, field, v);
+    };
+    let arr = v
+        .as_array()
+        .ok_or_else(|| type_err(tensor, field, "an array of integers", v))?;
+    arr.iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let at = || format!("{field}[{i}]");
+            let n: Option<i128> = match x {
+                Json::Bool(b) if dtype == DType::Bool => Some(i128::from(*b)),
+                Json::Number(n) => n
+                    .as_i64()
+                    .map(i128::from)
+                    .or_else(|| n.as_u64().map(i128::from))
+                    .or_else(|| {
+                        n.as_f64()
+                            .filter(|f| f.fract() == 0.0 && f.abs() < 2f64.powi(63))
+                            .map(|f| f as i128)
+                    }),
+                _ => None,
+            };
+            let expected = if dtype == DType::Bool {
+                "true, false, 0 or 1"
+            } else {
+                "an integer"
+            };
+            let n = n.ok_or_else(|| type_err(tensor, &at(), expected, x))?;
+            if n < lo || n > hi || n.unsigned_abs() > 1u128 << 53 {
+                return Err(InputError::Format {
+                    message: format!(
+                        "'{tensor}': {} = {x} is out of range for its type {} ({lo} to {}{})",
+                        at(),
+                        dtype.name(),
+                        hi.min(1 << 53),
+                        if hi > 1 << 53 {
+                            ", the largest integer held exactly"
+                        } else {
+                            ""
+                        }
+                    ),
+                });
+            }
+            Ok(n as f64)
         })
         .collect()
 }
@@ -94,7 +151,12 @@ fn read_shape(tensor: &str, v: &Json) -> Result<Vec<usize>, InputError> {
 
 /// Reads `{"shape": [...], "data": [...]}`. With `required`, the shape must equal it (and may
 /// be omitted); without, the shape is mandatory.
-fn read_tensor(name: &str, v: &Json, required: Option<&[usize]>) -> Result<Tensor, InputError> {
+fn read_tensor(
+    name: &str,
+    v: &Json,
+    required: Option<&[usize]>,
+    dtype: DType,
+) -> Result<Tensor, InputError> {
     let obj = v
         .as_object()
         .ok_or_else(|| type_err(name, "the entry", "an object {\"shape\", \"data\"}", v))?;
@@ -113,7 +175,7 @@ fn read_tensor(name: &str, v: &Json, required: Option<&[usize]>) -> Result<Tenso
         }
     }
     let data_json = obj.get("data").unwrap_or(&Json::Null);
-    let data = read_numbers(name, "data", data_json)?;
+    let data = read_values(name, "data", data_json, dtype)?;
     let expected = shape.iter().product::<usize>();
     let got = data.len();
     Tensor::new(shape, data).ok_or_else(|| InputError::Length {
@@ -133,14 +195,14 @@ pub fn read_tensor_map(v: &Json) -> Result<BTreeMap<String, Tensor>, InputError>
         ),
     })?;
     obj.iter()
-        .map(|(name, t)| Ok((name.clone(), read_tensor(name, t, None)?)))
+        .map(|(name, t)| Ok((name.clone(), read_tensor(name, t, None, DType::Float)?)))
         .collect()
 }
 
 /// The named format's `"inputs"` object, matched to the graph inputs.
 fn named_inputs(v: &Json, graph: &Graph) -> Result<Vec<Tensor>, InputError> {
     let ins = graph_inputs(graph);
-    let names: Vec<String> = ins.iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<String> = ins.iter().map(|(n, _, _)| n.clone()).collect();
     let obj = v
         .as_object()
         .ok_or_else(|| type_err("inputs", "the value", "an object of named tensors", v))?;
@@ -153,8 +215,8 @@ fn named_inputs(v: &Json, graph: &Graph) -> Result<Vec<Tensor>, InputError> {
         }
     }
     ins.iter()
-        .map(|(name, shape)| match obj.get(name) {
-            Some(t) => read_tensor(name, t, Some(shape)),
+        .map(|(name, shape, dtype)| match obj.get(name) {
+            Some(t) => read_tensor(name, t, Some(shape), *dtype),
             None => Err(InputError::MissingInput {
                 name: name.clone(),
                 expected: names.clone(),
@@ -171,7 +233,7 @@ fn positional_inputs(
     single: bool,
 ) -> Result<Vec<Vec<Tensor>>, InputError> {
     let ins = graph_inputs(graph);
-    let names: Vec<String> = ins.iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<String> = ins.iter().map(|(n, _, _)| n.clone()).collect();
     let lists = v
         .as_array()
         .ok_or_else(|| type_err("input_data", "the value", "an array of arrays", v))?;
@@ -184,8 +246,8 @@ fn positional_inputs(
     }
     let mut columns = Vec::with_capacity(ins.len());
     let mut counts = Vec::with_capacity(ins.len());
-    for ((name, shape), list) in ins.iter().zip(lists) {
-        let data = read_numbers(name, "input_data entry", list)?;
+    for ((name, shape, dtype), list) in ins.iter().zip(lists) {
+        let data = read_values(name, "input_data entry", list, *dtype)?;
         let size: usize = shape.iter().product();
         let k = data.len().checked_div(size).unwrap_or(0);
         let fits = if single {

@@ -60,37 +60,99 @@ pub struct Value {
     pub kind: ValueKind,
 }
 
-/// Padding of a 2-D window op, resolved from `pads` / `auto_pad`: `[top, left, bottom, right]`.
-pub type Pads2d = [usize; 4];
+/// Padding of an N-D window op along its spatial axes, resolved from `pads` / `auto_pad`
+/// (ONNX writes `pads` as all beginnings, then all ends).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pads {
+    /// Padding before the first element of each spatial axis.
+    pub begin: Vec<usize>,
+    /// Padding after the last element of each spatial axis.
+    pub end: Vec<usize>,
+}
 
-/// Attributes of a 2-D convolution (NCHW input, OIHW weight), with ONNX defaults applied.
+impl Pads {
+    /// No padding on `n` spatial axes.
+    pub fn zeros(n: usize) -> Self {
+        Self {
+            begin: vec![0; n],
+            end: vec![0; n],
+        }
+    }
+
+    /// The same padding `p` before and after each of `n` spatial axes.
+    pub fn uniform(n: usize, p: usize) -> Self {
+        Self {
+            begin: vec![p; n],
+            end: vec![p; n],
+        }
+    }
+
+    /// From ONNX order `[x1_begin, x2_begin, ..., x1_end, x2_end, ...]` (even length).
+    pub fn from_onnx(pads: &[usize]) -> Self {
+        let (begin, end) = pads.split_at(pads.len() / 2);
+        Self {
+            begin: begin.to_vec(),
+            end: end.to_vec(),
+        }
+    }
+}
+
+/// Attributes of an N-D convolution (input `[N, C, D1, ..., Dn]`, weight
+/// `[M, C/group, k1, ..., kn]`), with ONNX defaults applied. Every vector has one entry per
+/// spatial axis (1 for Conv1d, 2 for NCHW, 3 for NCDHW).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConvAttrs {
-    /// Kernel height and width (from the weight's shape when `kernel_shape` is absent).
-    pub kernel: [usize; 2],
-    /// Strides along H and W (default 1).
-    pub strides: [usize; 2],
-    /// Resolved padding `[top, left, bottom, right]` (explicit `pads` or `auto_pad`).
-    pub pads: Pads2d,
-    /// Dilations along H and W (default 1).
-    pub dilations: [usize; 2],
+    /// Kernel size per spatial axis (from the weight's shape when `kernel_shape` is absent).
+    pub kernel: Vec<usize>,
+    /// Strides (default 1).
+    pub strides: Vec<usize>,
+    /// Resolved padding (explicit `pads` or `auto_pad`).
+    pub pads: Pads,
+    /// Dilations (default 1).
+    pub dilations: Vec<usize>,
     /// Number of groups (default 1); divides both input and output channels.
     pub group: usize,
 }
 
-/// Attributes of a 2-D pooling op (NCHW), with ONNX defaults applied.
+/// Attributes of an N-D transposed convolution (input `[N, C, D1, ..., Dn]`, weight
+/// `[C, M/group, k1, ..., kn]`), with ONNX defaults applied and `output_shape` / `auto_pad`
+/// already resolved into `pads` and `output_padding`. Output size per axis:
+/// `stride·(in-1) + output_padding + dilation·(k-1) + 1 - pad_begin - pad_end`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvTransposeAttrs {
+    /// Kernel size per spatial axis.
+    pub kernel: Vec<usize>,
+    /// Strides (default 1): input element `i` lands at output `i·stride + k·dilation - pad`.
+    pub strides: Vec<usize>,
+    /// Resolved padding, cropped from the full output.
+    pub pads: Pads,
+    /// Dilations (default 1).
+    pub dilations: Vec<usize>,
+    /// Number of groups (default 1).
+    pub group: usize,
+    /// Extra output elements at the end of each axis (default 0); an `output_shape` larger
+    /// than the natural size is also expressed here.
+    pub output_padding: Vec<usize>,
+}
+
+/// Attributes of an N-D pooling op (input `[N, C, D1, ..., Dn]`), with ONNX defaults applied.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PoolAttrs {
-    /// Window height and width.
-    pub kernel: [usize; 2],
-    /// Strides along H and W (default 1).
-    pub strides: [usize; 2],
-    /// Resolved padding `[top, left, bottom, right]`.
-    pub pads: Pads2d,
-    /// Dilations along H and W (default 1; MaxPool only, AveragePool opset >= 19).
-    pub dilations: [usize; 2],
+    /// Window size per spatial axis.
+    pub kernel: Vec<usize>,
+    /// Strides (default 1).
+    pub strides: Vec<usize>,
+    /// Resolved padding.
+    pub pads: Pads,
+    /// Dilations (default 1; MaxPool from opset 10, AveragePool from opset 19).
+    pub dilations: Vec<usize>,
     /// AveragePool only: whether padded cells count in the divisor (default false).
     pub count_include_pad: bool,
+    /// Output size rounds up (`ceil_mode=1`, opset >= 10): the last window may run past the
+    /// padded input; the cells it has there take no part (not even in the divisor), and a
+    /// window starting in the end padding is dropped.
+    #[serde(default)]
+    pub ceil_mode: bool,
 }
 
 /// One resolved Slice axis: take `start, start + step, ...` while before `end` (exclusive).
@@ -104,6 +166,81 @@ pub struct SliceAxis {
     pub end: i64,
     /// Non-zero step.
     pub step: i64,
+}
+
+/// How [`Op::Pad`] fills the cells outside the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PadMode {
+    /// A constant value (ONNX `constant`, the default).
+    Constant,
+    /// Mirror without repeating the edge element (`reflect`: `[a b c]` → `c b | a b c | b a`).
+    Reflect,
+    /// Repeat the edge element (`edge`).
+    Edge,
+    /// Wrap around (`wrap`, opset ≥ 19).
+    Wrap,
+}
+
+/// Channel order of [`Op::DepthToSpace`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DepthToSpaceMode {
+    /// Depth-column-row (the default): input channel `(bh·b + bw)·C' + c`.
+    Dcr,
+    /// Column-row-depth (PyTorch's PixelShuffle): input channel `c·b² + bh·b + bw`.
+    Crd,
+}
+
+/// How Resize maps an output coordinate `y` to an input coordinate `x` along one axis
+/// (`scale` = the axis' scale factor, `in`/`out` its input and output lengths).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CoordMode {
+    /// `x = (y + 0.5) / scale - 0.5` (ONNX's default from opset 11).
+    HalfPixel,
+    /// Like half-pixel, but `x = -0.5` when `out == 1` (PyTorch's convention).
+    PytorchHalfPixel,
+    /// `x = y · (in - 1) / (out - 1)` (`0` when `out == 1`).
+    AlignCorners,
+    /// `x = y / scale` (Upsample and Resize-10).
+    Asymmetric,
+    /// Half-pixel around the centre of the truncated output (opset ≥ 19).
+    HalfPixelSymmetric,
+}
+
+/// How nearest-neighbour Resize rounds the input coordinate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NearestMode {
+    /// Round, ties down (ONNX's default from opset 11).
+    RoundPreferFloor,
+    /// Round, ties up.
+    RoundPreferCeil,
+    /// Round down (Upsample and Resize-10).
+    Floor,
+    /// Round up.
+    Ceil,
+}
+
+/// Interpolation of [`Op::Resize`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResizeMode {
+    /// Copy the nearest input element (pure wiring).
+    Nearest(NearestMode),
+    /// (Multi-)linear interpolation of the 2 nearest elements per resized axis (edge-clamped),
+    /// a weighted sum with constant weights.
+    Linear,
+}
+
+/// Resolved Resize / Upsample parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResizeAttrs {
+    /// Output shape (same rank as the input).
+    pub out_shape: Vec<usize>,
+    /// Per-axis scale factor used by the coordinate mapping (`out / in` when sizes were
+    /// given).
+    pub scales: Vec<f64>,
+    /// Interpolation.
+    pub mode: ResizeMode,
+    /// Coordinate mapping.
+    pub coord: CoordMode,
 }
 
 /// The supported operators with all parameters resolved. Input order follows ONNX.
@@ -147,19 +284,24 @@ pub enum Op {
         /// Upper bound.
         max: Option<f64>,
     },
-    /// 2-D convolution. Inputs: X `[N,C,H,W]`, W `[M,C/group,kh,kw]`, optional B `[M]`.
+    /// N-D convolution. Inputs: X `[N,C,D..]`, W `[M,C/group,k..]`, optional B `[M]`.
     Conv(ConvAttrs),
+    /// N-D transposed convolution. Inputs: X `[N,C,D..]`, constant W `[C,M/group,k..]`,
+    /// optional constant B `[M]`.
+    ConvTranspose(ConvTransposeAttrs),
     /// Inference BatchNormalization. Inputs: X, scale, bias, mean, var (all per channel).
     BatchNormalization {
         /// Added to the variance (default 1e-5).
         epsilon: f64,
     },
-    /// 2-D max pooling (padding never wins: padded cells are ignored).
+    /// N-D max pooling (padding never wins: padded cells are ignored).
     MaxPool(PoolAttrs),
-    /// 2-D average pooling.
+    /// N-D average pooling.
     AveragePool(PoolAttrs),
-    /// Mean over H and W, keeping them as size 1.
+    /// Mean over all spatial axes, keeping them as size 1.
     GlobalAveragePool,
+    /// Maximum over all spatial axes, keeping them as size 1.
+    GlobalMaxPool,
     /// Reshape to `[prod(dims[..axis]), prod(dims[axis..])]`; `axis` is non-negative.
     Flatten {
         /// Resolved axis.
@@ -207,6 +349,89 @@ pub enum Op {
     },
     /// Pass-through.
     Identity,
+    /// Padding per axis: `pads[i] = [begin, end]` cells added (negative: cropped). Only
+    /// input 0 remains; a constant pad value is quantized at the activation scale.
+    Pad {
+        /// `[begin, end]` per input axis.
+        pads: Vec<[i64; 2]>,
+        /// How padded cells are filled.
+        mode: PadMode,
+        /// The fill value of [`PadMode::Constant`].
+        value: f64,
+    },
+    /// Broadcast to `shape` (already the bidirectional broadcast of input and target shape).
+    /// Only input 0 remains.
+    Expand {
+        /// The output shape.
+        shape: Vec<usize>,
+    },
+    /// Repeat the input `repeats[i]` times along axis `i`. Only input 0 remains.
+    Tile {
+        /// Repeats per axis (same rank as the input).
+        repeats: Vec<usize>,
+    },
+    /// `[N, C, H, W]` → `[N, C/b², H·b, W·b]`.
+    DepthToSpace {
+        /// Block size `b`.
+        blocksize: usize,
+        /// Channel order.
+        mode: DepthToSpaceMode,
+    },
+    /// `[N, C, H, W]` → `[N, C·b², H/b, W/b]` (output channel `(bh·b + bw)·C + c`).
+    SpaceToDepth {
+        /// Block size `b`.
+        blocksize: usize,
+    },
+    /// Keep the upper (`j - i >= k`) or lower (`j - i <= k`) triangle of the last two axes;
+    /// the other cells are 0. Only input 0 remains.
+    Trilu {
+        /// Upper (default) or lower triangle.
+        upper: bool,
+        /// Diagonal offset (default 0).
+        k: i64,
+    },
+    /// `out[i] = data[i with axis coordinate replaced by indices[i]]`; the output has the
+    /// indices' shape. Only input 0 remains.
+    GatherElements {
+        /// Resolved axis.
+        axis: usize,
+        /// Indices (non-negative, in range), row-major over `indices_shape`.
+        indices: Vec<usize>,
+        /// Shape of the index tensor (the output shape).
+        indices_shape: Vec<usize>,
+    },
+    /// Gather slices addressed by the last axis of `indices` (`k = indices_shape.last()`
+    /// coordinates after `batch_dims` batch axes). Only input 0 remains; the output shape
+    /// is `indices_shape[..-1] ++ data[batch_dims + k..]`.
+    GatherND {
+        /// Leading axes shared by data and indices (default 0).
+        batch_dims: usize,
+        /// Coordinates (non-negative, in range), row-major over `indices_shape`.
+        indices: Vec<usize>,
+        /// Shape of the index tensor.
+        indices_shape: Vec<usize>,
+    },
+    /// A copy of `data` (input 0) with `data[i with axis coordinate indices[i]] =
+    /// updates[i]` (input 1; reduction `none`, a later duplicate wins).
+    ScatterElements {
+        /// Resolved axis.
+        axis: usize,
+        /// Indices (non-negative, in range), row-major over `indices_shape`.
+        indices: Vec<usize>,
+        /// Shape of the index tensor (= the updates' shape).
+        indices_shape: Vec<usize>,
+    },
+    /// A copy of `data` (input 0) with the slices addressed by the last axis of `indices`
+    /// replaced by `updates` (input 1; reduction `none`, a later duplicate wins).
+    ScatterND {
+        /// Coordinates (non-negative, in range), row-major over `indices_shape`.
+        indices: Vec<usize>,
+        /// Shape of the index tensor.
+        indices_shape: Vec<usize>,
+    },
+    /// Resize / Upsample with constant scales or sizes: nearest (wiring) or linear (a
+    /// weighted sum with constant weights). Only input 0 remains.
+    Resize(ResizeAttrs),
     /// Sum over axes (sorted, non-negative; empty = all unless `noop_with_empty_axes`).
     ReduceSum {
         /// Reduced axes, resolved.
@@ -221,6 +446,153 @@ pub enum Op {
         /// Keep reduced axes as size 1 (default true).
         keepdims: bool,
     },
+    /// `x` if `x >= 0` else `slope * x`; `slope` is the constant slope, already reshaped so
+    /// that it broadcasts (numpy rules) to the input's shape. Only input 0 remains.
+    PRelu {
+        /// The slope tensor.
+        slope: Tensor,
+    },
+    /// `|x|`.
+    Abs,
+    /// `-1`, `0` or `1` by the sign of `x`.
+    Sign,
+    /// Largest integer `<= x`.
+    Floor,
+    /// Smallest integer `>= x`.
+    Ceil,
+    /// Nearest integer, ties to even (ONNX `Round`).
+    Round,
+    /// `x + bias` if `x < -lambd`, `x - bias` if `x > lambd`, else 0.
+    Shrink {
+        /// Half-width of the zeroed band (default 0.5).
+        lambd: f64,
+        /// Shift applied outside the band (default 0).
+        bias: f64,
+    },
+    /// Elementwise over 1..N inputs with multidirectional broadcasting (the importer
+    /// requires equal shapes before opset 8).
+    Variadic(VariadicOp),
+    /// Element type conversion of a runtime tensor.
+    Cast {
+        /// What the values become.
+        to: CastTarget,
+    },
+    /// Reduction other than sum and mean over axes (sorted, non-negative, never empty:
+    /// "all axes" is resolved by the importer).
+    Reduce {
+        /// Which reduction.
+        kind: ReduceKind,
+        /// Reduced axes, resolved.
+        axes: Vec<usize>,
+        /// Keep reduced axes as size 1 (default true).
+        keepdims: bool,
+    },
+    /// Index of the largest (ArgMax) or smallest (ArgMin) element along `axis`, as a value.
+    Arg {
+        /// ArgMax or ArgMin.
+        kind: ArgKind,
+        /// Resolved axis.
+        axis: usize,
+        /// Keep the axis as size 1 (default true).
+        keepdims: bool,
+        /// On ties, the last index instead of the first (default false).
+        select_last_index: bool,
+    },
+    /// One output of TopK along `axis`: the `k` values or their indices. A TopK node with two
+    /// outputs becomes two IR nodes sharing the input.
+    TopK {
+        /// Resolved axis.
+        axis: usize,
+        /// Number of elements kept (constant, `1 <= k <= dim`).
+        k: usize,
+        /// Largest (default) or smallest elements.
+        largest: bool,
+        /// Whether the output must be sorted (it always is here; ties by lower index).
+        sorted: bool,
+        /// Which output this node computes.
+        output: TopKOutput,
+    },
+    /// Einstein summation; all inputs remain, in ONNX order.
+    Einsum(EinsumSpec),
+}
+
+/// A variadic elementwise operator (`Sum`, `Mean`, `Max`, `Min`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VariadicOp {
+    /// Sum of the inputs.
+    Sum,
+    /// Mean of the inputs.
+    Mean,
+    /// Elementwise maximum.
+    Max,
+    /// Elementwise minimum.
+    Min,
+}
+
+/// Target of a runtime `Cast` (every value is held as `f64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CastTarget {
+    /// `float`: values are rounded to float32.
+    Float32,
+    /// `double`, `float16`, `bfloat16`: values are kept (held in `f64`).
+    FloatWide,
+    /// Any integer type: truncation toward zero.
+    Integer,
+    /// `bool`: 1 for non-zero, 0 for zero (folded constants only).
+    Bool,
+}
+
+impl CastTarget {
+    /// True when the result has an integer (or boolean) element type.
+    pub fn is_integer(self) -> bool {
+        matches!(self, CastTarget::Integer | CastTarget::Bool)
+    }
+}
+
+/// Reductions beyond sum and mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReduceKind {
+    /// Maximum.
+    Max,
+    /// Minimum.
+    Min,
+    /// Sum of absolute values.
+    L1,
+    /// Sum of squares.
+    SumSquare,
+    /// Product.
+    Prod,
+}
+
+/// ArgMax or ArgMin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArgKind {
+    /// Index of the maximum.
+    Max,
+    /// Index of the minimum.
+    Min,
+}
+
+/// Which output of TopK an IR node computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TopKOutput {
+    /// The selected values.
+    Values,
+    /// Their indices along the axis (as values).
+    Indices,
+}
+
+/// A parsed Einsum equation with the ellipsis expanded: every label is a number `0..dims.len()`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EinsumSpec {
+    /// The equation as written in the model (for messages).
+    pub equation: String,
+    /// Labels of each input's axes, in axis order.
+    pub inputs: Vec<Vec<usize>>,
+    /// Labels of the output's axes; every other label is summed over.
+    pub output: Vec<usize>,
+    /// Size of each label.
+    pub dims: Vec<usize>,
 }
 
 impl Op {
@@ -238,10 +610,12 @@ impl Op {
             Op::LeakyRelu { .. } => "LeakyRelu",
             Op::Clip { .. } => "Clip",
             Op::Conv(_) => "Conv",
+            Op::ConvTranspose(_) => "ConvTranspose",
             Op::BatchNormalization { .. } => "BatchNormalization",
             Op::MaxPool(_) => "MaxPool",
             Op::AveragePool(_) => "AveragePool",
             Op::GlobalAveragePool => "GlobalAveragePool",
+            Op::GlobalMaxPool => "GlobalMaxPool",
             Op::Flatten { .. } => "Flatten",
             Op::Reshape { .. } => "Reshape",
             Op::Transpose { .. } => "Transpose",
@@ -251,8 +625,42 @@ impl Op {
             Op::Unsqueeze { .. } => "Unsqueeze",
             Op::Gather { .. } => "Gather",
             Op::Identity => "Identity",
+            Op::Pad { .. } => "Pad",
+            Op::Expand { .. } => "Expand",
+            Op::Tile { .. } => "Tile",
+            Op::DepthToSpace { .. } => "DepthToSpace",
+            Op::SpaceToDepth { .. } => "SpaceToDepth",
+            Op::Trilu { .. } => "Trilu",
+            Op::GatherElements { .. } => "GatherElements",
+            Op::GatherND { .. } => "GatherND",
+            Op::ScatterElements { .. } => "ScatterElements",
+            Op::ScatterND { .. } => "ScatterND",
+            Op::Resize(_) => "Resize",
             Op::ReduceSum { .. } => "ReduceSum",
             Op::ReduceMean { .. } => "ReduceMean",
+            Op::PRelu { .. } => "PRelu",
+            Op::Abs => "Abs",
+            Op::Sign => "Sign",
+            Op::Floor => "Floor",
+            Op::Ceil => "Ceil",
+            Op::Round => "Round",
+            Op::Shrink { .. } => "Shrink",
+            Op::Variadic(VariadicOp::Sum) => "Sum",
+            Op::Variadic(VariadicOp::Mean) => "Mean",
+            Op::Variadic(VariadicOp::Max) => "Max",
+            Op::Variadic(VariadicOp::Min) => "Min",
+            Op::Cast { .. } => "Cast",
+            Op::Reduce { kind, .. } => match kind {
+                ReduceKind::Max => "ReduceMax",
+                ReduceKind::Min => "ReduceMin",
+                ReduceKind::L1 => "ReduceL1",
+                ReduceKind::SumSquare => "ReduceSumSquare",
+                ReduceKind::Prod => "ReduceProd",
+            },
+            Op::Arg { kind: ArgKind::Max, .. } => "ArgMax",
+            Op::Arg { kind: ArgKind::Min, .. } => "ArgMin",
+            Op::TopK { .. } => "TopK",
+            Op::Einsum(_) => "Einsum",
         }
     }
 }
@@ -283,6 +691,94 @@ pub struct Graph {
     pub outputs: Vec<ValueId>,
     /// Default-domain opset the model declares.
     pub opset: i64,
+    /// Element types of the graph inputs and how their free dimensions were bound.
+    #[serde(default)]
+    pub input_info: InputInfo,
+}
+
+/// What the importer resolved about a graph's inputs beyond their shapes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputInfo {
+    /// Element type of each graph input, parallel to [`Graph::inputs`]; a missing entry
+    /// means [`DType::Float`] (see [`Graph::input_dtype`]).
+    pub dtypes: Vec<DType>,
+    /// How each free (symbolic or unknown) input dimension was bound, in order of first
+    /// appearance; empty for a model with static input shapes.
+    pub dims: Vec<crate::dims::DimBinding>,
+}
+
+/// Element type of a graph input. Every value is held as `f64`: floating-point inputs are
+/// rounded to `float32` when read, integer and boolean ones are exact (booleans are 0 and 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    /// float32, float64, float16 or bfloat16.
+    #[default]
+    Float,
+    /// int8.
+    Int8,
+    /// int16.
+    Int16,
+    /// int32.
+    Int32,
+    /// int64.
+    Int64,
+    /// uint8.
+    Uint8,
+    /// uint16.
+    Uint16,
+    /// uint32.
+    Uint32,
+    /// uint64.
+    Uint64,
+    /// bool (0 or 1).
+    Bool,
+}
+
+impl DType {
+    /// True for [`DType::Float`].
+    pub fn is_float(self) -> bool {
+        self == DType::Float
+    }
+
+    /// The smallest and largest value of an integer or boolean type; `None` for floats.
+    pub fn int_range(self) -> Option<(i128, i128)> {
+        let r = |bits: u32, signed: bool| {
+            if signed {
+                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+            } else {
+                (0, (1i128 << bits) - 1)
+            }
+        };
+        match self {
+            DType::Float => None,
+            DType::Int8 => Some(r(8, true)),
+            DType::Int16 => Some(r(16, true)),
+            DType::Int32 => Some(r(32, true)),
+            DType::Int64 => Some(r(64, true)),
+            DType::Uint8 => Some(r(8, false)),
+            DType::Uint16 => Some(r(16, false)),
+            DType::Uint32 => Some(r(32, false)),
+            DType::Uint64 => Some(r(64, false)),
+            DType::Bool => Some((0, 1)),
+        }
+    }
+
+    /// Lower-case name (`"float"`, `"int64"`, `"bool"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Float => "float",
+            DType::Int8 => "int8",
+            DType::Int16 => "int16",
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::Uint8 => "uint8",
+            DType::Uint16 => "uint16",
+            DType::Uint32 => "uint32",
+            DType::Uint64 => "uint64",
+            DType::Bool => "bool",
+        }
+    }
 }
 
 impl Graph {
@@ -297,5 +793,10 @@ impl Graph {
     /// Shape of a value.
     pub fn shape(&self, id: ValueId) -> &[usize] {
         &self.values[id].shape
+    }
+
+    /// Element type of graph input number `i` (an index into [`Graph::inputs`]).
+    pub fn input_dtype(&self, i: usize) -> DType {
+        self.input_info.dtypes.get(i).copied().unwrap_or_default()
     }
 }

@@ -4,7 +4,9 @@
 //! constants (including exporter shape arithmetic and BatchNormalization after Conv/Gemm),
 //! resolve every supported operator's attributes with ONNX defaults and infer every static
 //! shape. [`inspect_bytes`] describes a model node by node without failing on unsupported
-//! operators. Errors are [`ImportError`]s that name the file, node and tensor involved.
+//! operators. The `*_with` variants ([`import_bytes_with`], [`import_file_with`],
+//! [`inspect_bytes_with`]) take [`ImportOptions`]: values for symbolic input dimensions
+//! (see [`dims`]). Errors are [`ImportError`]s that name the file, node and tensor involved.
 
 pub mod eval;
 pub mod input_file;

@@ -39,22 +39,28 @@ pub enum Family {
     Pool,
     /// Reductions over axes.
     Reduce,
+    /// Index-valued selections along an axis: ArgMax, ArgMin, TopK.
+    Arg,
     /// Pure data movement (wiring, no constraints).
     Shape,
+    /// Resize / Upsample: nearest is wiring, linear a weighted sum with constant weights.
+    Resize,
     /// Evaluated at import time only (constants and shape arithmetic).
     Constant,
 }
 
 impl Family {
     /// Every family, in README order.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 10] = [
         Family::Linear,
         Family::Elementwise,
         Family::Activation,
         Family::Norm,
         Family::Pool,
         Family::Reduce,
+        Family::Arg,
         Family::Shape,
+        Family::Resize,
         Family::Constant,
     ];
 
@@ -67,7 +73,9 @@ impl Family {
             Family::Norm => "norm",
             Family::Pool => "pool",
             Family::Reduce => "reduce",
+            Family::Arg => "arg",
             Family::Shape => "shape",
+            Family::Resize => "resize",
             Family::Constant => "constant",
         }
     }

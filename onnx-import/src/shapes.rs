@@ -4,7 +4,7 @@
 //! Functions return `Err(String)` describing the problem; the caller wraps it into an
 //! [`crate::ImportError`] naming the node.
 
-use crate::ir::Pads2d;
+use crate::ir::Pads;
 
 /// Formats a shape as `[a, b, c]`.
 pub fn fmt_shape(shape: &[usize]) -> String {
@@ -125,7 +125,7 @@ pub fn normalize_axes(axes: &[i64], rank: usize) -> Result<Vec<usize>, String> {
     Ok(out)
 }
 
-/// How a 2-D window op pads its input.
+/// How a window op pads its input.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AutoPad {
     /// Use the explicit `pads` attribute.
@@ -154,95 +154,391 @@ impl AutoPad {
     }
 }
 
-/// Resolves explicit or automatic padding for a 2-D window into `[top, left, bottom, right]`.
+/// Explicit ONNX `pads` (`[begins..., ends...]`, `2 * rank` non-negative values) or zeros.
+pub fn explicit_pads(pads: Option<&[i64]>, rank: usize) -> Result<Pads, String> {
+    let Some(p) = pads else {
+        return Ok(Pads::zeros(rank));
+    };
+    if p.len() != 2 * rank {
+        return Err(format!(
+            "pads {p:?} must have {} values (begin and end of each of the {rank} spatial \
+             axes)",
+            2 * rank
+        ));
+    }
+    let v = p
+        .iter()
+        .map(|&x| usize::try_from(x).map_err(|_| format!("pads {p:?} has a negative value")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Pads::from_onnx(&v))
+}
+
+/// Resolves explicit or automatic padding of an N-D window op (Conv, pooling). Every slice
+/// has one entry per spatial axis.
 pub fn resolve_pads(
     auto_pad: AutoPad,
     pads: Option<&[i64]>,
-    input_hw: [usize; 2],
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    dilations: [usize; 2],
-) -> Result<Pads2d, String> {
+    input: &[usize],
+    kernel: &[usize],
+    strides: &[usize],
+    dilations: &[usize],
+) -> Result<Pads, String> {
+    let rank = input.len();
     match auto_pad {
-        AutoPad::NotSet => match pads {
-            None => Ok([0; 4]),
-            Some(p) if p.len() == 4 => {
-                let mut out = [0usize; 4];
-                for (o, &v) in out.iter_mut().zip(p) {
-                    *o = usize::try_from(v)
-                        .map_err(|_| format!("pads {p:?} has a negative value"))?;
-                }
-                Ok(out)
-            }
-            Some(p) => Err(format!(
-                "pads must have 4 values for a 2-D window, got {p:?}"
-            )),
-        },
-        AutoPad::Valid => Ok([0; 4]),
+        AutoPad::NotSet => explicit_pads(pads, rank),
+        AutoPad::Valid => Ok(Pads::zeros(rank)),
         AutoPad::SameUpper | AutoPad::SameLower => {
-            let mut begin = [0usize; 2];
-            let mut end = [0usize; 2];
-            for i in 0..2 {
-                let out = input_hw[i].div_ceil(strides[i]);
-                let span = effective_kernel(kernel[i], dilations[i])?;
-                let needed = out
+            let mut out = Pads::zeros(rank);
+            for i in 0..rank {
+                let stride = *strides
+                    .get(i)
+                    .ok_or("strides shorter than the input rank")?;
+                let out_len = input[i].div_ceil(stride.max(1));
+                let span = effective_kernel(
+                    *kernel.get(i).ok_or("kernel shorter than the input rank")?,
+                    *dilations
+                        .get(i)
+                        .ok_or("dilations shorter than the input rank")?,
+                )?;
+                let needed = out_len
                     .saturating_sub(1)
-                    .checked_mul(strides[i])
+                    .checked_mul(stride)
                     .and_then(|x| x.checked_add(span))
                     .ok_or("padding overflows")?;
-                let total = needed.saturating_sub(input_hw[i]);
+                let total = needed.saturating_sub(input[i]);
                 let small = total / 2;
                 let big = total - small;
-                (begin[i], end[i]) = if auto_pad == AutoPad::SameUpper {
+                (out.begin[i], out.end[i]) = if auto_pad == AutoPad::SameUpper {
                     (small, big)
                 } else {
                     (big, small)
                 };
             }
-            Ok([begin[0], begin[1], end[0], end[1]])
+            Ok(out)
         }
     }
 }
 
 /// `dilation * (k - 1) + 1`, checked.
-fn effective_kernel(k: usize, dilation: usize) -> Result<usize, String> {
+pub fn effective_kernel(k: usize, dilation: usize) -> Result<usize, String> {
     k.checked_sub(1)
         .and_then(|x| x.checked_mul(dilation))
         .and_then(|x| x.checked_add(1))
         .ok_or_else(|| format!("kernel size {k} with dilation {dilation} is invalid"))
 }
 
-/// Output spatial size of a 2-D window op:
-/// `floor((H + pad_top + pad_bottom - dilation*(k-1) - 1) / stride) + 1` per axis.
+/// Output spatial size of an N-D window op, per axis (with `P = pad_begin + pad_end` and
+/// `span = dilation·(k-1) + 1`): `floor((in + P - span) / stride) + 1`, or with `ceil_mode`
+/// `ceil(...)`, minus one when that last window would start in the end padding
+/// (`(out-1)·stride >= in + pad_begin`), as ONNX (and PyTorch) define it.
 pub fn window_output(
-    input_hw: [usize; 2],
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    pads: Pads2d,
-    dilations: [usize; 2],
-) -> Result<[usize; 2], String> {
-    let mut out = [0usize; 2];
-    for i in 0..2 {
-        let padded = input_hw[i]
-            .checked_add(pads[i])
-            .and_then(|x| x.checked_add(pads[i + 2]))
+    input: &[usize],
+    kernel: &[usize],
+    strides: &[usize],
+    pads: &Pads,
+    dilations: &[usize],
+    ceil_mode: bool,
+) -> Result<Vec<usize>, String> {
+    let rank = input.len();
+    for (what, len) in [
+        ("kernel", kernel.len()),
+        ("strides", strides.len()),
+        ("dilations", dilations.len()),
+        ("pads (begin)", pads.begin.len()),
+        ("pads (end)", pads.end.len()),
+    ] {
+        if len != rank {
+            return Err(format!(
+                "{what} has {len} values but the input has {rank} spatial axes"
+            ));
+        }
+    }
+    let mut out = Vec::with_capacity(rank);
+    for i in 0..rank {
+        if strides[i] == 0 {
+            return Err(format!("stride 0 along spatial axis {i}"));
+        }
+        let padded = input[i]
+            .checked_add(pads.begin[i])
+            .and_then(|x| x.checked_add(pads.end[i]))
             .ok_or("padding overflows")?;
         let span = effective_kernel(kernel[i], dilations[i])?;
         let room = padded.checked_sub(span).ok_or_else(|| {
             format!(
                 "the window ({} with dilation {}) is larger than the padded input ({} = {} + \
                  pads {} + {}) along spatial axis {i}",
-                kernel[i],
-                dilations[i],
-                padded,
-                input_hw[i],
-                pads[i],
-                pads[i + 2]
+                kernel[i], dilations[i], padded, input[i], pads.begin[i], pads.end[i]
             )
         })?;
-        out[i] = room / strides[i] + 1;
+        let mut len = if ceil_mode {
+            room.div_ceil(strides[i]) + 1
+        } else {
+            room / strides[i] + 1
+        };
+        if ceil_mode && (len - 1) * strides[i] >= input[i] + pads.begin[i] {
+            len -= 1;
+        }
+        out.push(len);
     }
     Ok(out)
+}
+
+/// One kernel position of a window over one output element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tap {
+    /// Flat (row-major) index into the kernel's spatial dims.
+    pub kernel: usize,
+    /// Flat (row-major) index into the input's spatial dims; `None` for a padded cell.
+    pub input: Option<usize>,
+}
+
+/// The geometry of an N-D window op (Conv, pooling) over the spatial axes, with every size
+/// resolved. [`WindowGeometry::taps`] lists, for one output position, the kernel positions
+/// that fall on the input or on its explicit padding; positions past the padded input (which
+/// only `ceil_mode` creates) are left out entirely.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowGeometry {
+    /// Input spatial dims.
+    pub input: Vec<usize>,
+    /// Kernel spatial dims.
+    pub kernel: Vec<usize>,
+    /// Output spatial dims.
+    pub output: Vec<usize>,
+    strides: Vec<usize>,
+    dilations: Vec<usize>,
+    pad_begin: Vec<usize>,
+    pad_end: Vec<usize>,
+}
+
+impl WindowGeometry {
+    /// Resolves the output size (see [`window_output`]); errors when the window does not fit.
+    pub fn new(
+        input: &[usize],
+        kernel: &[usize],
+        strides: &[usize],
+        pads: &Pads,
+        dilations: &[usize],
+        ceil_mode: bool,
+    ) -> Result<Self, String> {
+        let output = window_output(input, kernel, strides, pads, dilations, ceil_mode)?;
+        Ok(Self {
+            input: input.to_vec(),
+            kernel: kernel.to_vec(),
+            output,
+            strides: strides.to_vec(),
+            dilations: dilations.to_vec(),
+            pad_begin: pads.begin.clone(),
+            pad_end: pads.end.clone(),
+        })
+    }
+
+    /// Number of output positions (product of the output spatial dims).
+    pub fn output_len(&self) -> usize {
+        self.output.iter().product()
+    }
+
+    /// Number of input positions (product of the input spatial dims).
+    pub fn input_len(&self) -> usize {
+        self.input.iter().product()
+    }
+
+    /// Number of kernel positions (product of the kernel spatial dims).
+    pub fn kernel_len(&self) -> usize {
+        self.kernel.iter().product()
+    }
+
+    /// The taps of output position `out` (flat, row-major over the output spatial dims), in
+    /// row-major kernel order. Output coordinate `o` along an axis reads padded coordinate
+    /// `o·stride + k·dilation`, i.e. input `o·stride + k·dilation - pad_begin`.
+    pub fn taps(&self, out: usize) -> Vec<Tap> {
+        let coords = unflatten(out, &self.output);
+        let per_axis: Vec<Vec<(usize, Option<usize>)>> = (0..self.input.len())
+            .map(|i| {
+                let limit = self.input[i] + self.pad_begin[i] + self.pad_end[i];
+                (0..self.kernel[i])
+                    .filter_map(|k| {
+                        let padded = coords[i] * self.strides[i] + k * self.dilations[i];
+                        (padded < limit).then(|| {
+                            let x = padded
+                                .checked_sub(self.pad_begin[i])
+                                .filter(|&x| x < self.input[i]);
+                            (k, x)
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        cartesian(&per_axis, &self.kernel, &self.input)
+    }
+}
+
+/// Taps of an N-D transposed convolution: input coordinate `i` and kernel coordinate `k`
+/// contribute to output coordinate `o = i·stride + k·dilation - pad_begin` along each axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransposeGeometry {
+    /// Input spatial dims.
+    pub input: Vec<usize>,
+    /// Kernel spatial dims.
+    pub kernel: Vec<usize>,
+    /// Output spatial dims.
+    pub output: Vec<usize>,
+    strides: Vec<usize>,
+    dilations: Vec<usize>,
+    pad_begin: Vec<usize>,
+}
+
+impl TransposeGeometry {
+    /// Resolves the output size `stride·(in-1) + output_padding + span - pad_begin - pad_end`
+    /// per axis; errors when an axis would be empty.
+    pub fn new(
+        input: &[usize],
+        kernel: &[usize],
+        strides: &[usize],
+        pads: &Pads,
+        dilations: &[usize],
+        output_padding: &[usize],
+    ) -> Result<Self, String> {
+        let rank = input.len();
+        for (what, len) in [
+            ("kernel", kernel.len()),
+            ("strides", strides.len()),
+            ("dilations", dilations.len()),
+            ("output_padding", output_padding.len()),
+            ("pads (begin)", pads.begin.len()),
+            ("pads (end)", pads.end.len()),
+        ] {
+            if len != rank {
+                return Err(format!(
+                    "{what} has {len} values but the input has {rank} spatial axes"
+                ));
+            }
+        }
+        let mut output = Vec::with_capacity(rank);
+        for i in 0..rank {
+            let full = transpose_full_len(
+                input[i],
+                kernel[i],
+                strides[i],
+                dilations[i],
+                output_padding[i],
+            )?;
+            let len = full
+                .checked_sub(pads.begin[i] + pads.end[i])
+                .filter(|&l| l > 0)
+                .ok_or_else(|| {
+                    format!(
+                        "pads {} + {} crop the whole output ({full}) along spatial axis {i}",
+                        pads.begin[i], pads.end[i]
+                    )
+                })?;
+            output.push(len);
+        }
+        Ok(Self {
+            input: input.to_vec(),
+            kernel: kernel.to_vec(),
+            output,
+            strides: strides.to_vec(),
+            dilations: dilations.to_vec(),
+            pad_begin: pads.begin.clone(),
+        })
+    }
+
+    /// Number of output positions.
+    pub fn output_len(&self) -> usize {
+        self.output.iter().product()
+    }
+
+    /// Number of input positions.
+    pub fn input_len(&self) -> usize {
+        self.input.iter().product()
+    }
+
+    /// Number of kernel positions.
+    pub fn kernel_len(&self) -> usize {
+        self.kernel.iter().product()
+    }
+
+    /// The (kernel, input) pairs that land on output position `out` (flat); every returned
+    /// tap has `input: Some(..)`. Empty when no input reaches that position.
+    pub fn taps(&self, out: usize) -> Vec<Tap> {
+        let coords = unflatten(out, &self.output);
+        let per_axis: Vec<Vec<(usize, Option<usize>)>> = (0..self.input.len())
+            .map(|i| {
+                (0..self.kernel[i])
+                    .filter_map(|k| {
+                        // i·stride = o + pad_begin - k·dilation must be a non-negative
+                        // multiple of the stride below in·stride.
+                        let t =
+                            (coords[i] + self.pad_begin[i]).checked_sub(k * self.dilations[i])?;
+                        (t % self.strides[i] == 0 && t / self.strides[i] < self.input[i])
+                            .then_some((k, Some(t / self.strides[i])))
+                    })
+                    .collect()
+            })
+            .collect();
+        cartesian(&per_axis, &self.kernel, &self.input)
+    }
+}
+
+/// Uncropped output length of a transposed convolution along one axis:
+/// `stride·(in-1) + output_padding + dilation·(k-1) + 1`.
+pub fn transpose_full_len(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    output_padding: usize,
+) -> Result<usize, String> {
+    if stride == 0 || input == 0 {
+        return Err(format!(
+            "stride {stride} / input size {input} must be positive"
+        ));
+    }
+    let span = effective_kernel(kernel, dilation)?;
+    (input - 1)
+        .checked_mul(stride)
+        .and_then(|x| x.checked_add(output_padding))
+        .and_then(|x| x.checked_add(span))
+        .ok_or_else(|| "transposed convolution output size overflows".to_string())
+}
+
+/// Row-major coordinates of flat index `i` in `dims`.
+fn unflatten(mut i: usize, dims: &[usize]) -> Vec<usize> {
+    let mut c = vec![0; dims.len()];
+    for (a, &d) in dims.iter().enumerate().rev() {
+        c[a] = i % d.max(1);
+        i /= d.max(1);
+    }
+    c
+}
+
+/// All combinations of per-axis `(kernel coordinate, input coordinate)` choices, flattened
+/// row-major against `kernel` and `input` (the input index is `None` when any axis is padding).
+fn cartesian(
+    per_axis: &[Vec<(usize, Option<usize>)>],
+    kernel: &[usize],
+    input: &[usize],
+) -> Vec<Tap> {
+    let mut acc = vec![Tap {
+        kernel: 0,
+        input: Some(0),
+    }];
+    for (a, choices) in per_axis.iter().enumerate() {
+        let mut next = Vec::with_capacity(acc.len() * choices.len());
+        for t in &acc {
+            for &(k, x) in choices {
+                next.push(Tap {
+                    kernel: t.kernel * kernel[a] + k,
+                    input: match (t.input, x) {
+                        (Some(p), Some(x)) => Some(p * input[a] + x),
+                        _ => None,
+                    },
+                });
+            }
+        }
+        acc = next;
+    }
+    acc
 }
 
 #[cfg(test)]
@@ -273,25 +569,115 @@ mod tests {
 
     #[test]
     fn windows_and_same_padding() {
+        let w = |i: &[usize], k: usize, s: usize, p: usize, ceil: bool| {
+            let n = i.len();
+            window_output(
+                i,
+                &vec![k; n],
+                &vec![s; n],
+                &Pads::uniform(n, p),
+                &vec![1; n],
+                ceil,
+            )
+            .ok()
+        };
+        assert_eq!(w(&[6, 6], 3, 1, 1, false), Some(vec![6, 6]));
+        assert_eq!(w(&[8, 8], 3, 2, 1, false), Some(vec![4, 4]));
+        assert_eq!(w(&[7, 7], 3, 2, 1, false), Some(vec![4, 4]));
+        assert_eq!(w(&[10], 3, 2, 0, false), Some(vec![4]));
+        assert_eq!(w(&[5, 5, 5], 2, 2, 0, false), Some(vec![2, 2, 2]));
+        assert!(w(&[2, 2], 3, 1, 0, false).is_none());
+        let same = |mode, i: usize, k: usize, s: usize| {
+            resolve_pads(mode, None, &[i, i], &[k, k], &[s, s], &[1, 1]).ok()
+        };
+        let p = |b: usize, e: usize| {
+            Some(Pads {
+                begin: vec![b, b],
+                end: vec![e, e],
+            })
+        };
+        assert_eq!(same(AutoPad::SameUpper, 5, 2, 1), p(0, 1));
+        assert_eq!(same(AutoPad::SameLower, 5, 2, 1), p(1, 0));
+        assert_eq!(same(AutoPad::SameUpper, 7, 3, 2), p(1, 1));
+        assert!(explicit_pads(Some(&[1, 1, 1]), 2).is_err());
+        assert!(explicit_pads(Some(&[1, -1]), 1).is_err());
+    }
+
+    #[test]
+    fn ceil_mode_sizes() {
+        let w = |i: usize, k: usize, s: usize, pb: usize, pe: usize| {
+            let pads = Pads {
+                begin: vec![pb],
+                end: vec![pe],
+            };
+            window_output(&[i], &[k], &[s], &pads, &[1], true).ok()
+        };
+        // (5 - 2) / 2 = 1.5 -> ceil 2 -> 3 windows; the last starts at 4 < 5.
+        assert_eq!(w(5, 2, 2, 0, 0), Some(vec![3]));
+        // Exact fit: no extra window.
+        assert_eq!(w(6, 2, 2, 0, 0), Some(vec![3]));
+        // in 4, k 3, s 2, pads 1/1: (6-3)/2 = 1.5 -> 3 windows; the last starts at 4 < 4 + 1.
+        assert_eq!(w(4, 3, 2, 1, 1), Some(vec![3]));
+        // in 2, k 1, s 2, pad end 1: (3-1)/2 = 1 -> 2 windows; window 1 starts at 2 >= 2: dropped.
+        assert_eq!(w(2, 1, 2, 0, 1), Some(vec![1]));
+    }
+
+    #[test]
+    fn taps_skip_padding_and_overhang() {
+        // in 5, k 2, s 2, ceil: windows start at 0, 2, 4; the last has one tap.
+        let g = WindowGeometry::new(&[5], &[2], &[2], &Pads::zeros(1), &[1], true).unwrap();
+        assert_eq!(g.output, vec![3]);
         assert_eq!(
-            window_output([6, 6], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1]).ok(),
-            Some([6, 6])
+            g.taps(2),
+            vec![Tap {
+                kernel: 0,
+                input: Some(4)
+            }]
         );
+        // Padding 1 on a 2x2 input: output (0, 0) has one real tap of four.
+        let g = WindowGeometry::new(
+            &[2, 2],
+            &[2, 2],
+            &[1, 1],
+            &Pads::uniform(2, 1),
+            &[1, 1],
+            false,
+        )
+        .unwrap();
+        let taps = g.taps(0);
+        assert_eq!(taps.len(), 4);
+        assert_eq!(taps.iter().filter(|t| t.input.is_some()).count(), 1);
         assert_eq!(
-            window_output([8, 8], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1]).ok(),
-            Some([4, 4])
+            taps[3],
+            Tap {
+                kernel: 3,
+                input: Some(0)
+            }
         );
-        assert_eq!(
-            window_output([7, 7], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1]).ok(),
-            Some([4, 4])
+    }
+
+    #[test]
+    fn transpose_taps() {
+        // in 3, k 3, s 2: full length 2·2 + 3 = 7; output o gets input i at kernel o - 2i.
+        let g = TransposeGeometry::new(&[3], &[3], &[2], &Pads::zeros(1), &[1], &[0]).unwrap();
+        assert_eq!(g.output, vec![7]);
+        let ins = |o: usize| -> Vec<(usize, usize)> {
+            g.taps(o)
+                .iter()
+                .map(|t| (t.kernel, t.input.unwrap()))
+                .collect()
+        };
+        assert_eq!(ins(0), vec![(0, 0)]);
+        assert_eq!(ins(2), vec![(0, 1), (2, 0)]);
+        assert_eq!(ins(3), vec![(1, 1)]);
+        assert_eq!(ins(6), vec![(2, 2)]);
+        // Stride larger than the kernel leaves holes.
+        let g = TransposeGeometry::new(&[2], &[1], &[3], &Pads::zeros(1), &[1], &[1]).unwrap();
+        assert_eq!(g.output, vec![5]);
+        assert!(g.taps(1).is_empty());
+        assert!(
+            TransposeGeometry::new(&[1], &[1], &[1], &Pads::uniform(1, 1), &[1], &[0]).is_err()
         );
-        assert!(window_output([2, 2], [3, 3], [1, 1], [0; 4], [1, 1]).is_err());
-        let p = resolve_pads(AutoPad::SameUpper, None, [5, 5], [2, 2], [1, 1], [1, 1]);
-        assert_eq!(p.ok(), Some([0, 0, 1, 1]));
-        let p = resolve_pads(AutoPad::SameLower, None, [5, 5], [2, 2], [1, 1], [1, 1]);
-        assert_eq!(p.ok(), Some([1, 1, 0, 0]));
-        let p = resolve_pads(AutoPad::SameUpper, None, [7, 7], [3, 3], [2, 2], [1, 1]);
-        assert_eq!(p.ok(), Some([1, 1, 1, 1]));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use onnx_import::ir::{ConvAttrs, Op};
+use onnx_import::ir::{ConvAttrs, Op, Pads};
 use onnx_import::{import_bytes, inspect_bytes, ImportError, NodeStatus};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
@@ -36,10 +36,10 @@ fn conv_without_attributes_uses_defaults() {
     assert_eq!(
         g.nodes[0].op,
         Op::Conv(ConvAttrs {
-            kernel: [3, 3],
-            strides: [1, 1],
-            pads: [0; 4],
-            dilations: [1, 1],
+            kernel: vec![3, 3],
+            strides: vec![1, 1],
+            pads: Pads::zeros(2),
+            dilations: vec![1, 1],
             group: 1
         })
     );
@@ -54,7 +54,13 @@ fn conv_same_upper_resolves_pads() {
         panic!()
     };
     // out = ceil(5/2) = 3; total pad = (3-1)*2 + 2 - 5 = 1 -> [0,0,1,1].
-    assert_eq!(c.pads, [0, 0, 1, 1]);
+    assert_eq!(
+        c.pads,
+        Pads {
+            begin: vec![0, 0],
+            end: vec![1, 1]
+        }
+    );
     assert_eq!(g.shape(g.outputs[0]), &[1, 4, 3, 3]);
 }
 
@@ -220,10 +226,20 @@ fn cycle_is_a_model_error() {
 }
 
 #[test]
-fn symbolic_input_dim_says_to_export_static_shapes() {
+fn symbolic_input_dim_names_input_axis_and_flag() {
+    // A leading (batch) dimension defaults to 1; any other free one needs --dim.
     let bytes = model(
         vec![node("Relu", "r", &["x"], &["y"], vec![])],
         vec![vi("x", &[-1, 3])],
+        vec![out("y")],
+        vec![],
+        17,
+    );
+    let g = import_bytes(&bytes, "m").unwrap();
+    assert_eq!(g.shape(g.inputs[0]), &[1, 3]);
+    let bytes = model(
+        vec![node("Relu", "r", &["x"], &["y"], vec![])],
+        vec![vi("x", &[3, -1])],
         vec![out("y")],
         vec![],
         17,
@@ -232,7 +248,7 @@ fn symbolic_input_dim_says_to_export_static_shapes() {
     assert!(matches!(err, ImportError::Model { .. }), "{err}");
     let text = err.to_string();
     assert!(
-        text.contains("\"x\"") && text.contains("static shapes"),
+        text.contains("\"x\" axis 1") && text.contains("\"N\"") && text.contains("--dim N=VALUE"),
         "{text}"
     );
 }

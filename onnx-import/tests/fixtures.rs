@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use onnx_import::ir::{ConvAttrs, Op, PoolAttrs};
+use onnx_import::ir::{ConvAttrs, Op, Pads, PoolAttrs};
 use onnx_import::{import_file, inspect_bytes, ImportError, NodeStatus};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
@@ -117,10 +117,10 @@ fn conv_defaults_and_attributes() {
     assert_eq!(
         c,
         &ConvAttrs {
-            kernel: [3, 3],
-            strides: [1, 1],
-            pads: [0; 4],
-            dilations: [1, 1],
+            kernel: vec![3, 3],
+            strides: vec![1, 1],
+            pads: Pads::zeros(2),
+            dilations: vec![1, 1],
             group: 1
         }
     );
@@ -129,12 +129,12 @@ fn conv_defaults_and_attributes() {
     let Op::Conv(c) = &g.nodes[0].op else {
         panic!()
     };
-    assert_eq!((c.group, c.pads), (2, [1, 1, 1, 1]));
+    assert_eq!((c.group, &c.pads), (2, &Pads::uniform(2, 1)));
     let g = import("op_conv_stride2");
     let Op::Conv(c) = &g.nodes[0].op else {
         panic!()
     };
-    assert_eq!(c.strides, [2, 2]);
+    assert_eq!(c.strides, vec![2, 2]);
 }
 
 #[test]
@@ -143,11 +143,12 @@ fn pool_gemm_and_layout_attributes() {
     assert_eq!(
         g.nodes[0].op,
         Op::AveragePool(PoolAttrs {
-            kernel: [3, 3],
-            strides: [1, 1],
-            pads: [1, 1, 1, 1],
-            dilations: [1, 1],
-            count_include_pad: true
+            kernel: vec![3, 3],
+            strides: vec![1, 1],
+            pads: Pads::uniform(2, 1),
+            dilations: vec![1, 1],
+            count_include_pad: true,
+            ceil_mode: false
         })
     );
     let g = import("op_gemm_transb");

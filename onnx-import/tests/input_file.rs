@@ -28,6 +28,7 @@ fn graph() -> Graph {
         inputs: vec![0, 1],
         outputs: vec![2],
         opset: 17,
+        input_info: Default::default(),
     }
 }
 

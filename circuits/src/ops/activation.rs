@@ -3,14 +3,18 @@
 //! Fixed-point function:
 //! - Relu: `max(x, 0)`;
 //! - LeakyRelu: `x` if `x >= 0`, else `div_round(x·q(alpha, s_p), 2^s_p)`;
-//! - Clip: `min(max(x, q(lo, s_a)), q(hi, s_a))`.
+//! - Clip: `min(max(x, q(lo, s_a)), q(hi, s_a))`;
+//! - PRelu: as LeakyRelu with the broadcast slope element `q(slope[j], s_p)`;
+//! - Shrink (`L = q(lambd, s_a)`, `c = q(bias, s_a)`): `lo = is_negative(x + L)` (x < -L),
+//!   `hi = is_negative(L - x)` (x > L), `y = select(lo, x + c, select(hi, x - c, 0))`.
 
+use onnx_import::eval::broadcast_index;
 use onnx_import::ir::Op;
 
 use super::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
-use crate::quant::{pow2, quantize};
+use crate::quant::{pow2, quantize, quantize_all};
 
 /// Dispatches Relu, LeakyRelu and Clip.
 pub fn eval<B: Backend>(
@@ -55,6 +59,34 @@ pub fn eval<B: Backend>(
                     y = b.min(&y, hc)?;
                 }
                 data.push(y);
+            }
+        }
+        Op::PRelu { slope } => {
+            let qs = quantize_all(&slope.data, p.param_scale, "PRelu slope")?;
+            for (i, v) in x.data.iter().enumerate() {
+                let a = qs[broadcast_index(i, &x.shape, &slope.shape)];
+                let n = b.is_negative(v)?;
+                // neg = div_round(x·q(slope), 2^s_p); y = n ? neg : x
+                let scaled = b.mul_const(v, a)?;
+                let neg = b.div_round(&scaled, pow2(p.param_scale))?;
+                data.push(b.select(&n, &neg, v)?);
+            }
+        }
+        Op::Shrink { lambd, bias } => {
+            let l = quantize(*lambd, p.input_scale, "Shrink lambd")?;
+            let c = quantize(*bias, p.input_scale, "Shrink bias")?;
+            let zero = b.constant(0)?;
+            for v in &x.data {
+                // lo = [x + L < 0], hi = [L - x < 0]
+                let xl = b.add_const(v, l)?;
+                let lo = b.is_negative(&xl)?;
+                let m = b.neg(v)?;
+                let lx = b.add_const(&m, l)?;
+                let hi = b.is_negative(&lx)?;
+                let up = b.add_const(v, c)?;
+                let down = b.add_const(v, -c)?;
+                let inner = b.select(&hi, &down, &zero)?;
+                data.push(b.select(&lo, &up, &inner)?);
             }
         }
         other => {

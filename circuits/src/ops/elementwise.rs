@@ -4,22 +4,37 @@
 //! - `a ± b` on two activations; `a ± q(c, s_a)` with a constant;
 //! - `div_round(a·b, 2^s_a)` for two activations; `div_round(a·q(c, s_p), 2^s_p)` with a
 //!   constant, and Div by a constant `c` is Mul by `1/c`;
-//! - `-a`.
+//! - `-a`;
+//! - with `d = 2^s_a`, `h = d/2` and `n = is_negative(x)`: Abs `select(n, -x, x)`; Sign
+//!   `(is_negative(-x) - n)·d`; Floor `div_round(x - h, d)·d` (`= floor(x/d)·d`); Ceil
+//!   `div_round(x + h - 1, d)·d` (`= ceil(x/d)·d`); Round half to even, see [`round_fx`];
+//!   Cast to an integer type truncates: `select(n, ceil, floor)`; to a float type it is the
+//!   identity;
+//! - Sum / Max / Min: pairwise `add` / `max` / `min` over the broadcast inputs (constants at
+//!   `s_a`); Mean: `div_round(Σ, N)`.
 
 use onnx_import::eval::{broadcast_index, broadcast_shape};
-use onnx_import::ir::Op;
+use onnx_import::ir::{CastTarget, Op, VariadicOp};
 
-use super::{arity, cells, CellTensor, OpCtx, Operand};
+use super::{arity, cells, materialize, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
 use crate::quant::{pow2, quantize_all};
 
-/// Dispatches Add, Sub, Mul, Div and Neg.
+/// Dispatches Add, Sub, Mul, Div, Neg, Abs, Sign, Floor, Ceil, Round, Cast, Sum, Mean, Max
+/// and Min.
 pub fn eval<B: Backend>(
     b: &mut B,
     cx: &OpCtx<'_>,
     inputs: &[Operand<'_, B::Cell>],
 ) -> Result<CellTensor<B::Cell>> {
+    match &cx.node.op {
+        Op::Abs | Op::Sign | Op::Floor | Op::Ceil | Op::Round | Op::Cast { .. } => {
+            return unary(b, cx, inputs)
+        }
+        Op::Variadic(v) => return variadic(b, cx, *v, inputs),
+        _ => {}
+    }
     if cx.node.op == Op::Neg {
         arity(inputs, 1)?;
         let x = cells(&inputs[0], "Neg input")?;
@@ -127,4 +142,160 @@ fn with_const<B: Backend>(
             other.name()
         ))),
     }
+}
+
+/// Abs, Sign, Floor, Ceil, Round and Cast, elementwise.
+fn unary<B: Backend>(
+    b: &mut B,
+    cx: &OpCtx<'_>,
+    inputs: &[Operand<'_, B::Cell>],
+) -> Result<CellTensor<B::Cell>> {
+    arity(inputs, 1)?;
+    let x = cells(&inputs[0], "input")?;
+    let s = cx.params.input_scale;
+    let mut data = Vec::with_capacity(x.data.len());
+    for v in &x.data {
+        data.push(match &cx.node.op {
+            Op::Abs => {
+                let n = b.is_negative(v)?;
+                let m = b.neg(v)?;
+                // |x| = n ? -x : x
+                b.select(&n, &m, v)?
+            }
+            Op::Sign => sign_fx(b, v, s)?,
+            Op::Floor => floor_fx(b, v, s)?,
+            Op::Ceil => ceil_fx(b, v, s)?,
+            Op::Round => round_fx(b, v, s)?,
+            Op::Cast {
+                to: CastTarget::Float32 | CastTarget::FloatWide,
+            } => v.clone(),
+            Op::Cast {
+                to: CastTarget::Integer,
+            } => trunc_fx(b, v, s)?,
+            Op::Cast {
+                to: CastTarget::Bool,
+            } => {
+                return Err(CircuitError::unsupported(
+                    "Cast of a runtime tensor to bool has no circuit",
+                ))
+            }
+            other => {
+                return Err(CircuitError::unsupported(format!(
+                    "{} is not a unary elementwise op",
+                    other.name()
+                )))
+            }
+        });
+    }
+    Ok(CellTensor {
+        shape: x.shape.clone(),
+        data,
+    })
+}
+
+/// `sign(x)·2^s`: `(is_negative(-x) - is_negative(x))·2^s`.
+pub fn sign_fx<B: Backend>(b: &mut B, x: &B::Cell, s: u32) -> Result<B::Cell> {
+    let n = b.is_negative(x)?;
+    let m = b.neg(x)?;
+    let p = b.is_negative(&m)?;
+    // sign = p - n ∈ {-1, 0, 1}, scaled to the activation scale.
+    let sg = b.sub(&p, &n)?;
+    b.mul_const(&sg, i128::from(pow2(s)))
+}
+
+/// `floor(x / 2^s)·2^s`: `div_round(x - 2^(s-1), 2^s) = floor(x / 2^s)`.
+pub fn floor_fx<B: Backend>(b: &mut B, x: &B::Cell, s: u32) -> Result<B::Cell> {
+    let d = pow2(s);
+    let t = b.add_const(x, -i128::from(d / 2))?;
+    // q = floor((x - d/2 + d/2) / d) = floor(x / d)
+    let q = b.div_round(&t, d)?;
+    b.mul_const(&q, i128::from(d))
+}
+
+/// `ceil(x / 2^s)·2^s`: `div_round(x + 2^(s-1) - 1, 2^s) = floor((x + 2^s - 1) / 2^s)`.
+pub fn ceil_fx<B: Backend>(b: &mut B, x: &B::Cell, s: u32) -> Result<B::Cell> {
+    let d = pow2(s);
+    let t = b.add_const(x, i128::from(d / 2) - 1)?;
+    // q = floor((x + d - 1) / d) = ceil(x / d)
+    let q = b.div_round(&t, d)?;
+    b.mul_const(&q, i128::from(d))
+}
+
+/// Truncation toward zero at scale `s`: `select(is_negative(x), ceil, floor)`.
+pub fn trunc_fx<B: Backend>(b: &mut B, x: &B::Cell, s: u32) -> Result<B::Cell> {
+    let n = b.is_negative(x)?;
+    let c = ceil_fx(b, x, s)?;
+    let f = floor_fx(b, x, s)?;
+    b.select(&n, &c, &f)
+}
+
+/// Round half to even at scale `s` (`d = 2^s`, `h = d/2`), returned at scale `s`.
+///
+/// - `q = div_round(x, d) = floor((x + h) / d)`: round half up; `div_round` range-checks
+///   its remainder into `[0, d)`, so `q` is unique;
+/// - `r = x + h - q·d` is that remainder, recomputed linearly (no free witness), `r ∈ [0, d)`;
+/// - `tie = is_negative(r - 1)`: 1 iff `r = 0`, i.e. `x/d = q - 1/2` exactly;
+/// - `odd = 2·div_round(q, 2) - q = 2·floor((q + 1)/2) - q ∈ {0, 1}`: `q`'s parity;
+/// - result `(q - tie·odd)·d`: at a tie, half up gave `q`; when `q` is odd the even
+///   neighbour is `q - 1`. Away from ties half up is the nearest integer.
+pub fn round_fx<B: Backend>(b: &mut B, x: &B::Cell, s: u32) -> Result<B::Cell> {
+    let d = pow2(s);
+    let di = i128::from(d);
+    let q = b.div_round(x, d)?;
+    // r = x + h - q·d
+    let qd = b.mul_const(&q, di)?;
+    let xh = b.add_const(x, di / 2)?;
+    let r = b.sub(&xh, &qd)?;
+    // tie = [r - 1 < 0] = [r = 0] since r ≥ 0
+    let r1 = b.add_const(&r, -1)?;
+    let tie = b.is_negative(&r1)?;
+    // odd = 2·floor((q + 1)/2) - q
+    let half = b.div_round(&q, 2)?;
+    let twice = b.mul_const(&half, 2)?;
+    let odd = b.sub(&twice, &q)?;
+    // y = q - tie·odd
+    let fix = b.mul(&tie, &odd)?;
+    let y = b.sub(&q, &fix)?;
+    b.mul_const(&y, di)
+}
+
+/// Sum, Mean, Max, Min over broadcast inputs (constants materialized at `s_a`).
+fn variadic<B: Backend>(
+    b: &mut B,
+    cx: &OpCtx<'_>,
+    v: VariadicOp,
+    inputs: &[Operand<'_, B::Cell>],
+) -> Result<CellTensor<B::Cell>> {
+    arity(inputs, 1)?;
+    let mut acc = materialize(b, cx.params, inputs[0])?;
+    for o in &inputs[1..] {
+        let t = materialize(b, cx.params, *o)?;
+        let shape = broadcast_shape(&acc.shape, &t.shape).ok_or_else(|| {
+            CircuitError::unsupported(format!(
+                "shapes {:?} and {:?} do not broadcast",
+                acc.shape, t.shape
+            ))
+        })?;
+        let len: usize = shape.iter().product();
+        let mut data = Vec::with_capacity(len);
+        for i in 0..len {
+            let x = &acc.data[broadcast_index(i, &shape, &acc.shape)];
+            let y = &t.data[broadcast_index(i, &shape, &t.shape)];
+            data.push(match v {
+                VariadicOp::Sum | VariadicOp::Mean => b.add(x, y)?,
+                VariadicOp::Max => b.max(x, y)?,
+                VariadicOp::Min => b.min(x, y)?,
+            });
+        }
+        acc = CellTensor { shape, data };
+    }
+    if v == VariadicOp::Mean && inputs.len() > 1 {
+        let n = inputs.len() as u64;
+        acc.data = acc
+            .data
+            .iter()
+            .map(|c| b.div_round(c, n))
+            .collect::<Result<Vec<_>>>()?;
+    }
+    Ok(acc)
 }

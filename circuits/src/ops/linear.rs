@@ -1,13 +1,15 @@
-//! Gemm, MatMul and Conv: dot products followed by one rescale.
+//! Gemm, MatMul, Conv and ConvTranspose (N-D): dot products followed by one rescale.
 //!
 //! Fixed-point function (activation scale `s_a`, parameter scale `s_p`):
 //! - activation × constant: `y = div_round(Σ x·q(w, s_p) + q(bias, s_a + s_p), 2^s_p)`;
 //! - activation × activation: `y = div_round(Σ x·z + q(bias, 2·s_a), 2^s_a)`.
 //!
-//! Padded Conv taps contribute nothing and are skipped (no cells).
+//! Padded Conv taps contribute nothing and are skipped (no cells); ConvTranspose gathers,
+//! for each output element, the input activations that land on it.
 
 use onnx_import::eval::{broadcast_index, broadcast_shape};
-use onnx_import::ir::{ConvAttrs, Op};
+use onnx_import::ir::{ConvAttrs, ConvTransposeAttrs, Op};
+use onnx_import::shapes::{TransposeGeometry, WindowGeometry};
 
 use super::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
@@ -29,6 +31,7 @@ pub fn eval<B: Backend>(
         } => gemm(b, cx, inputs, *alpha, *beta, *trans_a, *trans_b),
         Op::MatMul => matmul(b, cx, inputs),
         Op::Conv(attrs) => conv(b, cx, inputs, attrs),
+        Op::ConvTranspose(attrs) => conv_transpose(b, cx, inputs, attrs),
         other => Err(CircuitError::unsupported(format!(
             "{} is not a linear op",
             other.name()
@@ -268,6 +271,49 @@ fn matmul<B: Backend>(
     Ok(CellTensor { shape, data })
 }
 
+/// Splits an `[N, C, spatial...]` shape (rank >= 3).
+pub(crate) fn batch_channels_spatial<'a>(
+    s: &'a [usize],
+    what: &str,
+) -> Result<(usize, usize, &'a [usize])> {
+    match s {
+        [n, c, spatial @ ..] if !spatial.is_empty() => Ok((*n, *c, spatial)),
+        _ => Err(CircuitError::unsupported(format!(
+            "{what} must be [N, C, D1, ...] with at least one spatial axis, got {s:?}"
+        ))),
+    }
+}
+
+/// The constant weight (input 1) of a Conv / ConvTranspose; a runtime weight is refused.
+fn const_weight<'a, C>(inputs: &[Operand<'a, C>], op: &str) -> Result<&'a onnx_import::ir::Tensor> {
+    match inputs.get(1) {
+        Some(Operand::Const(w)) => Ok(w),
+        _ => Err(CircuitError::unsupported(format!(
+            "{op} with a runtime weight W is not supported: the weight must be a model \
+             constant (an initializer)"
+        ))),
+    }
+}
+
+/// The optional constant bias (input 2), quantized at the accumulator scale `s_a + s_p`.
+fn const_bias<C>(
+    inputs: &[Operand<'_, C>],
+    m: usize,
+    acc_scale: u32,
+    op: &str,
+) -> Result<Vec<i128>> {
+    match inputs.get(2) {
+        None => Ok(vec![0; m]),
+        Some(Operand::Const(t)) if t.data.len() == m => quantize_all(&t.data, acc_scale, "bias"),
+        Some(_) => Err(CircuitError::unsupported(format!(
+            "{op} bias must be a constant of shape [{m}]"
+        ))),
+    }
+}
+
+/// N-D Conv. Per output element:
+/// `y = div_round(Σ_{c, k: tap on the input} x·q(w, s_p) + q(b, s_a + s_p), 2^s_p)`;
+/// padded taps contribute nothing and get no cells.
 fn conv<B: Backend>(
     b: &mut B,
     cx: &OpCtx<'_>,
@@ -277,92 +323,123 @@ fn conv<B: Backend>(
     arity(inputs, 2)?;
     let p = cx.params;
     let x = cells(&inputs[0], "Conv input X")?;
-    let Operand::Const(w) = &inputs[1] else {
-        return Err(CircuitError::unsupported(
-            "Conv with a runtime weight is not supported",
-        ));
-    };
-    let [nb, c, h, wd] = dims4(&x.shape, "Conv input")?;
-    let [m, cg, kh, kw] = dims4(&w.shape, "Conv weight")?;
+    let w = const_weight(inputs, "Conv")?;
+    let (nb, c, spatial) = batch_channels_spatial(&x.shape, "Conv input")?;
+    let (m, cg, kshape) = batch_channels_spatial(&w.shape, "Conv weight")?;
     let g = at.group.max(1);
-    if cg * g != c || m % g != 0 {
+    if cg * g != c || m % g != 0 || kshape != at.kernel {
         return Err(CircuitError::unsupported(format!(
-            "group={g} does not match {c} input channels and weight {:?}",
-            w.shape
+            "group={g} / kernel {:?} do not match {c} input channels and weight {:?}",
+            at.kernel, w.shape
         )));
     }
+    let geo = WindowGeometry::new(
+        spatial,
+        &at.kernel,
+        &at.strides,
+        &at.pads,
+        &at.dilations,
+        false,
+    )
+    .map_err(CircuitError::unsupported)?;
     let qw = quantize_all(&w.data, p.param_scale, "Conv weight")?;
-    let acc_scale = p.input_scale + p.param_scale;
-    let qb: Vec<i128> = match inputs.get(2) {
-        None => vec![0; m],
-        Some(Operand::Const(t)) if t.data.len() == m => {
-            quantize_all(&t.data, acc_scale, "Conv bias")?
-        }
-        Some(_) => {
-            return Err(CircuitError::unsupported(
-                "Conv bias must be a constant of shape [M]",
-            ))
-        }
-    };
-    let (oh, ow) = (out_dim(h, kh, at, 0)?, out_dim(wd, kw, at, 1)?);
+    let qb = const_bias(inputs, m, p.input_scale + p.param_scale, "Conv")?;
+    let (in_len, k_len) = (geo.input_len(), geo.kernel_len());
+    let taps: Vec<_> = (0..geo.output_len()).map(|o| geo.taps(o)).collect();
     let mpg = m / g;
-    let mut data = Vec::with_capacity(nb * m * oh * ow);
+    let mut data = Vec::with_capacity(nb * m * taps.len());
     for n in 0..nb {
         for oc in 0..m {
             let grp = oc / mpg;
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut xs = Vec::with_capacity(cg * kh * kw);
-                    let mut ws = Vec::with_capacity(cg * kh * kw);
-                    for ic in 0..cg {
-                        let cin = grp * cg + ic;
-                        for ky in 0..kh {
-                            let iy = (oy * at.strides[0] + ky * at.dilations[0]) as isize
-                                - at.pads[0] as isize;
-                            if iy < 0 || iy >= h as isize {
-                                continue;
-                            }
-                            for kx in 0..kw {
-                                let ix = (ox * at.strides[1] + kx * at.dilations[1]) as isize
-                                    - at.pads[1] as isize;
-                                if ix < 0 || ix >= wd as isize {
-                                    continue;
-                                }
-                                let xi = ((n * c + cin) * h + iy as usize) * wd + ix as usize;
-                                xs.push(x.data[xi].clone());
-                                ws.push(qw[((oc * cg + ic) * kh + ky) * kw + kx]);
-                            }
+            for out_taps in &taps {
+                let mut xs = Vec::with_capacity(cg * out_taps.len());
+                let mut ws = Vec::with_capacity(cg * out_taps.len());
+                for ic in 0..cg {
+                    let xbase = (n * c + grp * cg + ic) * in_len;
+                    let wbase = (oc * cg + ic) * k_len;
+                    for t in out_taps {
+                        if let Some(xi) = t.input {
+                            xs.push(x.data[xbase + xi].clone());
+                            ws.push(qw[wbase + t.kernel]);
                         }
                     }
-                    let acc = b.dot_const(&xs, &ws, qb[oc])?;
-                    data.push(b.div_round(&acc, pow2(p.param_scale))?);
                 }
+                // acc = q(b) + Σ x·q(w)  (one dot product with constant weights)
+                let acc = b.dot_const(&xs, &ws, qb[oc])?;
+                // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
+                data.push(b.div_round(&acc, pow2(p.param_scale))?);
             }
         }
     }
-    Ok(CellTensor {
-        shape: vec![nb, m, oh, ow],
-        data,
-    })
+    let mut shape = vec![nb, m];
+    shape.extend(&geo.output);
+    Ok(CellTensor { shape, data })
 }
 
-/// The four dims of an NCHW / OIHW shape.
-pub(crate) fn dims4(s: &[usize], what: &str) -> Result<[usize; 4]> {
-    match s {
-        [a, b, c, d] => Ok([*a, *b, *c, *d]),
-        _ => Err(CircuitError::unsupported(format!(
-            "{what} must be 4-D (NCHW), got {s:?}"
-        ))),
+/// N-D ConvTranspose. Each output element is a dot product of the input activations that
+/// land on it with constant weights, then the same rescale as Conv:
+/// `y[m, o] = div_round(Σ_{c, (i, k): i·stride + k·dilation - pad = o} x[c, i]·q(w[c, m, k], s_p)
+/// + q(b[m], s_a + s_p), 2^s_p)`. An output no input reaches is `div_round(q(b), 2^s_p)`.
+fn conv_transpose<B: Backend>(
+    b: &mut B,
+    cx: &OpCtx<'_>,
+    inputs: &[Operand<'_, B::Cell>],
+    at: &ConvTransposeAttrs,
+) -> Result<CellTensor<B::Cell>> {
+    arity(inputs, 2)?;
+    let p = cx.params;
+    let x = cells(&inputs[0], "ConvTranspose input X")?;
+    let w = const_weight(inputs, "ConvTranspose")?;
+    let (nb, c, spatial) = batch_channels_spatial(&x.shape, "ConvTranspose input")?;
+    let (wc, mg, kshape) = batch_channels_spatial(&w.shape, "ConvTranspose weight")?;
+    let g = at.group.max(1);
+    if wc != c || c % g != 0 || kshape != at.kernel {
+        return Err(CircuitError::unsupported(format!(
+            "group={g} / kernel {:?} do not match {c} input channels and weight {:?}",
+            at.kernel, w.shape
+        )));
     }
-}
-
-fn out_dim(size: usize, k: usize, at: &ConvAttrs, axis: usize) -> Result<usize> {
-    let padded = size + at.pads[axis] + at.pads[axis + 2];
-    let span = at.dilations[axis] * (k.max(1) - 1) + 1;
-    if padded < span || at.strides[axis] == 0 {
-        return Err(CircuitError::unsupported(
-            "Conv kernel larger than the padded input",
-        ));
+    let m = mg * g;
+    let geo = TransposeGeometry::new(
+        spatial,
+        &at.kernel,
+        &at.strides,
+        &at.pads,
+        &at.dilations,
+        &at.output_padding,
+    )
+    .map_err(CircuitError::unsupported)?;
+    let qw = quantize_all(&w.data, p.param_scale, "ConvTranspose weight")?;
+    let qb = const_bias(inputs, m, p.input_scale + p.param_scale, "ConvTranspose")?;
+    let (in_len, k_len) = (geo.input_len(), geo.kernel_len());
+    let taps: Vec<_> = (0..geo.output_len()).map(|o| geo.taps(o)).collect();
+    let cg = c / g;
+    let mut data = Vec::with_capacity(nb * m * taps.len());
+    for n in 0..nb {
+        for oc in 0..m {
+            let (grp, ocg) = (oc / mg, oc % mg);
+            for out_taps in &taps {
+                let mut xs = Vec::with_capacity(cg * out_taps.len());
+                let mut ws = Vec::with_capacity(cg * out_taps.len());
+                for icg in 0..cg {
+                    let ic = grp * cg + icg;
+                    let xbase = (n * c + ic) * in_len;
+                    let wbase = (ic * mg + ocg) * k_len;
+                    for t in out_taps {
+                        if let Some(xi) = t.input {
+                            xs.push(x.data[xbase + xi].clone());
+                            ws.push(qw[wbase + t.kernel]);
+                        }
+                    }
+                }
+                // acc = q(b) + Σ x·q(w)  (a constant q(b) when no input lands here)
+                let acc = b.dot_const(&xs, &ws, qb[oc])?;
+                // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
+                data.push(b.div_round(&acc, pow2(p.param_scale))?);
+            }
+        }
     }
-    Ok((padded - span) / at.strides[axis] + 1)
+    let mut shape = vec![nb, m];
+    shape.extend(&geo.output);
+    Ok(CellTensor { shape, data })
 }

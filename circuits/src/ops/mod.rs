@@ -3,11 +3,14 @@
 //! the same code.
 
 pub mod activation;
+pub mod arg;
+pub mod einsum;
 pub mod elementwise;
 pub mod linear;
 pub mod norm;
 pub mod pool;
 pub mod reduce;
+pub mod resize;
 pub mod shape;
 
 use onnx_import::ir::{Graph, Node, Op, Tensor};
@@ -112,11 +115,23 @@ pub fn eval_node<B: Backend>(
 ) -> Result<CellTensor<B::Cell>> {
     let cx = OpCtx { params, node };
     match &node.op {
-        Op::Gemm { .. } | Op::MatMul | Op::Conv(_) => linear::eval(b, &cx, inputs),
+        Op::Gemm { .. } | Op::MatMul | Op::Conv(_) | Op::ConvTranspose(_) => linear::eval(b, &cx, inputs),
         Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Neg => elementwise::eval(b, &cx, inputs),
         Op::Relu | Op::LeakyRelu { .. } | Op::Clip { .. } => activation::eval(b, &cx, inputs),
-        Op::MaxPool(_) | Op::AveragePool(_) | Op::GlobalAveragePool => pool::eval(b, &cx, inputs),
-        Op::ReduceSum { .. } | Op::ReduceMean { .. } => reduce::eval(b, &cx, inputs),
+        Op::MaxPool(_) | Op::AveragePool(_) | Op::GlobalAveragePool | Op::GlobalMaxPool => pool::eval(b, &cx, inputs),
+        Op::ReduceSum { .. } | Op::ReduceMean { .. } | Op::Reduce { .. } => {
+            reduce::eval(b, &cx, inputs)
+        }
+        Op::Abs
+        | Op::Sign
+        | Op::Floor
+        | Op::Ceil
+        | Op::Round
+        | Op::Cast { .. }
+        | Op::Variadic(_) => elementwise::eval(b, &cx, inputs),
+        Op::PRelu { .. } | Op::Shrink { .. } => activation::eval(b, &cx, inputs),
+        Op::Arg { .. } | Op::TopK { .. } => arg::eval(b, &cx, inputs),
+        Op::Einsum(spec) => einsum::eval(b, &cx, inputs, spec),
         Op::BatchNormalization { .. } => norm::eval(b, &cx, inputs),
         Op::Flatten { .. }
         | Op::Reshape { .. }
@@ -126,7 +141,18 @@ pub fn eval_node<B: Backend>(
         | Op::Squeeze { .. }
         | Op::Unsqueeze { .. }
         | Op::Gather { .. }
-        | Op::Identity => shape::eval(b, &cx, inputs),
+        | Op::Identity
+        | Op::Pad { .. }
+        | Op::Expand { .. }
+        | Op::Tile { .. }
+        | Op::DepthToSpace { .. }
+        | Op::SpaceToDepth { .. }
+        | Op::Trilu { .. }
+        | Op::GatherElements { .. }
+        | Op::GatherND { .. }
+        | Op::ScatterElements { .. }
+        | Op::ScatterND { .. } => shape::eval(b, &cx, inputs),
+        Op::Resize(_) => resize::eval(b, &cx, inputs),
     }
 }
 

@@ -1,14 +1,18 @@
-//! MaxPool, AveragePool and GlobalAveragePool over NCHW tensors.
+//! MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool over `[N, C, spatial...]`
+//! tensors (1-D, 2-D, 3-D, ...), walking the window taps of [`onnx_import::shapes`].
 //!
 //! Fixed-point function:
 //! - MaxPool: pairwise `max` over the window's non-padded cells (padding never wins);
-//! - AveragePool: `div_round(Σ window, count)` with `count` the window size when
-//!   `count_include_pad`, else the number of non-padded cells;
-//! - GlobalAveragePool: `div_round(Σ_{h,w} x, H·W)`.
+//! - AveragePool: `div_round(Σ window, count)` with `count` the number of window cells on
+//!   the input or its explicit padding when `count_include_pad` (cells past the padding,
+//!   which only `ceil_mode` creates, never count), else the number of non-padded cells;
+//! - GlobalAveragePool: `div_round(Σ_spatial x, D1·…·Dn)`;
+//! - GlobalMaxPool: pairwise `max` over the plane.
 
 use onnx_import::ir::{Op, PoolAttrs};
+use onnx_import::shapes::WindowGeometry;
 
-use super::linear::dims4;
+use super::linear::batch_channels_spatial;
 use super::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
@@ -21,22 +25,31 @@ pub fn eval<B: Backend>(
 ) -> Result<CellTensor<B::Cell>> {
     arity(inputs, 1)?;
     let x = cells(&inputs[0], "pooling input")?;
-    let [n, c, h, w] = dims4(&x.shape, "pooling input")?;
+    let (n, c, spatial) = batch_channels_spatial(&x.shape, "pooling input")?;
     match &cx.node.op {
-        Op::GlobalAveragePool => {
-            let hw = h * w;
-            let mut data = Vec::with_capacity(n * c);
-            for plane in x.data.chunks(hw.max(1)) {
-                let s = b.sum(plane)?;
-                data.push(b.div_round(&s, hw as u64)?);
+        Op::GlobalAveragePool | Op::GlobalMaxPool => {
+            let len: usize = spatial.iter().product();
+            if len == 0 {
+                return Err(CircuitError::unsupported(
+                    "global pooling over an empty plane",
+                ));
             }
-            Ok(CellTensor {
-                shape: vec![n, c, 1, 1],
-                data,
-            })
+            let mut data = Vec::with_capacity(n * c);
+            for plane in x.data.chunks(len) {
+                data.push(if matches!(cx.node.op, Op::GlobalMaxPool) {
+                    max_of(b, plane)?
+                } else {
+                    // s = Σ plane; y = floor((s + floor(len/2)) / len), range-checked
+                    let s = b.sum(plane)?;
+                    b.div_round(&s, len as u64)?
+                });
+            }
+            let mut shape = vec![n, c];
+            shape.extend(std::iter::repeat_n(1, spatial.len()));
+            Ok(CellTensor { shape, data })
         }
-        Op::MaxPool(at) => window(b, x, at, [n, c, h, w], true),
-        Op::AveragePool(at) => window(b, x, at, [n, c, h, w], false),
+        Op::MaxPool(at) => window(b, x, at, (n * c, spatial), true),
+        Op::AveragePool(at) => window(b, x, at, (n * c, spatial), false),
         other => Err(CircuitError::unsupported(format!(
             "{} is not a pooling op",
             other.name()
@@ -44,68 +57,69 @@ pub fn eval<B: Backend>(
     }
 }
 
-fn out_dim(size: usize, at: &PoolAttrs, axis: usize) -> Result<usize> {
-    let padded = size + at.pads[axis] + at.pads[axis + 2];
-    let span = at.dilations[axis].max(1) * (at.kernel[axis].max(1) - 1) + 1;
-    if padded < span || at.strides[axis] == 0 {
+/// Running pairwise maximum of a non-empty list (each step `m' = max(m, v)`, which
+/// constrains `m - v`'s sign bit and selects).
+fn max_of<B: Backend>(b: &mut B, xs: &[B::Cell]) -> Result<B::Cell> {
+    let Some((first, rest)) = xs.split_first() else {
         return Err(CircuitError::unsupported(
-            "pooling window larger than the padded input",
+            "a pooling window covers only padding",
         ));
+    };
+    let mut m = first.clone();
+    for v in rest {
+        m = b.max(&m, v)?;
     }
-    Ok((padded - span) / at.strides[axis] + 1)
+    Ok(m)
 }
 
 fn window<B: Backend>(
     b: &mut B,
     x: &CellTensor<B::Cell>,
     at: &PoolAttrs,
-    [n, c, h, w]: [usize; 4],
+    (planes, spatial): (usize, &[usize]),
     is_max: bool,
 ) -> Result<CellTensor<B::Cell>> {
-    let (oh, ow) = (out_dim(h, at, 0)?, out_dim(w, at, 1)?);
-    let [kh, kw] = at.kernel;
-    let mut data = Vec::with_capacity(n * c * oh * ow);
-    for plane in 0..n * c {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let mut win = Vec::with_capacity(kh * kw);
-                for ky in 0..kh {
-                    let iy = (oy * at.strides[0] + ky * at.dilations[0].max(1)) as isize
-                        - at.pads[0] as isize;
-                    for kx in 0..kw {
-                        let ix = (ox * at.strides[1] + kx * at.dilations[1].max(1)) as isize
-                            - at.pads[1] as isize;
-                        if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                            win.push(x.data[(plane * h + iy as usize) * w + ix as usize].clone());
-                        }
-                    }
-                }
-                let Some(first) = win.first().cloned() else {
+    let geo = WindowGeometry::new(
+        spatial,
+        &at.kernel,
+        &at.strides,
+        &at.pads,
+        &at.dilations,
+        at.ceil_mode,
+    )
+    .map_err(CircuitError::unsupported)?;
+    let in_len = geo.input_len();
+    let taps: Vec<_> = (0..geo.output_len()).map(|o| geo.taps(o)).collect();
+    let mut data = Vec::with_capacity(planes * taps.len());
+    for plane in 0..planes {
+        let base = plane * in_len;
+        for out_taps in &taps {
+            let win: Vec<B::Cell> = out_taps
+                .iter()
+                .filter_map(|t| t.input)
+                .map(|xi| x.data[base + xi].clone())
+                .collect();
+            let v = if is_max {
+                max_of(b, &win)?
+            } else {
+                if win.is_empty() {
                     return Err(CircuitError::unsupported(
                         "a pooling window covers only padding",
                     ));
-                };
-                let v = if is_max {
-                    let mut m = first;
-                    for v in &win[1..] {
-                        m = b.max(&m, v)?;
-                    }
-                    m
+                }
+                let count = if at.count_include_pad {
+                    out_taps.len()
                 } else {
-                    let count = if at.count_include_pad {
-                        kh * kw
-                    } else {
-                        win.len()
-                    };
-                    let s = b.sum(&win)?;
-                    b.div_round(&s, count as u64)?
+                    win.len()
                 };
-                data.push(v);
-            }
+                // s = Σ window; y = floor((s + floor(count/2)) / count), range-checked
+                let s = b.sum(&win)?;
+                b.div_round(&s, count as u64)?
+            };
+            data.push(v);
         }
     }
-    Ok(CellTensor {
-        shape: vec![n, c, oh, ow],
-        data,
-    })
+    let mut shape = vec![x.shape[0], x.shape[1]];
+    shape.extend(&geo.output);
+    Ok(CellTensor { shape, data })
 }

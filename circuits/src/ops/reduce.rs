@@ -1,13 +1,74 @@
-//! ReduceSum and ReduceMean.
+//! ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1, ReduceSumSquare, ReduceProd.
 //!
-//! Fixed-point function: `Σ` over the reduced axes; the mean is `div_round(Σ, count)`.
+//! Fixed-point function over each group of reduced elements (scale `s_a`, `d = 2^s_a`):
+//! Sum `Σ x`; Mean `div_round(Σ x, count)`; Max / Min a chain of pairwise `max` / `min`;
+//! L1 `Σ select(is_negative(x), -x, x)`; SumSquare `div_round(Σ x·x, d)` (one rescale);
+//! Prod `p_1 = x_1`, `p_j = div_round(p_{j-1}·x_j, d)` (one rescale per factor).
 
 use onnx_import::eval::strides;
-use onnx_import::ir::Op;
+use onnx_import::ir::{Op, ReduceKind};
 
 use super::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
+use crate::quant::pow2;
+
+/// Which reduction a group gets (ReduceSum is the plain sum).
+#[derive(Clone, Copy)]
+enum Kind {
+    Mean,
+    Other(ReduceKind),
+}
+
+/// One group of ReduceMax / Min / L1 / SumSquare / Prod at scale `d = 2^s_a`.
+fn reduce_group<B: Backend>(b: &mut B, kind: ReduceKind, g: &[B::Cell], d: u64) -> Result<B::Cell> {
+    let Some((first, rest)) = g.split_first() else {
+        return match kind {
+            ReduceKind::Max | ReduceKind::Min => Err(CircuitError::unsupported(
+                "ReduceMax / ReduceMin over an empty axis has no value",
+            )),
+            ReduceKind::L1 | ReduceKind::SumSquare => b.constant(0),
+            // The empty product is 1, i.e. d at scale s_a.
+            ReduceKind::Prod => b.constant(i128::from(d)),
+        };
+    };
+    match kind {
+        ReduceKind::Max | ReduceKind::Min => {
+            let mut acc = first.clone();
+            for v in rest {
+                acc = if kind == ReduceKind::Max {
+                    b.max(&acc, v)?
+                } else {
+                    b.min(&acc, v)?
+                };
+            }
+            Ok(acc)
+        }
+        ReduceKind::L1 => {
+            let mut abs = Vec::with_capacity(g.len());
+            for v in g {
+                let n = b.is_negative(v)?;
+                let m = b.neg(v)?;
+                // |x| = n ? -x : x
+                abs.push(b.select(&n, &m, v)?);
+            }
+            b.sum(&abs)
+        }
+        ReduceKind::SumSquare => {
+            // Σ x·x at scale 2·s_a, rescaled once.
+            let acc = b.dot(g, g)?;
+            b.div_round(&acc, d)
+        }
+        ReduceKind::Prod => {
+            let mut acc = first.clone();
+            for v in rest {
+                let p = b.mul(&acc, v)?;
+                acc = b.div_round(&p, d)?;
+            }
+            Ok(acc)
+        }
+    }
+}
 
 /// Dispatches ReduceSum and ReduceMean.
 pub fn eval<B: Backend>(
@@ -17,9 +78,20 @@ pub fn eval<B: Backend>(
 ) -> Result<CellTensor<B::Cell>> {
     arity(inputs, 1)?;
     let x = cells(&inputs[0], "reduction input")?;
-    let (axes, keepdims, mean) = match &cx.node.op {
-        Op::ReduceSum { axes, keepdims } => (axes, *keepdims, false),
-        Op::ReduceMean { axes, keepdims } => (axes, *keepdims, true),
+    let (axes, keepdims, kind) = match &cx.node.op {
+        Op::ReduceSum { axes, keepdims } => (axes, *keepdims, None),
+        Op::ReduceMean { axes, keepdims } => (axes, *keepdims, Some(Kind::Mean)),
+        Op::Reduce {
+            kind,
+            axes,
+            keepdims,
+        } => {
+            if axes.is_empty() {
+                // The importer resolves "all axes"; empty means nothing is reduced.
+                return Ok(x.clone());
+            }
+            (axes, *keepdims, Some(Kind::Other(*kind)))
+        }
         other => {
             return Err(CircuitError::unsupported(format!(
                 "{} is not a reduction",
@@ -57,13 +129,16 @@ pub fn eval<B: Backend>(
         }
         groups[o].push(v.clone());
     }
+    let d = pow2(cx.params.input_scale);
     let mut data = Vec::with_capacity(out_len);
     for g in &groups {
-        let s = b.sum(g)?;
-        data.push(if mean {
-            b.div_round(&s, count.max(1) as u64)?
-        } else {
-            s
+        data.push(match kind {
+            None => b.sum(g)?,
+            Some(Kind::Mean) => {
+                let s = b.sum(g)?;
+                b.div_round(&s, count.max(1) as u64)?
+            }
+            Some(Kind::Other(k)) => reduce_group(b, k, g, d)?,
         });
     }
     let shape = if keepdims {

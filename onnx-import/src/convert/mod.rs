@@ -438,14 +438,42 @@ impl<'m> Engine<'m> {
             ))));
         }
         self.check_declared(ctx, out, &mapped.shape)?;
-        let kept: Vec<&InputRef<'_>> = mapped.inputs.iter().filter_map(|&i| ctx.opt(i)).collect();
-        let consts: Option<Vec<&ConstVal>> = kept.iter().map(|i| i.constant).collect();
-        if let Some(val) = consts.and_then(|c| fold::eval_op(&mapped.op, &c, &mapped.shape)) {
+        let kept_pos: Vec<usize> = mapped
+            .inputs
+            .iter()
+            .copied()
+            .filter(|&i| ctx.opt(i).is_some())
+            .collect();
+        let kept: Vec<&InputRef<'_>> = kept_pos.iter().filter_map(|&i| ctx.opt(i)).collect();
+        // The shape each kept input is read with, when the mapper asked for a reshape.
+        let reshapes: Vec<Option<Vec<usize>>> = kept_pos
+            .iter()
+            .map(|p| {
+                let r = mapped.reshapes.iter().find(|(q, _)| q == p);
+                r.map(|(_, s)| s.clone())
+            })
+            .collect();
+        let reshaped: Option<Vec<ConstVal>> = kept
+            .iter()
+            .zip(&reshapes)
+            .map(|(i, r)| {
+                let mut c = i.constant?.clone();
+                if let Some(s) = r {
+                    c.tensor.shape = s.clone();
+                }
+                Some(c)
+            })
+            .collect();
+        if let Some(val) = reshaped.and_then(|c| {
+            let refs: Vec<&ConstVal> = c.iter().collect();
+            fold::eval_op(&mapped.op, &refs, &mapped.shape)
+        }) {
             return Ok(Planned::Folded(val));
         }
         Ok(Planned::Node {
             macs: macs(&mapped.op, &kept, &mapped.shape),
             inputs: kept.iter().map(|i| i.name.to_string()).collect(),
+            reshapes,
             op: mapped.op,
             shape: mapped.shape,
         })
@@ -453,7 +481,7 @@ impl<'m> Engine<'m> {
 
     /// Adds a planned op producing `out_name` to the slots (and the IR, for a node).
     fn emit(&mut self, name: &str, out_name: String, p: Planned) -> Result<(), Failure> {
-        let (op, names, shape, macs) = match p {
+        let (op, names, reshapes, shape, macs) = match p {
             Planned::Folded(val) => {
                 self.slots.insert(out_name, Slot::Const { val, id: None });
                 return Ok(());
@@ -461,17 +489,21 @@ impl<'m> Engine<'m> {
             Planned::Node {
                 op,
                 inputs,
+                reshapes,
                 shape,
                 macs,
-            } => (op, inputs, shape, macs),
+            } => (op, inputs, reshapes, shape, macs),
         };
         self.conv.macs = self.conv.macs.saturating_add(macs);
         let mut ids = Vec::with_capacity(names.len());
-        for nm in &names {
-            ids.push(
-                self.ensure_id(nm)
-                    .ok_or_else(|| Failure::Blocked(format!("{nm} unknown")))?,
-            );
+        for (nm, reshape) in names.iter().zip(&reshapes) {
+            let id = self
+                .ensure_id(nm)
+                .ok_or_else(|| Failure::Blocked(format!("{nm} unknown")))?;
+            ids.push(match reshape {
+                None => id,
+                Some(s) => self.reshaped(name, nm, id, s.clone()),
+            });
         }
         let out = self.push_value(&out_name, shape.clone(), ValueKind::Intermediate);
         self.slots
@@ -490,6 +522,27 @@ impl<'m> Engine<'m> {
         Ok(())
     }
 
+    /// Value `id` (named `nm`) read with shape `shape` by node `node`: a reshaped copy of a
+    /// constant, or the output of a `Reshape` node inserted before the node.
+    fn reshaped(&mut self, node: &str, nm: &str, id: ValueId, shape: Vec<usize>) -> ValueId {
+        let new_name = format!("{nm}:reshaped_for:{node}");
+        if let ValueKind::Constant(t) = &self.conv.graph.values[id].kind {
+            let t = crate::ir::Tensor {
+                shape: shape.clone(),
+                data: t.data.clone(),
+            };
+            return self.push_value(&new_name, shape, ValueKind::Constant(t));
+        }
+        let out = self.push_value(&new_name, shape.clone(), ValueKind::Intermediate);
+        self.conv.graph.nodes.push(Node {
+            name: format!("{node}:reshape:{nm}"),
+            op: Op::Reshape { shape },
+            inputs: vec![id],
+            outputs: vec![out],
+        });
+        out
+    }
+
     fn check_declared(&self, ctx: &NodeCtx<'_>, out: &str, shape: &[usize]) -> Result<(), Failure> {
         match self.declared.get(out) {
             Some(d) if !d.agrees_with(shape) => Err(Failure::Error(ctx.shape_err(format!(
@@ -506,10 +559,11 @@ impl<'m> Engine<'m> {
 enum Planned {
     /// Every kept input is a constant: the output is folded.
     Folded(ConstVal),
-    /// An IR node reading the named inputs.
+    /// An IR node reading the named inputs (some reshaped first).
     Node {
         op: Op,
         inputs: Vec<String>,
+        reshapes: Vec<Option<Vec<usize>>>,
         shape: Vec<usize>,
         macs: u64,
     },

@@ -1,10 +1,15 @@
 //! Graph-level setup and wrap-up: opset, initializers, graph inputs and graph outputs.
 
-use onnx_protobuf::ModelProto;
+use onnx_protobuf::tensor_proto::DataType;
+use onnx_protobuf::tensor_shape_proto::dimension::Value as DimValue;
+use onnx_protobuf::type_proto::Value as TypeValue;
+use onnx_protobuf::{ModelProto, ValueInfoProto};
+use protobuf::Enum;
 
 use super::{Engine, Slot, OPSET_RANGE};
+use crate::dims::{self, DimDecl, InputDecl};
 use crate::error::ImportError;
-use crate::ir::ValueKind;
+use crate::ir::{DType, ValueKind};
 use crate::proto;
 use crate::shapes::checked_numel;
 
@@ -48,38 +53,69 @@ impl Engine<'_> {
         }
     }
 
+    /// Graph inputs that are not initializers: element type checked, free dimensions bound
+    /// (see [`crate::dims`]), and each added to the IR as a [`ValueKind::Input`].
     pub(super) fn load_inputs(&mut self) {
+        let mut runtime = Vec::new();
         for vi in &self.g.input {
-            if self.slots.contains_key(&vi.name) {
+            if self.slots.contains_key(&vi.name) || runtime.iter().any(|(r, _)| r == &vi.name) {
                 continue; // an initializer listed as an input (old exporters): a constant
             }
             let d = proto::declared(vi);
-            let slot = if d.elem_type != 0 && !proto::is_float_type(d.elem_type) {
-                let m = format!(
-                    "graph input \"{}\" has data type {}; only floating-point graph inputs are \
-                     supported",
-                    vi.name,
-                    proto::dtype_name(d.elem_type)
-                );
-                self.conv.model_errors.push(ImportError::model(m.clone()));
-                Slot::Unknown { reason: m }
-            } else if let Some(shape) = d.static_shape().filter(|s| checked_numel(s).is_some()) {
-                let id = self.push_value(&vi.name, shape.clone(), ValueKind::Input);
-                self.conv.graph.inputs.push(id);
-                Slot::Runtime { id, shape }
-            } else {
-                let m = format!(
-                    "graph input \"{}\" has shape {}, which is not fully static (symbolic, \
-                     missing or too large dimensions); export the model with static shapes \
-                     (e.g. torch.onnx.export without dynamic_axes, or fix the dims with \
-                     onnxruntime.tools.make_dynamic_shape_fixed)",
-                    vi.name,
-                    d.describe()
-                );
-                self.conv.model_errors.push(ImportError::model(m.clone()));
-                Slot::Unknown { reason: m }
+            match input_dtype(d.elem_type) {
+                Some(t) => runtime.push((vi.name.clone(), Some((t, declared_dims(vi))))),
+                None => {
+                    let m = format!(
+                        "graph input \"{}\" has data type {}; supported graph input types are \
+                         floating point (float, double, float16, bfloat16), int8 to int64, \
+                         uint8 to uint64 and bool",
+                        vi.name,
+                        proto::dtype_name(d.elem_type)
+                    );
+                    self.conv.model_errors.push(ImportError::model(m));
+                    runtime.push((vi.name.clone(), None));
+                }
+            }
+        }
+        let decls: Vec<InputDecl> = runtime
+            .iter()
+            .map(|(name, t)| InputDecl {
+                name: name.clone(),
+                dims: match t {
+                    Some((_, dims)) => dims.clone(),
+                    None => Some(Vec::new()),
+                },
+            })
+            .collect();
+        let resolved = dims::resolve(&decls, self.opts);
+        for m in resolved.errors {
+            self.conv.model_errors.push(ImportError::model(m));
+        }
+        self.conv.graph.input_info.dims = resolved.bindings;
+        for ((name, t), shape) in runtime.into_iter().zip(resolved.shapes) {
+            let slot = match (t, shape) {
+                (None, _) => Slot::Unknown {
+                    reason: format!("graph input \"{name}\" has an unsupported data type"),
+                },
+                (Some(_), None) => Slot::Unknown {
+                    reason: format!("graph input \"{name}\" has no static shape"),
+                },
+                (Some(_), Some(shape)) if checked_numel(&shape).is_none() => {
+                    let m = format!(
+                        "graph input \"{name}\" has shape {shape:?}, which has more elements \
+                         than can be addressed"
+                    );
+                    self.conv.model_errors.push(ImportError::model(m.clone()));
+                    Slot::Unknown { reason: m }
+                }
+                (Some((dtype, _)), Some(shape)) => {
+                    let id = self.push_value(&name, shape.clone(), ValueKind::Input);
+                    self.conv.graph.inputs.push(id);
+                    self.conv.graph.input_info.dtypes.push(dtype);
+                    Slot::Runtime { id, shape }
+                }
             };
-            self.slots.insert(vi.name.clone(), slot);
+            self.slots.insert(name, slot);
         }
     }
 
@@ -104,4 +140,46 @@ impl Engine<'_> {
             }
         }
     }
+}
+
+/// The IR type of a graph input's ONNX element type (undeclared counts as float); `None`
+/// when unsupported (strings, complex numbers, 8-bit floats, ...).
+fn input_dtype(code: i32) -> Option<DType> {
+    if code == 0 || proto::is_float_type(code) {
+        return Some(DType::Float);
+    }
+    Some(match DataType::from_i32(code)? {
+        DataType::INT8 => DType::Int8,
+        DataType::INT16 => DType::Int16,
+        DataType::INT32 => DType::Int32,
+        DataType::INT64 => DType::Int64,
+        DataType::UINT8 => DType::Uint8,
+        DataType::UINT16 => DType::Uint16,
+        DataType::UINT32 => DType::Uint32,
+        DataType::UINT64 => DType::Uint64,
+        DataType::BOOL => DType::Bool,
+        _ => return None,
+    })
+}
+
+/// A graph input's declared dimensions with their `dim_param`s; `None` without a shape.
+fn declared_dims(vi: &ValueInfoProto) -> Option<Vec<DimDecl>> {
+    let Some(TypeValue::TensorType(t)) = vi.type_.as_ref()?.value.as_ref() else {
+        return None;
+    };
+    let shape = t.shape.as_ref()?;
+    Some(
+        shape
+            .dim
+            .iter()
+            .map(|d| match &d.value {
+                Some(DimValue::DimValue(v)) => match usize::try_from(*v) {
+                    Ok(v) => DimDecl::Fixed(v),
+                    Err(_) => DimDecl::Free,
+                },
+                Some(DimValue::DimParam(p)) if !p.is_empty() => DimDecl::Param(p.clone()),
+                _ => DimDecl::Free,
+            })
+            .collect(),
+    )
 }

@@ -1,12 +1,15 @@
-//! Pointwise activations: Relu, LeakyRelu, Clip.
+//! Pointwise activations: Relu, LeakyRelu, Clip, PRelu, Shrink.
 
-use super::check_arity;
+use super::{broadcast_index, check_arity};
 use crate::ir::{Op, Tensor};
 
 /// Applies a pointwise activation to its single input.
 pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
     check_arity(inputs, 1, 1)?;
     let x = inputs[0];
+    if let Op::PRelu { slope } = op {
+        return prelu(x, slope);
+    }
     let f: Box<dyn Fn(f64) -> f64> = match *op {
         Op::Relu => Box::new(|v: f64| if v > 0.0 { v } else { 0.0 }),
         Op::LeakyRelu { alpha } => Box::new(move |v: f64| if v >= 0.0 { v } else { alpha * v }),
@@ -15,10 +18,45 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
             let v = min.map_or(v, |lo| v.max(lo));
             max.map_or(v, |hi| v.min(hi))
         }),
+        Op::Shrink { lambd, bias } => Box::new(move |v: f64| {
+            if v < -lambd {
+                v + bias
+            } else if v > lambd {
+                v - bias
+            } else {
+                0.0
+            }
+        }),
         ref other => return Err(format!("{} is not an activation", other.name())),
     };
     Ok(Tensor {
         shape: x.shape.clone(),
         data: x.data.iter().map(|&v| f(v)).collect(),
+    })
+}
+
+/// `x` where `x >= 0`, `slope * x` elsewhere; `slope` broadcasts to `x` (unidirectionally).
+fn prelu(x: &Tensor, slope: &Tensor) -> Result<Tensor, String> {
+    if super::broadcast_shape(&x.shape, &slope.shape).as_deref() != Some(&x.shape[..]) {
+        return Err(format!(
+            "slope of shape {:?} does not broadcast to the input shape {:?}",
+            slope.shape, x.shape
+        ));
+    }
+    let data = x
+        .data
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v >= 0.0 {
+                v
+            } else {
+                v * slope.data[broadcast_index(i, &x.shape, &slope.shape)]
+            }
+        })
+        .collect();
+    Ok(Tensor {
+        shape: x.shape.clone(),
+        data,
     })
 }

@@ -1,7 +1,9 @@
-//! Linear operators: Gemm, MatMul (numpy semantics) and 2-D Conv.
+//! Linear operators: Gemm, MatMul (numpy semantics), and N-D Conv and ConvTranspose
+//! (1-D, 2-D, 3-D, ...), both walking the window taps of [`crate::shapes`].
 
 use super::{broadcast_index, broadcast_shape, check_arity};
-use crate::ir::{ConvAttrs, Tensor};
+use crate::ir::{ConvAttrs, ConvTransposeAttrs, Tensor};
+use crate::shapes::{TransposeGeometry, WindowGeometry};
 
 /// `Y = alpha * A' * B' + beta * C`, with `A'`/`B'` optionally transposed 2-D matrices and
 /// `C` unidirectionally broadcast to `[M, N]`.
@@ -128,34 +130,27 @@ pub(super) fn matmul(inputs: &[&Tensor]) -> Result<Tensor, String> {
     Ok(Tensor { shape, data })
 }
 
-/// Output size of a strided, padded, dilated window along one axis (floor mode), or `None`
-/// when the dilated window does not fit into the padded input.
-pub(crate) fn window_out_len(
-    len: usize,
-    pad_lo: usize,
-    pad_hi: usize,
-    kernel: usize,
-    stride: usize,
-    dilation: usize,
-) -> Option<usize> {
-    if kernel == 0 || stride == 0 || dilation == 0 {
-        return None;
+/// Splits an `[N, C, spatial...]` shape (rank >= 3).
+pub(super) fn batch_channels_spatial<'a>(
+    shape: &'a [usize],
+    what: &str,
+) -> Result<(usize, usize, &'a [usize]), String> {
+    match shape {
+        [n, c, spatial @ ..] if !spatial.is_empty() => Ok((*n, *c, spatial)),
+        _ => Err(format!(
+            "{what} must be [N, C, D1, ...] with at least one spatial axis, got shape {shape:?}"
+        )),
     }
-    let span = dilation * (kernel - 1) + 1;
-    let padded = len + pad_lo + pad_hi;
-    (padded >= span).then(|| (padded - span) / stride + 1)
 }
 
-/// 2-D convolution: X `[N, C, H, W]`, W `[M, C / group, kh, kw]`, optional bias `[M]`.
+/// N-D convolution: X `[N, C, D...]`, W `[M, C / group, k...]`, optional bias `[M]`.
+/// `y[n, m, o] = b[m] + Σ_{c in m's group, k} x[n, c, o·stride + k·dilation - pad_begin] ·
+/// w[m, c, k]`, padded taps contributing zero.
 pub(super) fn conv(attrs: &ConvAttrs, inputs: &[&Tensor]) -> Result<Tensor, String> {
     check_arity(inputs, 2, 3)?;
     let (x, w) = (inputs[0], inputs[1]);
-    let [n, c, h, wd] = x.shape[..] else {
-        return Err(format!("X must be 4-D NCHW, got shape {:?}", x.shape));
-    };
-    let [m, cg, kh, kw] = w.shape[..] else {
-        return Err(format!("W must be 4-D OIHW, got shape {:?}", w.shape));
-    };
+    let (n, c, spatial) = batch_channels_spatial(&x.shape, "X")?;
+    let (m, cg, kshape) = batch_channels_spatial(&w.shape, "W")?;
     let g = attrs.group;
     if g == 0 || c % g != 0 || m % g != 0 || cg != c / g {
         return Err(format!(
@@ -163,9 +158,9 @@ pub(super) fn conv(attrs: &ConvAttrs, inputs: &[&Tensor]) -> Result<Tensor, Stri
             w.shape
         ));
     }
-    if attrs.kernel != [kh, kw] {
+    if attrs.kernel != kshape {
         return Err(format!(
-            "kernel_shape {:?} differs from the weight's spatial dims [{kh}, {kw}]",
+            "kernel_shape {:?} differs from the weight's spatial dims {kshape:?}",
             attrs.kernel
         ));
     }
@@ -174,57 +169,106 @@ pub(super) fn conv(attrs: &ConvAttrs, inputs: &[&Tensor]) -> Result<Tensor, Stri
             return Err(format!("bias must have shape [{m}], got {:?}", bias.shape));
         }
     }
-    let [pt, pl, pb, pr] = attrs.pads;
-    let [sh, sw] = attrs.strides;
-    let [dh, dw] = attrs.dilations;
-    let (Some(oh), Some(ow)) = (
-        window_out_len(h, pt, pb, kh, sh, dh),
-        window_out_len(wd, pl, pr, kw, sw, dw),
-    ) else {
-        return Err(format!(
-            "window (kernel {:?}, dilations {:?}, strides {:?}) does not fit input {:?} with pads {:?}",
-            attrs.kernel, attrs.dilations, attrs.strides, x.shape, attrs.pads
-        ));
-    };
+    let geo = WindowGeometry::new(
+        spatial,
+        &attrs.kernel,
+        &attrs.strides,
+        &attrs.pads,
+        &attrs.dilations,
+        false,
+    )?;
+    let (in_len, k_len, out_len) = (geo.input_len(), geo.kernel_len(), geo.output_len());
+    let taps: Vec<_> = (0..out_len).map(|o| geo.taps(o)).collect();
     let m_per_group = m / g;
-    let mut data = vec![0.0f64; n * m * oh * ow];
+    let mut data = Vec::with_capacity(n * m * out_len);
     for b in 0..n {
         for oc in 0..m {
             let grp = oc / m_per_group;
             let bias = inputs.get(2).map_or(0.0, |t| t.data[oc]);
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut acc = 0.0f64;
-                    for icg in 0..cg {
-                        let ic = grp * cg + icg;
-                        for ky in 0..kh {
-                            // Padded coordinate minus the top pad; negative means padding.
-                            let Some(iy) = (oy * sh + ky * dh).checked_sub(pt) else {
-                                continue;
-                            };
-                            if iy >= h {
-                                continue;
-                            }
-                            for kx in 0..kw {
-                                let Some(ix) = (ox * sw + kx * dw).checked_sub(pl) else {
-                                    continue;
-                                };
-                                if ix >= wd {
-                                    continue;
-                                }
-                                let xv = x.data[((b * c + ic) * h + iy) * wd + ix];
-                                let wv = w.data[((oc * cg + icg) * kh + ky) * kw + kx];
-                                acc += xv * wv;
-                            }
+            for out_taps in &taps {
+                let mut acc = 0.0f64;
+                for icg in 0..cg {
+                    let ic = grp * cg + icg;
+                    let xbase = (b * c + ic) * in_len;
+                    let wbase = (oc * cg + icg) * k_len;
+                    for t in out_taps {
+                        if let Some(xi) = t.input {
+                            acc += x.data[xbase + xi] * w.data[wbase + t.kernel];
                         }
                     }
-                    data[((b * m + oc) * oh + oy) * ow + ox] = acc + bias;
                 }
+                data.push(acc + bias);
             }
         }
     }
-    Ok(Tensor {
-        shape: vec![n, m, oh, ow],
-        data,
-    })
+    let mut shape = vec![n, m];
+    shape.extend(&geo.output);
+    Ok(Tensor { shape, data })
+}
+
+/// N-D transposed convolution: X `[N, C, D...]`, W `[C, M / group, k...]`, optional bias
+/// `[M]`. Input element `i` of channel `c` adds `x·w[c, m, k]` to output
+/// `i·stride + k·dilation - pad_begin` of every output channel `m` of its group.
+pub(super) fn conv_transpose(
+    attrs: &ConvTransposeAttrs,
+    inputs: &[&Tensor],
+) -> Result<Tensor, String> {
+    check_arity(inputs, 2, 3)?;
+    let (x, w) = (inputs[0], inputs[1]);
+    let (n, c, spatial) = batch_channels_spatial(&x.shape, "X")?;
+    let (wc, mg, kshape) = batch_channels_spatial(&w.shape, "W")?;
+    let g = attrs.group;
+    if g == 0 || wc != c || c % g != 0 {
+        return Err(format!(
+            "group {g} does not fit X channels {c} and W shape {:?}",
+            w.shape
+        ));
+    }
+    if attrs.kernel != kshape {
+        return Err(format!(
+            "kernel_shape {:?} differs from the weight's spatial dims {kshape:?}",
+            attrs.kernel
+        ));
+    }
+    let m = mg * g;
+    if let Some(bias) = inputs.get(2) {
+        if bias.shape != [m] {
+            return Err(format!("bias must have shape [{m}], got {:?}", bias.shape));
+        }
+    }
+    let geo = TransposeGeometry::new(
+        spatial,
+        &attrs.kernel,
+        &attrs.strides,
+        &attrs.pads,
+        &attrs.dilations,
+        &attrs.output_padding,
+    )?;
+    let (in_len, k_len, out_len) = (geo.input_len(), geo.kernel_len(), geo.output_len());
+    let taps: Vec<_> = (0..out_len).map(|o| geo.taps(o)).collect();
+    let cg = c / g;
+    let mut data = Vec::with_capacity(n * m * out_len);
+    for b in 0..n {
+        for oc in 0..m {
+            let (grp, ocg) = (oc / mg, oc % mg);
+            let bias = inputs.get(2).map_or(0.0, |t| t.data[oc]);
+            for out_taps in &taps {
+                let mut acc = 0.0f64;
+                for icg in 0..cg {
+                    let ic = grp * cg + icg;
+                    let xbase = (b * c + ic) * in_len;
+                    let wbase = (ic * mg + ocg) * k_len;
+                    for t in out_taps {
+                        if let Some(xi) = t.input {
+                            acc += x.data[xbase + xi] * w.data[wbase + t.kernel];
+                        }
+                    }
+                }
+                data.push(acc + bias);
+            }
+        }
+    }
+    let mut shape = vec![n, m];
+    shape.extend(&geo.output);
+    Ok(Tensor { shape, data })
 }

@@ -10,18 +10,25 @@
 //! broadcasting and pure data-movement ops are wired identically everywhere.
 
 mod activation;
+mod arg;
+mod einsum;
 mod elementwise;
 mod error;
 mod linear;
 mod norm;
 mod pool;
 mod reduce;
+mod resize;
 mod shape;
 #[cfg(test)]
 mod tests;
 
 pub use error::EvalError;
-pub use shape::{shape_op_indices, IndexMap};
+pub use resize::{resize_taps, Taps};
+pub use shape::{
+    is_data_movement, shape_op_indices, shape_op_output, shape_op_sources, IndexMap, Source,
+    SourceMap,
+};
 
 use crate::ir::{Graph, Op, Tensor, ValueKind};
 
@@ -111,15 +118,29 @@ pub fn eval_op(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
         } => linear::gemm(*alpha, *beta, *trans_a, *trans_b, inputs),
         Op::MatMul => linear::matmul(inputs),
         Op::Conv(attrs) => linear::conv(attrs, inputs),
+        Op::ConvTranspose(attrs) => linear::conv_transpose(attrs, inputs),
         Op::Add | Op::Sub | Op::Mul | Op::Div => elementwise::binary(op, inputs),
         Op::Neg => elementwise::neg(inputs),
         Op::Relu | Op::LeakyRelu { .. } | Op::Clip { .. } => activation::eval(op, inputs),
         Op::BatchNormalization { epsilon } => norm::batch_norm(*epsilon, inputs),
         Op::MaxPool(attrs) => pool::max_pool(attrs, inputs),
         Op::AveragePool(attrs) => pool::average_pool(attrs, inputs),
-        Op::GlobalAveragePool => pool::global_average_pool(inputs),
+        Op::GlobalAveragePool => pool::global_pool(false, inputs),
+        Op::GlobalMaxPool => pool::global_pool(true, inputs),
         Op::ReduceSum { axes, keepdims } => reduce::reduce(axes, *keepdims, false, inputs),
         Op::ReduceMean { axes, keepdims } => reduce::reduce(axes, *keepdims, true, inputs),
+        Op::Reduce {
+            kind,
+            axes,
+            keepdims,
+        } => reduce::reduce_kind(*kind, axes, *keepdims, inputs),
+        Op::Abs | Op::Sign | Op::Floor | Op::Ceil | Op::Round | Op::Cast { .. } => {
+            elementwise::unary(op, inputs)
+        }
+        Op::Variadic(v) => elementwise::variadic(*v, inputs),
+        Op::PRelu { .. } | Op::Shrink { .. } => activation::eval(op, inputs),
+        Op::Arg { .. } | Op::TopK { .. } => arg::eval(op, inputs),
+        Op::Einsum(spec) => einsum::einsum(spec, inputs),
         Op::Flatten { .. }
         | Op::Reshape { .. }
         | Op::Transpose { .. }
@@ -128,7 +149,18 @@ pub fn eval_op(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
         | Op::Squeeze { .. }
         | Op::Unsqueeze { .. }
         | Op::Gather { .. }
-        | Op::Identity => shape::eval(op, inputs),
+        | Op::Identity
+        | Op::Pad { .. }
+        | Op::Expand { .. }
+        | Op::Tile { .. }
+        | Op::DepthToSpace { .. }
+        | Op::SpaceToDepth { .. }
+        | Op::Trilu { .. }
+        | Op::GatherElements { .. }
+        | Op::GatherND { .. }
+        | Op::ScatterElements { .. }
+        | Op::ScatterND { .. } => shape::eval(op, inputs),
+        Op::Resize(attrs) => resize::eval(attrs, inputs),
     }
 }
 

@@ -53,7 +53,11 @@ pub(crate) fn eval_op(op: &Op, inputs: &[&ConstVal], out_shape: &[usize]) -> Opt
             *v = v.trunc();
         }
     }
-    let is_int = all_int && out.data.iter().all(|v| v.fract() == 0.0);
+    // Cast decides the element class itself (Cast to float of an integer stays a float).
+    let is_int = match op {
+        Op::Cast { to } => to.is_integer(),
+        _ => all_int && out.data.iter().all(|v| v.fract() == 0.0),
+    };
     ConstVal::new(out.shape, out.data, is_int)
 }
 

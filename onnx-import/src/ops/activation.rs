@@ -1,10 +1,10 @@
-//! Piecewise-linear activations: Relu, LeakyRelu, Clip.
+//! Piecewise-linear activations: Relu, LeakyRelu, Clip, PRelu, Shrink.
 
 use super::{unary, Lowering, Mapped, NodeCtx};
 use crate::error::ImportError;
-use crate::ir::Op;
-use crate::shapes::fmt_shape;
+use crate::ir::{Op, Tensor};
 use crate::registry::{Family, OpDef};
+use crate::shapes::{self, fmt_shape};
 
 /// Activation operators.
 pub(super) const OPS: &[OpDef] = &[
@@ -18,7 +18,55 @@ pub(super) const OPS: &[OpDef] = &[
         "constant bounds (inputs, or attributes before opset 11)",
         |c| clip(c).map(Into::into),
     ),
+    OpDef::runtime(
+        "PRelu",
+        Family::Activation,
+        "constant slope, broadcast to the input (per channel, axis 1, before opset 7)",
+        prelu,
+    ),
+    OpDef::runtime("Shrink", Family::Activation, "", shrink).opsets(9, 21),
 ];
+
+/// `PRelu` with a constant slope. From opset 7 the slope broadcasts to X unidirectionally
+/// (numpy rules); before, a slope with one element is shared and a 1-D slope of length
+/// `X.shape[1]` is per channel, which is stored reshaped to `[C, 1, ..., 1]`.
+fn prelu(ctx: &NodeCtx<'_>) -> Result<Lowering, ImportError> {
+    let x = ctx.shape(0)?;
+    let c = ctx.constant(1, "slope")?;
+    let mut slope = c.tensor.clone();
+    if ctx.opset < 7 && slope.shape.len() == 1 && x.len() >= 2 && slope.shape[0] == x[1] {
+        slope.shape = std::iter::once(x[1])
+            .chain(std::iter::repeat_n(1, x.len() - 2))
+            .collect();
+    }
+    if ctx.opset < 7 && slope.len() == 1 {
+        slope.shape = vec![];
+    }
+    if !shapes::broadcasts_to(&slope.shape, x) {
+        let rule = if ctx.opset < 7 {
+            "one element, or one per channel (X.shape[1])"
+        } else {
+            "a shape that broadcasts to X (numpy rules, unidirectional)"
+        };
+        return Err(ctx.shape_err(format!(
+            "slope {} does not fit X {}: it must have {rule}",
+            fmt_shape(&c.tensor.shape),
+            fmt_shape(x)
+        )));
+    }
+    let slope = Tensor::new(slope.shape, slope.data).ok_or_else(|| ctx.err("malformed slope"))?;
+    unary(ctx, Op::PRelu { slope }).map(Into::into)
+}
+
+/// `Shrink`: `lambd` (default 0.5) and `bias` (default 0).
+fn shrink(ctx: &NodeCtx<'_>) -> Result<Lowering, ImportError> {
+    let lambd = ctx.float_or("lambd", 0.5)?;
+    let bias = ctx.float_or("bias", 0.0)?;
+    if !lambd.is_finite() || !bias.is_finite() {
+        return Err(ctx.err(format!("lambd={lambd} and bias={bias} must be finite")));
+    }
+    unary(ctx, Op::Shrink { lambd, bias }).map(Into::into)
+}
 
 fn leaky_relu(ctx: &NodeCtx<'_>) -> Result<Lowering, ImportError> {
     let alpha = ctx.float_or("alpha", 0.01)?;

@@ -7,7 +7,6 @@ use crate::registry::{Family, OpDef};
 pub(super) const OPS: &[OpDef] = &[
     OpDef::fold_only("Constant", Family::Constant, "", constant_node),
     OpDef::fold_only("Shape", Family::Constant, "of a static shape", fold_only),
-    OpDef::fold_only("Cast", Family::Constant, "", fold_only),
     OpDef::fold_only("ConstantOfShape", Family::Constant, "", fold_only),
     OpDef::fold_only("Range", Family::Constant, "", fold_only),
 ];

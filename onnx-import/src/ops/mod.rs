@@ -5,12 +5,15 @@
 //! [`crate::registry::Registry`] collects. Shared helpers live here and in `window.rs`.
 
 mod activation;
+mod arg;
 mod constant;
+mod einsum;
 mod elementwise;
 mod linear;
 mod norm;
 mod pool;
 mod reduce;
+mod resize;
 mod shape;
 mod window;
 
@@ -24,12 +27,15 @@ use crate::shapes::fmt_shape;
 /// Every family's operator table; [`crate::registry::Registry::standard`] concatenates them.
 pub(crate) const FAMILY_TABLES: &[&[OpDef]] = &[
     linear::OPS,
+    einsum::OPS,
     elementwise::OPS,
     activation::OPS,
     norm::OPS,
     pool::OPS,
     reduce::OPS,
+    arg::OPS,
     shape::OPS,
+    resize::OPS,
     constant::OPS,
 ];
 
@@ -67,6 +73,10 @@ pub(crate) struct Mapped {
     pub inputs: Vec<usize>,
     /// Output shape.
     pub shape: Vec<usize>,
+    /// Kept inputs (by ONNX position) the IR node reads reshaped to the given shape (same
+    /// element count): the engine inserts a `Reshape` node, or reshapes a constant. Used by
+    /// legacy (opset < 7) broadcasting, whose alignment numpy broadcasting cannot express.
+    pub reshapes: Vec<(usize, Vec<usize>)>,
 }
 
 /// What a mapper produces: one IR op per declared (non-empty) ONNX output, in output order.
@@ -82,7 +92,18 @@ impl From<Mapped> for Lowering {
 impl Mapped {
     /// A mapping keeping the given ONNX input positions.
     pub fn new(op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> Self {
-        Self { op, inputs, shape }
+        Self {
+            op,
+            inputs,
+            shape,
+            reshapes: vec![],
+        }
+    }
+
+    /// The same mapping, reading the input at ONNX position `input` reshaped to `shape`.
+    pub fn reshape_input(mut self, input: usize, shape: Vec<usize>) -> Self {
+        self.reshapes.push((input, shape));
+        self
     }
 }
 

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use onnx_import::input_file::InputError;
 use onnx_import::ir::{Graph, Tensor};
+use onnx_import::DimKey;
 use zkinfer::{CompileOptions, Compiled, ProofArtifact, ProveOptions, Samples, SrsSource};
 
 use crate::progress::Spinner;
@@ -36,36 +38,6 @@ fn srs_source(srs: Option<&Path>, cache: Option<&Path>) -> SrsSource {
     }
 }
 
-/// Random calibration samples when the user gave none: uniform in `range`.
-fn random_samples(model: &Path, range: (f64, f64), n: usize) -> Result<Samples> {
-    let graph = onnx_import::import_file(model)?;
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        // xorshift64*: deterministic, so the same model always calibrates the same way.
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let samples = (0..n)
-        .map(|_| {
-            graph
-                .inputs
-                .iter()
-                .map(|&id| {
-                    let shape = graph.values[id].shape.clone();
-                    let len = shape.iter().product();
-                    let data = (0..len)
-                        .map(|_| range.0 + (range.1 - range.0) * next())
-                        .collect();
-                    Tensor { shape, data }
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Samples::Tensors(samples))
-}
-
 fn print_calibration(c: &Compiled) {
     let s = &c.settings;
     println!(
@@ -93,6 +65,7 @@ pub fn compile(
     calibration: &[PathBuf],
     extra: &[PathBuf],
     input_range: (f64, f64),
+    dims: &[(DimKey, usize)],
     quant: &QuantArgs,
     out: &Path,
 ) -> Result<Compiled> {
@@ -104,7 +77,10 @@ pub fn compile(
              pass --calibration FILE with representative inputs for the best accuracy",
             input_range.0, input_range.1
         );
-        random_samples(model, input_range, 16)?
+        Samples::Random {
+            count: 16,
+            range: input_range,
+        }
     } else {
         Samples::Files(files)
     };
@@ -112,12 +88,16 @@ pub fn compile(
         calibration: quant.calibration(),
         quant: quant.fixed()?,
         layout: quant.layout,
+        dims: dims.to_vec(),
     };
     let compiled = zkinfer::compile(model, &samples, &opts)
         .with_context(|| format!("cannot compile {}", model.display()))?;
     compiled
         .save(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
+    for d in &compiled.settings.dims {
+        println!("dim {d}");
+    }
     print_calibration(&compiled);
     println!("compiled {} into {}", model.display(), out.display());
     Ok(compiled)
@@ -156,8 +136,20 @@ pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<Str
 
 fn read_inputs(dir: &Path, input: &Path) -> Result<(Compiled, Vec<Tensor>)> {
     let compiled = Compiled::load(dir)?;
-    let inputs = onnx_import::input_file::read_inputs(input, &compiled.graph)
-        .with_context(|| format!("cannot read inputs from {}", input.display()))?;
+    let inputs = match onnx_import::input_file::read_inputs(input, &compiled.graph) {
+        Ok(i) => i,
+        Err(e @ (InputError::Shape { .. } | InputError::Length { .. })) => {
+            return Err(anyhow::anyhow!(
+                "cannot read inputs from {}: {e}{}",
+                input.display(),
+                zkinfer::pipeline::dims_note(&compiled.settings)
+            ))
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot read inputs from {}", input.display())))
+        }
+    };
     Ok((compiled, inputs))
 }
 
@@ -251,6 +243,7 @@ pub fn run(
     model: &Path,
     input: &Path,
     calibration: &[PathBuf],
+    dims: &[(DimKey, usize)],
     quant: &QuantArgs,
     srs: Option<&Path>,
     cache: Option<&Path>,
@@ -265,6 +258,7 @@ pub fn run(
         calibration,
         &[input.to_path_buf()],
         (-1.0, 1.0),
+        dims,
         quant,
         out,
     )?;

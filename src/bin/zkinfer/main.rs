@@ -13,6 +13,7 @@ use circuits::calibrate::CalibrationOptions;
 use circuits::halo2::Layout;
 use circuits::QuantParams;
 use clap::{Args, Parser, Subcommand};
+use onnx_import::DimKey;
 
 /// Verifiable ONNX inference: prove that an output came from a committed model on an input.
 #[derive(Parser)]
@@ -80,6 +81,10 @@ enum Command {
     Inspect {
         /// The ONNX model.
         model: PathBuf,
+        /// Value of a free input dimension, NAME=VALUE (NAME is the dim_param, e.g.
+        /// batch=4, or INPUT:AXIS for a dimension without one); repeatable.
+        #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
+        dims: Vec<(DimKey, usize)>,
     },
     /// Import, calibrate and plan a model; writes settings.json and model.onnx to DIR.
     Compile {
@@ -92,6 +97,10 @@ enum Command {
         /// Range of the random calibration inputs used when no --calibration is given.
         #[arg(long, value_parser = parse_range, default_value = "-1,1")]
         input_range: (f64, f64),
+        /// Value of a free input dimension, NAME=VALUE (NAME is the dim_param, e.g.
+        /// batch=4, or INPUT:AXIS for a dimension without one); repeatable.
+        #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
+        dims: Vec<(DimKey, usize)>,
         #[command(flatten)]
         quant: QuantArgs,
         /// Output directory.
@@ -142,6 +151,10 @@ enum Command {
         /// Extra calibration samples; repeatable.
         #[arg(long)]
         calibration: Vec<PathBuf>,
+        /// Value of a free input dimension, NAME=VALUE (NAME is the dim_param, e.g.
+        /// batch=4, or INPUT:AXIS for a dimension without one); repeatable.
+        #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
+        dims: Vec<(DimKey, usize)>,
         #[command(flatten)]
         quant: QuantArgs,
         /// KZG parameters file; without it an INSECURE local SRS is used.
@@ -168,6 +181,10 @@ enum Command {
     VerifyEvm(evm::VerifyArgs),
 }
 
+fn parse_dim(s: &str) -> std::result::Result<(DimKey, usize), String> {
+    onnx_import::dims::parse_dim_arg(s)
+}
+
 fn parse_range(s: &str) -> std::result::Result<(f64, f64), String> {
     let (a, b) = s.split_once(',').ok_or("expected LO,HI")?;
     let lo: f64 = a.trim().parse().map_err(|_| format!("bad number {a:?}"))?;
@@ -190,14 +207,15 @@ fn transcript(evm: bool) -> verifier::TranscriptKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Inspect { model } => inspect::run(model),
+        Command::Inspect { model, dims } => inspect::run(model, dims),
         Command::Compile {
             model,
             calibration,
             input_range,
+            dims,
             quant,
             out,
-        } => commands::compile(model, calibration, &[], *input_range, quant, out).map(|_| ()),
+        } => commands::compile(model, calibration, &[], *input_range, dims, quant, out).map(|_| ()),
         Command::Setup {
             dir,
             srs,
@@ -214,6 +232,7 @@ fn main() -> ExitCode {
             model,
             input,
             calibration,
+            dims,
             quant,
             srs,
             srs_cache,
@@ -223,6 +242,7 @@ fn main() -> ExitCode {
             model,
             input,
             calibration,
+            dims,
             quant,
             srs.as_deref(),
             srs_cache.as_deref(),
@@ -237,8 +257,26 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined by ": ", each cause once: many errors already include
+/// their source's message in their own (`"cannot read f.json: No such file..."`), so a
+/// cause whose text an outer message already contains is not repeated.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

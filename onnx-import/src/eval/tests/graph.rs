@@ -73,6 +73,7 @@ fn two_node_graph() -> Graph {
         inputs: vec![0],
         outputs: vec![4],
         opset: 17,
+        input_info: Default::default(),
     }
 }
 
@@ -176,10 +177,10 @@ fn bad_operand_shapes_are_errors_not_panics() {
     assert!(matches!(relu, Err(EvalError::Node { .. })));
     let conv = run(
         Op::Conv(crate::ir::ConvAttrs {
-            kernel: [3, 3],
-            strides: [1, 1],
-            pads: [0; 4],
-            dilations: [1, 1],
+            kernel: vec![3, 3],
+            strides: vec![1, 1],
+            pads: crate::ir::Pads::zeros(2),
+            dilations: vec![1, 1],
             group: 1,
         }),
         vec![

@@ -1,109 +1,246 @@
-//! Gemm, MatMul and Conv against naive reference computations.
+//! Gemm, MatMul, Conv and ConvTranspose against naive reference computations.
 
 use super::{assert_close, rand_tensor, run, t, Arg};
-use crate::ir::{ConvAttrs, Op, Tensor};
+use crate::ir::{ConvAttrs, ConvTransposeAttrs, Op, Pads, Tensor};
 
-/// Direct convolution over an explicitly zero-padded copy of the input.
+/// Every multi-index of `dims`, row-major.
+pub(super) fn indices(dims: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![vec![]];
+    for &d in dims {
+        out = out
+            .into_iter()
+            .flat_map(|p| {
+                (0..d).map(move |i| {
+                    let mut q = p.clone();
+                    q.push(i);
+                    q
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// Row-major flat index of `idx` in `dims`.
+pub(super) fn flat(idx: &[usize], dims: &[usize]) -> usize {
+    idx.iter().zip(dims).fold(0, |acc, (&i, &d)| acc * d + i)
+}
+
+/// Direct N-D convolution over an explicitly zero-padded copy of the input.
 fn naive_conv(x: &Tensor, w: &Tensor, b: Option<&Tensor>, a: &ConvAttrs) -> Tensor {
-    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
-    let (m, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
-    let [pt, pl, pb, pr] = a.pads;
-    let (ph, pw) = (h + pt + pb, wd + pl + pr);
-    let mut padded = vec![0.0; n * c * ph * pw];
-    for i in 0..n * c {
-        for y in 0..h {
-            for xx in 0..wd {
-                padded[(i * ph + y + pt) * pw + xx + pl] = x.data[(i * h + y) * wd + xx];
-            }
+    let (n, c, sp) = (x.shape[0], x.shape[1], &x.shape[2..]);
+    let (m, cg, ks) = (w.shape[0], w.shape[1], &w.shape[2..]);
+    let padded_dims: Vec<usize> = (0..sp.len())
+        .map(|i| sp[i] + a.pads.begin[i] + a.pads.end[i])
+        .collect();
+    let plane: usize = padded_dims.iter().product();
+    let mut padded = vec![0.0; n * c * plane];
+    for p in 0..n * c {
+        for idx in indices(sp) {
+            let q: Vec<usize> = idx.iter().zip(&a.pads.begin).map(|(i, b)| i + b).collect();
+            padded[p * plane + flat(&q, &padded_dims)] =
+                x.data[p * sp.iter().product::<usize>() + flat(&idx, sp)];
         }
     }
-    let eh = a.dilations[0] * (kh - 1) + 1;
-    let ew = a.dilations[1] * (kw - 1) + 1;
-    let oh = (ph - eh) / a.strides[0] + 1;
-    let ow = (pw - ew) / a.strides[1] + 1;
+    let out_dims: Vec<usize> = (0..sp.len())
+        .map(|i| (padded_dims[i] - (a.dilations[i] * (ks[i] - 1) + 1)) / a.strides[i] + 1)
+        .collect();
     let mpg = m / a.group;
     let mut out = Vec::new();
     for bn in 0..n {
         for o in 0..m {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut s = b.map_or(0.0, |b| b.data[o]);
-                    for i in 0..cg {
-                        let ic = (o / mpg) * cg + i;
-                        for ky in 0..kh {
-                            for kx in 0..kw {
-                                let py = oy * a.strides[0] + ky * a.dilations[0];
-                                let px = ox * a.strides[1] + kx * a.dilations[1];
-                                s += padded[((bn * c + ic) * ph + py) * pw + px]
-                                    * w.data[((o * cg + i) * kh + ky) * kw + kx];
-                            }
-                        }
+            for oi in indices(&out_dims) {
+                let mut s = b.map_or(0.0, |b| b.data[o]);
+                for i in 0..cg {
+                    let ic = (o / mpg) * cg + i;
+                    for ki in indices(ks) {
+                        let q: Vec<usize> = (0..sp.len())
+                            .map(|d| oi[d] * a.strides[d] + ki[d] * a.dilations[d])
+                            .collect();
+                        s += padded[(bn * c + ic) * plane + flat(&q, &padded_dims)]
+                            * w.data[(o * cg + i) * ks.iter().product::<usize>() + flat(&ki, ks)];
                     }
-                    out.push(s);
+                }
+                out.push(s);
+            }
+        }
+    }
+    let mut shape = vec![n, m];
+    shape.extend(out_dims);
+    t(&shape, &out)
+}
+
+/// N-D transposed convolution by scattering every input element into the uncropped output,
+/// then cropping the pads.
+fn naive_conv_transpose(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    a: &ConvTransposeAttrs,
+) -> Tensor {
+    let (n, c, sp) = (x.shape[0], x.shape[1], &x.shape[2..]);
+    let (mg, ks) = (w.shape[1], &w.shape[2..]);
+    let m = mg * a.group;
+    let cg = c / a.group;
+    let full: Vec<usize> = (0..sp.len())
+        .map(|i| {
+            a.strides[i] * (sp[i] - 1) + a.output_padding[i] + a.dilations[i] * (ks[i] - 1) + 1
+        })
+        .collect();
+    let fplane: usize = full.iter().product();
+    let mut acc = vec![0.0; n * m * fplane];
+    for bn in 0..n {
+        for ic in 0..c {
+            let grp = ic / cg;
+            for ii in indices(sp) {
+                let xv = x.data[(bn * c + ic) * sp.iter().product::<usize>() + flat(&ii, sp)];
+                for oc in 0..mg {
+                    for ki in indices(ks) {
+                        let q: Vec<usize> = (0..sp.len())
+                            .map(|d| ii[d] * a.strides[d] + ki[d] * a.dilations[d])
+                            .collect();
+                        let wv =
+                            w.data[(ic * mg + oc) * ks.iter().product::<usize>() + flat(&ki, ks)];
+                        acc[(bn * m + grp * mg + oc) * fplane + flat(&q, &full)] += xv * wv;
+                    }
                 }
             }
         }
     }
-    t(&[n, m, oh, ow], &out)
+    let out_dims: Vec<usize> = (0..sp.len())
+        .map(|i| full[i] - a.pads.begin[i] - a.pads.end[i])
+        .collect();
+    let mut out = Vec::new();
+    for bn in 0..n {
+        for o in 0..m {
+            for oi in indices(&out_dims) {
+                let q: Vec<usize> = oi.iter().zip(&a.pads.begin).map(|(i, p)| i + p).collect();
+                out.push(
+                    acc[(bn * m + o) * fplane + flat(&q, &full)] + b.map_or(0.0, |b| b.data[o]),
+                );
+            }
+        }
+    }
+    let mut shape = vec![n, m];
+    shape.extend(out_dims);
+    t(&shape, &out)
 }
 
+/// One conv case: x shape, w shape, strides, pads (ONNX order), dilations, group, bias.
+type ConvCase = (
+    Vec<usize>,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<usize>,
+    usize,
+    bool,
+);
+
 #[test]
-fn conv_matches_naive_reference() {
-    let cases = [
-        // (x shape, w shape, strides, pads, dilations, group, bias)
+fn conv_matches_naive_reference_1d_2d_3d() {
+    let cases: Vec<ConvCase> = vec![
+        // 2-D
         (
-            [1, 2, 6, 6],
-            [3, 2, 3, 3],
-            [1, 1],
-            [1, 1, 1, 1],
-            [1, 1],
+            vec![1, 2, 6, 6],
+            vec![3, 2, 3, 3],
+            vec![1, 1],
+            vec![1, 1, 1, 1],
+            vec![1, 1],
             1,
             true,
         ),
         (
-            [2, 2, 8, 7],
-            [4, 2, 3, 3],
-            [2, 2],
-            [1, 1, 1, 1],
-            [1, 1],
+            vec![2, 2, 8, 7],
+            vec![4, 2, 3, 3],
+            vec![2, 2],
+            vec![1, 1, 1, 1],
+            vec![1, 1],
             1,
             true,
         ),
         (
-            [1, 4, 6, 6],
-            [4, 2, 3, 3],
-            [1, 1],
-            [1, 1, 1, 1],
-            [1, 1],
+            vec![1, 4, 6, 6],
+            vec![4, 2, 3, 3],
+            vec![1, 1],
+            vec![1, 1, 1, 1],
+            vec![1, 1],
             2,
             true,
         ),
         (
-            [1, 1, 6, 6],
-            [2, 1, 3, 3],
-            [1, 1],
-            [0, 0, 0, 0],
-            [1, 1],
+            vec![1, 1, 6, 6],
+            vec![2, 1, 3, 3],
+            vec![1, 1],
+            vec![0, 0, 0, 0],
+            vec![1, 1],
             1,
             false,
         ),
         (
-            [1, 3, 9, 8],
-            [6, 1, 3, 2],
-            [2, 1],
-            [2, 0, 1, 3],
-            [2, 3],
+            vec![1, 3, 9, 8],
+            vec![6, 1, 3, 2],
+            vec![2, 1],
+            vec![2, 0, 1, 3],
+            vec![2, 3],
             3,
             true,
         ),
         (
-            [1, 2, 5, 5],
-            [2, 2, 1, 1],
-            [3, 2],
-            [0, 1, 0, 1],
-            [1, 1],
+            vec![1, 2, 5, 5],
+            vec![2, 2, 1, 1],
+            vec![3, 2],
+            vec![0, 1, 0, 1],
+            vec![1, 1],
             1,
             false,
+        ),
+        // 1-D
+        (
+            vec![2, 4, 10],
+            vec![3, 4, 3],
+            vec![1],
+            vec![0, 0],
+            vec![1],
+            1,
+            true,
+        ),
+        (
+            vec![1, 4, 10],
+            vec![4, 2, 3],
+            vec![2],
+            vec![1, 2],
+            vec![2],
+            2,
+            true,
+        ),
+        (
+            vec![1, 4, 1],
+            vec![2, 4, 5],
+            vec![1],
+            vec![2, 2],
+            vec![1],
+            1,
+            false,
+        ),
+        // 3-D
+        (
+            vec![1, 2, 3, 4, 5],
+            vec![2, 2, 2, 3, 2],
+            vec![1, 1, 1],
+            vec![0; 6],
+            vec![1, 1, 1],
+            1,
+            true,
+        ),
+        (
+            vec![1, 4, 5, 5, 4],
+            vec![2, 2, 2, 2, 3],
+            vec![2, 1, 2],
+            vec![1, 0, 1, 0, 1, 2],
+            vec![1, 2, 1],
+            2,
+            true,
         ),
     ];
     for (seed, (xs, ws, strides, pads, dilations, group, bias)) in cases.into_iter().enumerate() {
@@ -112,9 +249,9 @@ fn conv_matches_naive_reference() {
         let w = rand_tensor(&ws, seed + 1);
         let b = bias.then(|| rand_tensor(&[ws[0]], seed + 2));
         let attrs = ConvAttrs {
-            kernel: [ws[2], ws[3]],
+            kernel: ws[2..].to_vec(),
             strides,
-            pads,
+            pads: Pads::from_onnx(&pads),
             dilations,
             group,
         };
@@ -124,6 +261,110 @@ fn conv_matches_naive_reference() {
             args.push(Arg::Const(b));
         }
         let got = run(Op::Conv(attrs), args, &want.shape).unwrap();
+        assert_close(&got, &want);
+    }
+}
+
+/// One transposed-conv case: x shape, w shape, strides, pads, dilations, group,
+/// output_padding, bias.
+type ConvTCase = (
+    Vec<usize>,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<usize>,
+    usize,
+    Vec<usize>,
+    bool,
+);
+
+#[test]
+fn conv_transpose_matches_scatter_reference_1d_2d_3d() {
+    let cases: Vec<ConvTCase> = vec![
+        // The pytorch-converted test_ConvTranspose2d geometry (smaller input).
+        (
+            vec![1, 3, 4, 3],
+            vec![3, 2, 3, 3],
+            vec![3, 2],
+            vec![1, 1, 1, 1],
+            vec![1, 1],
+            1,
+            vec![1, 1],
+            true,
+        ),
+        (
+            vec![2, 2, 3, 3],
+            vec![2, 3, 2, 2],
+            vec![1, 1],
+            vec![0; 4],
+            vec![1, 1],
+            1,
+            vec![0, 0],
+            false,
+        ),
+        (
+            vec![1, 4, 3, 2],
+            vec![4, 1, 3, 2],
+            vec![2, 2],
+            vec![0, 1, 1, 0],
+            vec![2, 1],
+            2,
+            vec![1, 0],
+            true,
+        ),
+        // Stride larger than the kernel: holes get only the bias.
+        (
+            vec![1, 1, 3],
+            vec![1, 2, 1],
+            vec![3],
+            vec![0, 0],
+            vec![1],
+            1,
+            vec![2],
+            true,
+        ),
+        (
+            vec![1, 2, 5],
+            vec![2, 2, 3],
+            vec![2],
+            vec![1, 2],
+            vec![1],
+            1,
+            vec![1],
+            true,
+        ),
+        (
+            vec![1, 2, 2, 3, 2],
+            vec![2, 1, 2, 2, 3],
+            vec![2, 1, 2],
+            vec![0, 1, 0, 1, 0, 1],
+            vec![1, 1, 2],
+            2,
+            vec![1, 0, 0],
+            true,
+        ),
+    ];
+    for (seed, (xs, ws, strides, pads, dilations, group, output_padding, bias)) in
+        cases.into_iter().enumerate()
+    {
+        let seed = 100 + seed as u64 * 3;
+        let x = rand_tensor(&xs, seed);
+        let w = rand_tensor(&ws, seed + 1);
+        let b = bias.then(|| rand_tensor(&[ws[1] * group], seed + 2));
+        let attrs = ConvTransposeAttrs {
+            kernel: ws[2..].to_vec(),
+            strides,
+            pads: Pads::from_onnx(&pads),
+            dilations,
+            group,
+            output_padding,
+        };
+        let want = naive_conv_transpose(&x, &w, b.as_ref(), &attrs);
+        let mut args = vec![Arg::In(x), Arg::Const(w)];
+        if let Some(b) = b {
+            args.push(Arg::Const(b));
+        }
+        let got = run(Op::ConvTranspose(attrs), args, &want.shape).unwrap();
         assert_close(&got, &want);
     }
 }

@@ -77,6 +77,7 @@ pub(super) fn single_node_graph(op: Op, args: &[Arg], out_shape: &[usize]) -> Gr
         inputs,
         outputs: vec![out],
         opset: 17,
+        input_info: Default::default(),
     }
 }
 
