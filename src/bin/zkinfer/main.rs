@@ -77,6 +77,9 @@ fn parse_layout(s: &str) -> Result<Layout, String> {
 
 #[derive(Subcommand)]
 enum Command {
+    /// List the supported ONNX operators by family, with the opsets and notes of each (the
+    /// README's operator table; both come from the importer's op registry).
+    Ops,
     /// Describe a model node by node: op, shapes, and whether zkinfer supports it.
     Inspect {
         /// The ONNX model.
@@ -207,6 +210,10 @@ fn transcript(evm: bool) -> verifier::TranscriptKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Ops => {
+            print!("{}", onnx_import::Registry::standard().markdown_table());
+            Ok(())
+        }
         Command::Inspect { model, dims } => inspect::run(model, dims),
         Command::Compile {
             model,
