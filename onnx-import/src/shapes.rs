@@ -189,11 +189,11 @@ pub fn resolve_pads(
         AutoPad::Valid => Ok(Pads::zeros(rank)),
         AutoPad::SameUpper | AutoPad::SameLower => {
             let mut out = Pads::zeros(rank);
-            for i in 0..rank {
+            for (i, &len) in input.iter().enumerate() {
                 let stride = *strides
                     .get(i)
                     .ok_or("strides shorter than the input rank")?;
-                let out_len = input[i].div_ceil(stride.max(1));
+                let out_len = len.div_ceil(stride.max(1));
                 let span = effective_kernel(
                     *kernel.get(i).ok_or("kernel shorter than the input rank")?,
                     *dilations
@@ -205,7 +205,7 @@ pub fn resolve_pads(
                     .checked_mul(stride)
                     .and_then(|x| x.checked_add(span))
                     .ok_or("padding overflows")?;
-                let total = needed.saturating_sub(input[i]);
+                let total = needed.saturating_sub(len);
                 let small = total / 2;
                 let big = total - small;
                 (out.begin[i], out.end[i]) = if auto_pad == AutoPad::SameUpper {
@@ -275,7 +275,9 @@ pub fn window_output(
         } else {
             room / strides[i] + 1
         };
-        if ceil_mode && (len - 1) * strides[i] >= input[i] + pads.begin[i] {
+        if ceil_mode
+            && (len - 1).saturating_mul(strides[i]) >= input[i].saturating_add(pads.begin[i])
+        {
             len -= 1;
         }
         out.push(len);
@@ -422,8 +424,9 @@ impl TransposeGeometry {
                 dilations[i],
                 output_padding[i],
             )?;
-            let len = full
-                .checked_sub(pads.begin[i] + pads.end[i])
+            let len = pads.begin[i]
+                .checked_add(pads.end[i])
+                .and_then(|crop| full.checked_sub(crop))
                 .filter(|&l| l > 0)
                 .ok_or_else(|| {
                     format!(
@@ -543,6 +546,7 @@ fn cartesian(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

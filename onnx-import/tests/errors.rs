@@ -295,7 +295,7 @@ fn topological_sort_reorders_nodes() {
 }
 
 #[test]
-fn maxpool_indices_and_ceil_mode_are_rejected() {
+fn maxpool_indices_are_rejected_and_ceil_mode_read() {
     let mp = |outs: &[&str], attrs| {
         model(
             vec![node("MaxPool", "mp", &["x"], outs, attrs)],
@@ -312,11 +312,9 @@ fn maxpool_indices_and_ceil_mode_are_rejected() {
     .unwrap_err();
     assert!(err.to_string().contains("Indices"), "{err}");
     let attrs = vec![a_ints("kernel_shape", &[2, 2]), a_int("ceil_mode", 1)];
-    let err = import_bytes(&mp(&["y"], attrs), "m").unwrap_err();
-    assert!(
-        err.to_string().contains("ceil_mode=1 is not supported"),
-        "{err}"
-    );
+    let g = import_bytes(&mp(&["y"], attrs), "m").unwrap();
+    // ceil((4 - 2) / 1) + 1 = 3, the same as floor here.
+    assert_eq!(g.shape(g.outputs[0]), &[1, 1, 3, 3]);
     let err = import_bytes(&mp(&["y"], vec![]), "m").unwrap_err();
     assert!(err.to_string().contains("kernel_shape"), "{err}");
 }

@@ -2,7 +2,9 @@
 //!
 //! Fixed-point function (activation scale `s_a`, parameter scale `s_p`):
 //! - activation × constant: `y = div_round(Σ x·q(w, s_p) + q(bias, s_a + s_p), 2^s_p)`;
-//! - activation × activation: `y = div_round(Σ x·z + q(bias, 2·s_a), 2^s_a)`.
+//! - activation × activation: `y = div_round(Σ x·z + q(bias, 2·s_a), 2^s_a)`;
+//! - Gemm with a runtime C adds `C·q(beta, acc_scale - s_a)` to the accumulator before the
+//!   rescale (`acc_scale` is `s_a + s_p` or `2·s_a` as above).
 //!
 //! Padded Conv taps contribute nothing and are skipped (no cells); ConvTranspose gathers,
 //! for each output element, the input activations that land on it.
@@ -114,6 +116,20 @@ fn dot_rescale<B: Backend>(
     bias: i128,
     divisor: u64,
 ) -> Result<B::Cell> {
+    let acc = dot_acc(b, lhs, rhs, ia, ib, len, bias)?;
+    b.div_round(&acc, divisor)
+}
+
+/// `Σ_k lhs[ia(k)]·rhs[ib(k)] + bias`, before the rescale.
+fn dot_acc<B: Backend>(
+    b: &mut B,
+    lhs: &Factor<'_, B::Cell>,
+    rhs: &Factor<'_, B::Cell>,
+    ia: impl Fn(usize) -> usize,
+    ib: impl Fn(usize) -> usize,
+    len: usize,
+    bias: i128,
+) -> Result<B::Cell> {
     let acc = match (lhs, rhs) {
         (Factor::Cells(x), Factor::Const(w)) => {
             let xs: Vec<_> = (0..len).map(|k| x[ia(k)].clone()).collect();
@@ -139,7 +155,7 @@ fn dot_rescale<B: Backend>(
             return Err(CircuitError::unsupported("product of two constants"))
         }
     };
-    b.div_round(&acc, divisor)
+    Ok(acc)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -184,27 +200,30 @@ fn gemm<B: Backend>(
             }
             out
         }
-        Some(Operand::Cells(_)) => {
-            return Err(CircuitError::unsupported(
-                "Gemm with a runtime bias C is not supported; use Gemm + Add",
-            ))
+        // A runtime C is added to the accumulator below.
+        Some(Operand::Cells(_)) => vec![0; m * n],
+    };
+    // Runtime C (scale s_a) enters the accumulator (scale acc_scale) as C·q(beta, acc - s_a).
+    let runtime_c = match inputs.get(2) {
+        Some(Operand::Cells(c)) => {
+            let qbeta = quantize(beta, mode.acc_scale - cx.params.input_scale, "Gemm beta")?;
+            Some((c, qbeta))
         }
+        _ => None,
     };
     let mut data = Vec::with_capacity(m * n);
     for i in 0..m {
         for j in 0..n {
             let ia = |kk: usize| if trans_a { kk * m + i } else { i * k + kk };
             let ib = |kk: usize| if trans_b { j * k + kk } else { kk * n + j };
-            data.push(dot_rescale(
-                b,
-                &lhs,
-                &rhs,
-                ia,
-                ib,
-                k,
-                bias[i * n + j],
-                mode.divisor,
-            )?);
+            let mut acc = dot_acc(b, &lhs, &rhs, ia, ib, k, bias[i * n + j])?;
+            if let Some((c, qbeta)) = runtime_c {
+                // acc += C[bcast(i, j)]·q(beta)
+                let cij = &c.data[broadcast_index(i * n + j, &[m, n], &c.shape)];
+                let t = b.mul_const(cij, qbeta)?;
+                acc = b.add(&acc, &t)?;
+            }
+            data.push(b.div_round(&acc, mode.divisor)?);
         }
     }
     Ok(CellTensor {
@@ -349,7 +368,7 @@ fn conv<B: Backend>(
     let mpg = m / g;
     let mut data = Vec::with_capacity(nb * m * taps.len());
     for n in 0..nb {
-        for oc in 0..m {
+        for (oc, &bias) in qb.iter().enumerate() {
             let grp = oc / mpg;
             for out_taps in &taps {
                 let mut xs = Vec::with_capacity(cg * out_taps.len());
@@ -365,7 +384,7 @@ fn conv<B: Backend>(
                     }
                 }
                 // acc = q(b) + Σ x·q(w)  (one dot product with constant weights)
-                let acc = b.dot_const(&xs, &ws, qb[oc])?;
+                let acc = b.dot_const(&xs, &ws, bias)?;
                 // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
                 data.push(b.div_round(&acc, pow2(p.param_scale))?);
             }
@@ -416,7 +435,7 @@ fn conv_transpose<B: Backend>(
     let cg = c / g;
     let mut data = Vec::with_capacity(nb * m * taps.len());
     for n in 0..nb {
-        for oc in 0..m {
+        for (oc, &bias) in qb.iter().enumerate() {
             let (grp, ocg) = (oc / mg, oc % mg);
             for out_taps in &taps {
                 let mut xs = Vec::with_capacity(cg * out_taps.len());
@@ -433,7 +452,7 @@ fn conv_transpose<B: Backend>(
                     }
                 }
                 // acc = q(b) + Σ x·q(w)  (a constant q(b) when no input lands here)
-                let acc = b.dot_const(&xs, &ws, qb[oc])?;
+                let acc = b.dot_const(&xs, &ws, bias)?;
                 // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
                 data.push(b.div_round(&acc, pow2(p.param_scale))?);
             }

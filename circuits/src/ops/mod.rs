@@ -115,10 +115,14 @@ pub fn eval_node<B: Backend>(
 ) -> Result<CellTensor<B::Cell>> {
     let cx = OpCtx { params, node };
     match &node.op {
-        Op::Gemm { .. } | Op::MatMul | Op::Conv(_) | Op::ConvTranspose(_) => linear::eval(b, &cx, inputs),
+        Op::Gemm { .. } | Op::MatMul | Op::Conv(_) | Op::ConvTranspose(_) => {
+            linear::eval(b, &cx, inputs)
+        }
         Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Neg => elementwise::eval(b, &cx, inputs),
         Op::Relu | Op::LeakyRelu { .. } | Op::Clip { .. } => activation::eval(b, &cx, inputs),
-        Op::MaxPool(_) | Op::AveragePool(_) | Op::GlobalAveragePool | Op::GlobalMaxPool => pool::eval(b, &cx, inputs),
+        Op::MaxPool(_) | Op::AveragePool(_) | Op::GlobalAveragePool | Op::GlobalMaxPool => {
+            pool::eval(b, &cx, inputs)
+        }
         Op::ReduceSum { .. } | Op::ReduceMean { .. } | Op::Reduce { .. } => {
             reduce::eval(b, &cx, inputs)
         }

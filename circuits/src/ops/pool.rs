@@ -5,7 +5,8 @@
 //! - MaxPool: pairwise `max` over the window's non-padded cells (padding never wins);
 //! - AveragePool: `div_round(Σ window, count)` with `count` the number of window cells on
 //!   the input or its explicit padding when `count_include_pad` (cells past the padding,
-//!   which only `ceil_mode` creates, never count), else the number of non-padded cells;
+//!   which only `ceil_mode` creates, never count; a window of padding only gives 0), else
+//!   the number of non-padded cells;
 //! - GlobalAveragePool: `div_round(Σ_spatial x, D1·…·Dn)`;
 //! - GlobalMaxPool: pairwise `max` over the plane.
 
@@ -101,12 +102,16 @@ fn window<B: Backend>(
                 .collect();
             let v = if is_max {
                 max_of(b, &win)?
-            } else {
-                if win.is_empty() {
+            } else if win.is_empty() {
+                if !at.count_include_pad {
                     return Err(CircuitError::unsupported(
-                        "a pooling window covers only padding",
+                        "an AveragePool window covers only padding (its average is undefined \
+                         without count_include_pad)",
                     ));
                 }
+                // y = 0: the average of padded zeros only
+                b.constant(0)?
+            } else {
                 let count = if at.count_include_pad {
                     out_taps.len()
                 } else {

@@ -593,6 +593,16 @@ fn macs(op: &Op, inputs: &[&InputRef<'_>], out: &[usize]) -> u64 {
         Op::Conv(_) => inputs
             .get(1)
             .map(|w| w.shape.iter().skip(1).product::<usize>()),
+        // Every input element meets (M / group) * k1 * ... kernel cells: W's non-leading dims.
+        Op::ConvTranspose(_) => {
+            let x = inputs.first().and_then(|x| checked_numel(x.shape));
+            let w = inputs
+                .get(1)
+                .and_then(|w| checked_numel(w.shape.get(1..).unwrap_or_default()));
+            return x
+                .zip(w)
+                .map_or(0, |(x, w)| (x as u64).saturating_mul(w as u64));
+        }
         _ => None,
     };
     k.map_or(0, |k| out_n.saturating_mul(k as u64))

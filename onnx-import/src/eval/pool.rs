@@ -14,7 +14,7 @@ pub(super) fn max_pool(attrs: &PoolAttrs, inputs: &[&Tensor]) -> Result<Tensor, 
 /// AveragePool: the window sum divided by the number of input cells in the window, or,
 /// with `count_include_pad`, by the number of window cells on the input or its explicit
 /// padding (padded cells count as zeros; cells past the padding, which only `ceil_mode`
-/// creates, never count).
+/// creates, never count); a window of padding only is then 0.
 pub(super) fn average_pool(attrs: &PoolAttrs, inputs: &[&Tensor]) -> Result<Tensor, String> {
     pool(attrs, false, inputs)
 }
@@ -46,7 +46,9 @@ fn pool(attrs: &PoolAttrs, is_max: bool, inputs: &[&Tensor]) -> Result<Tensor, S
                 sum += v;
                 max = max.max(v);
             }
-            if count == 0 {
+            if count == 0 && !(attrs.count_include_pad && !is_max) {
+                // With count_include_pad a window of padding only averages zeros: 0. Otherwise
+                // the result is undefined (ONNX's reference gives NaN / -inf).
                 return Err(format!(
                     "output cell {o} (flat, spatial) has a window made only of padding"
                 ));

@@ -91,14 +91,22 @@ pub fn resize_taps(attrs: &ResizeAttrs, in_shape: &[usize]) -> Result<(Vec<usize
 }
 
 /// The input coordinate output coordinate `y` maps to (ONNX's coordinate transformations).
+/// Like ONNX's reference, the output length in align_corners and pytorch_half_pixel is
+/// `scale · len_in` (which is the integer output length whenever sizes were given, and may
+/// be fractional with scales, e.g. 4 × 0.6 = 2.4).
 fn source_coord(mode: CoordMode, y: usize, scale: f64, len_in: usize, len_out: usize) -> f64 {
     let y = y as f64;
+    let len_resized = match scale * len_in as f64 {
+        // Scales derived from sizes: the exact integer, not its rounding error.
+        l if (l - len_out as f64).abs() < 1e-6 => len_out as f64,
+        l => l,
+    };
     match mode {
         CoordMode::HalfPixel => (y + 0.5) / scale - 0.5,
-        CoordMode::PytorchHalfPixel if len_out <= 1 => -0.5,
+        CoordMode::PytorchHalfPixel if len_resized == 1.0 => -0.5,
         CoordMode::PytorchHalfPixel => (y + 0.5) / scale - 0.5,
-        CoordMode::AlignCorners if len_out <= 1 => 0.0,
-        CoordMode::AlignCorners => y * (len_in as f64 - 1.0) / (len_out as f64 - 1.0),
+        CoordMode::AlignCorners if len_resized == 1.0 => 0.0,
+        CoordMode::AlignCorners => y * (len_in as f64 - 1.0) / (len_resized - 1.0),
         CoordMode::Asymmetric => y / scale,
         CoordMode::HalfPixelSymmetric => {
             let adjustment = len_out as f64 / (scale * len_in as f64);

@@ -44,7 +44,7 @@ pub type SourceMap = (Vec<usize>, Vec<Source>);
 /// [`shape_op_sources`]), or when the shapes do not fit the op (wrong input count, element
 /// count mismatch, axis or index out of range, ...).
 pub fn shape_op_indices(op: &Op, in_shapes: &[Vec<usize>]) -> Option<IndexMap> {
-    let (shape, src) = sources(op, in_shapes).ok()?;
+    let (shape, src) = sources(op, in_shapes, false).ok()?;
     let map = src
         .into_iter()
         .map(|s| match s {
@@ -59,13 +59,15 @@ pub fn shape_op_indices(op: &Op, in_shapes: &[Vec<usize>]) -> Option<IndexMap> {
 /// mode, Trilu). Returns `None` for an op that is not data movement or shapes that do not
 /// fit it.
 pub fn shape_op_sources(op: &Op, in_shapes: &[Vec<usize>]) -> Option<SourceMap> {
-    sources(op, in_shapes).ok()
+    sources(op, in_shapes, false).ok()
 }
 
 /// The output shape of a data-movement op on inputs of shapes `in_shapes`, or why they do
-/// not fit it (the importer reports the message with the node's name).
+/// not fit it (the importer reports the message with the node's name). Every check of
+/// [`shape_op_sources`] is made, but the Pad, Expand, Tile, DepthToSpace, SpaceToDepth,
+/// Trilu and scatter maps are not built, so a huge output costs nothing here.
 pub fn shape_op_output(op: &Op, in_shapes: &[Vec<usize>]) -> Result<Vec<usize>, String> {
-    sources(op, in_shapes).map(|(shape, _)| shape)
+    sources(op, in_shapes, true).map(|(shape, _)| shape)
 }
 
 /// Whether `op` is one of this module's data-movement ops.
@@ -97,7 +99,7 @@ pub fn is_data_movement(op: &Op) -> bool {
 /// Applies the op's source map to the input tensors.
 pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
     let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
-    let (shape, map) = sources(op, &shapes)?;
+    let (shape, map) = sources(op, &shapes, false)?;
     let data = map
         .iter()
         .map(|s| match *s {
@@ -109,15 +111,20 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
 }
 
 /// Source map of every data-movement op: the ops that only copy go through [`index_map`].
-fn sources(op: &Op, in_shapes: &[Vec<usize>]) -> Result<SourceMap, String> {
+/// With `shape_only`, the ops below check their shapes and indices but return an empty map.
+fn sources(op: &Op, in_shapes: &[Vec<usize>], shape_only: bool) -> Result<SourceMap, String> {
+    let so = shape_only;
     match op {
-        Op::Pad { pads, mode, value } => pad(pads, *mode, *value, one_input(in_shapes)?),
+        Op::Pad { pads, mode, value } => pad(pads, *mode, *value, one_input(in_shapes)?, so),
         Op::Expand { shape } => {
             let s = one_input(in_shapes)?;
             if broadcast_shape(s, shape).as_deref() != Some(shape.as_slice()) {
                 return Err(format!("cannot expand {s:?} to {shape:?}"));
             }
-            let n: usize = shape.iter().product();
+            let n = fits(shape)?;
+            if so {
+                return Ok((shape.clone(), Vec::new()));
+            }
             let map = (0..n)
                 .map(|i| input0(broadcast_index(i, shape, s)))
                 .collect();
@@ -132,21 +139,29 @@ fn sources(op: &Op, in_shapes: &[Vec<usize>]) -> Result<SourceMap, String> {
                     s.len()
                 ));
             }
-            let out: Vec<usize> = s.iter().zip(repeats).map(|(d, r)| d * r).collect();
+            let out = s
+                .iter()
+                .zip(repeats)
+                .map(|(d, r)| d.checked_mul(*r))
+                .collect::<Option<Vec<usize>>>()
+                .ok_or("the output is too large")?;
             let st = strides(s);
-            per_output(&out, |o| {
+            per_output(&out, so, |o| {
                 let flat = o.iter().zip(s).zip(&st).map(|((o, d), st)| (o % d) * st);
                 Ok(input0(flat.sum()))
             })
         }
-        Op::DepthToSpace { blocksize, mode } => depth_to_space(*blocksize, *mode, in_shapes),
-        Op::SpaceToDepth { blocksize } => space_to_depth(*blocksize, in_shapes),
+        Op::DepthToSpace { blocksize, mode } => depth_to_space(*blocksize, *mode, in_shapes, so),
+        Op::SpaceToDepth { blocksize } => space_to_depth(*blocksize, in_shapes, so),
         Op::Trilu { upper, k } => {
             let s = one_input(in_shapes)?;
             if s.len() < 2 {
                 return Err(format!("Trilu needs rank >= 2, got {s:?}"));
             }
-            let n: usize = s.iter().product();
+            let n = fits(s)?;
+            if so {
+                return Ok((s.to_vec(), Vec::new()));
+            }
             let (rows, cols) = (s[s.len() - 2], s[s.len() - 1]);
             let map = (0..n)
                 .map(|f| {
@@ -171,16 +186,22 @@ fn sources(op: &Op, in_shapes: &[Vec<usize>]) -> Result<SourceMap, String> {
             batch_dims,
             indices,
             indices_shape,
-        } => gather_nd(*batch_dims, indices, indices_shape, one_input(in_shapes)?),
+        } => gather_nd(
+            *batch_dims,
+            indices,
+            indices_shape,
+            one_input(in_shapes)?,
+            so,
+        ),
         Op::ScatterElements {
             axis,
             indices,
             indices_shape,
-        } => scatter_elements(*axis, indices, indices_shape, in_shapes),
+        } => scatter_elements(*axis, indices, indices_shape, in_shapes, so),
         Op::ScatterND {
             indices,
             indices_shape,
-        } => scatter_nd(indices, indices_shape, in_shapes),
+        } => scatter_nd(indices, indices_shape, in_shapes, so),
         _ => {
             let (shape, map) = index_map(op, in_shapes)?;
             let map = map
@@ -196,12 +217,25 @@ fn input0(index: usize) -> Source {
     Source::Input { input: 0, index }
 }
 
-/// Builds a source map by calling `f` with the multi-index of every output element.
+/// The element count of an output shape, refused when it cannot be addressed.
+fn fits(out: &[usize]) -> Result<usize, String> {
+    out.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n < isize::MAX as usize / std::mem::size_of::<Source>())
+        .ok_or_else(|| format!("the output shape {out:?} is too large"))
+}
+
+/// Builds a source map by calling `f` with the multi-index of every output element (or,
+/// with `shape_only`, checks the output size and returns an empty map).
 fn per_output(
     out: &[usize],
+    shape_only: bool,
     mut f: impl FnMut(&[usize]) -> Result<Source, String>,
 ) -> Result<SourceMap, String> {
-    let n: usize = out.iter().product();
+    let n = fits(out)?;
+    if shape_only {
+        return Ok((out.to_vec(), Vec::new()));
+    }
     let mut map = Vec::with_capacity(n);
     for i in 0..n {
         map.push(f(&unravel(i, out))?);
@@ -211,7 +245,13 @@ fn per_output(
 
 /// Pad: output coordinate `o` along an axis of length `d` with `begin` padding reads input
 /// coordinate `o - begin` when it is inside `[0, d)`, else the mode's rule.
-fn pad(pads: &[[i64; 2]], mode: PadMode, value: f64, s: &[usize]) -> Result<SourceMap, String> {
+fn pad(
+    pads: &[[i64; 2]],
+    mode: PadMode,
+    value: f64,
+    s: &[usize],
+    shape_only: bool,
+) -> Result<SourceMap, String> {
     if pads.len() != s.len() {
         return Err(format!(
             "{} pad pairs for an input of rank {}",
@@ -233,7 +273,7 @@ fn pad(pads: &[[i64; 2]], mode: PadMode, value: f64, s: &[usize]) -> Result<Sour
         out.push(len);
     }
     let st = strides(s);
-    per_output(&out, |o| {
+    per_output(&out, shape_only, |o| {
         let mut flat = 0usize;
         for ax in 0..s.len() {
             let d = s[ax] as i64;
@@ -278,6 +318,7 @@ fn depth_to_space(
     b: usize,
     mode: DepthToSpaceMode,
     in_shapes: &[Vec<usize>],
+    shape_only: bool,
 ) -> Result<SourceMap, String> {
     let [n, c, h, w] = nchw(in_shapes, "DepthToSpace")?;
     if b == 0 || c % (b * b) != 0 {
@@ -287,7 +328,11 @@ fn depth_to_space(
         ));
     }
     let co = c / (b * b);
-    per_output(&[n, co, h * b, w * b], |o| {
+    let (hb, wb) = h
+        .checked_mul(b)
+        .zip(w.checked_mul(b))
+        .ok_or("the output is too large")?;
+    per_output(&[n, co, hb, wb], shape_only, |o| {
         let (bh, bw) = (o[2] % b, o[3] % b);
         let ic = match mode {
             DepthToSpaceMode::Dcr => (bh * b + bw) * co + o[1],
@@ -298,14 +343,22 @@ fn depth_to_space(
 }
 
 /// SpaceToDepth: output `(n, (bh·b + bw)·C + c, y, x)` reads input `(n, c, y·b + bh, x·b + bw)`.
-fn space_to_depth(b: usize, in_shapes: &[Vec<usize>]) -> Result<SourceMap, String> {
+fn space_to_depth(
+    b: usize,
+    in_shapes: &[Vec<usize>],
+    shape_only: bool,
+) -> Result<SourceMap, String> {
     let [n, c, h, w] = nchw(in_shapes, "SpaceToDepth")?;
     if b == 0 || h % b != 0 || w % b != 0 {
         return Err(format!(
             "spatial size {h}x{w} is not divisible by blocksize {b}"
         ));
     }
-    per_output(&[n, c * b * b, h / b, w / b], |o| {
+    let cb = b
+        .checked_mul(b)
+        .and_then(|bb| bb.checked_mul(c))
+        .ok_or("the output is too large")?;
+    per_output(&[n, cb, h / b, w / b], shape_only, |o| {
         let (blk, ci) = (o[1] / c, o[1] % c);
         let (y, x) = (o[2] * b + blk / b, o[3] * b + blk % b);
         Ok(input0(((o[0] * c + ci) * h + y) * w + x))
@@ -386,6 +439,7 @@ fn scatter_elements(
     indices: &[usize],
     indices_shape: &[usize],
     in_shapes: &[Vec<usize>],
+    shape_only: bool,
 ) -> Result<SourceMap, String> {
     let (s, u) = two_inputs(in_shapes)?;
     element_indexed(axis, indices, indices_shape, s)?;
@@ -395,10 +449,16 @@ fn scatter_elements(
         ));
     }
     let n: usize = s.iter().product();
-    let mut map: Vec<Source> = (0..n).map(input0).collect();
+    let mut map: Vec<Source> = if shape_only {
+        Vec::new()
+    } else {
+        (0..n).map(input0).collect()
+    };
     for p in 0..indices.len() {
         let at = element_target(p, axis, indices, indices_shape, s)?;
-        map[at] = Source::Input { input: 1, index: p };
+        if let Some(m) = map.get_mut(at) {
+            *m = Source::Input { input: 1, index: p };
+        }
     }
     Ok((s.to_vec(), map))
 }
@@ -452,11 +512,16 @@ fn gather_nd(
     indices: &[usize],
     indices_shape: &[usize],
     s: &[usize],
+    shape_only: bool,
 ) -> Result<SourceMap, String> {
     let (offsets, tuples, inner) = nd_offsets(batch_dims, indices, indices_shape, s)?;
     let k = indices_shape.last().copied().unwrap_or(0);
     let mut out = tuples;
     out.extend_from_slice(&s[batch_dims + k..]);
+    fits(&out)?;
+    if shape_only {
+        return Ok((out, Vec::new()));
+    }
     let map = offsets
         .iter()
         .flat_map(|&off| (0..inner).map(move |j| input0(off + j)))
@@ -468,6 +533,7 @@ fn scatter_nd(
     indices: &[usize],
     indices_shape: &[usize],
     in_shapes: &[Vec<usize>],
+    shape_only: bool,
 ) -> Result<SourceMap, String> {
     let (s, u) = two_inputs(in_shapes)?;
     let (offsets, tuples, inner) = nd_offsets(0, indices, indices_shape, s)?;
@@ -479,6 +545,9 @@ fn scatter_nd(
             "updates of shape {u:?} do not match indices {indices_shape:?} and data {s:?} \
              (expected {want:?})"
         ));
+    }
+    if shape_only {
+        return Ok((s.to_vec(), Vec::new()));
     }
     let n: usize = s.iter().product();
     let mut map: Vec<Source> = (0..n).map(input0).collect();

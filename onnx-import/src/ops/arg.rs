@@ -13,12 +13,12 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "TopK",
         Family::Arg,
-        "constant k (attribute before opset 10); largest, sorted; ties by lower index",
+        "constant k (attribute before opset 10); ties by lower index",
         topk,
     ),
 ];
 
-const ARG: &str = "axis, keepdims, select_last_index; the index is a value";
+const ARG: &str = "select_last_index; the index is a value";
 
 /// The `axis` attribute (default `default`) resolved against the rank of input 0.
 fn axis(ctx: &NodeCtx<'_>, default: i64) -> Result<usize, ImportError> {

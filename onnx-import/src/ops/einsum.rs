@@ -10,8 +10,7 @@ use crate::shapes::fmt_shape;
 pub(super) const OPS: &[OpDef] = &[OpDef::runtime(
     "Einsum",
     Family::Linear,
-    "explicit or implicit output, repeated labels, `...` (equal sizes); activation × constant \
-     or activation × activation terms",
+    "explicit or implicit output, repeated labels, `...` without size-1 broadcasting",
     einsum,
 )
 .opsets(12, 21)];

@@ -66,14 +66,13 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "Cast",
         Family::Elementwise,
-        "runtime: to float types (kept) and to integer types (truncation); constants fold to \
-         any numeric or bool type",
+        "runtime: to float (kept) or integer (truncated) types; constants: also bool",
         cast,
     ),
 ];
 
 const LEGACY: &str = "opset < 7 `broadcast`/`axis`";
-const VARIADIC: &str = "1..N inputs, broadcasting (equal shapes before opset 8)";
+const VARIADIC: &str = "1..N inputs; equal shapes before opset 8";
 
 /// Broadcasting binary ops (Add, Sub, Mul); legacy broadcasting before opset 7.
 pub(super) fn binary(ctx: &NodeCtx<'_>, op: Op) -> Result<Mapped, ImportError> {

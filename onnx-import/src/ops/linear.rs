@@ -12,7 +12,7 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "Gemm",
         Family::Linear,
-        "alpha, beta, transA/transB; C required before opset 11; opset < 7 `broadcast`",
+        "alpha, beta, transA/transB; constant or runtime C (required before opset 11); opset < 7 `broadcast`",
         |c| gemm(c).map(Into::into),
     ),
     OpDef::runtime("MatMul", Family::Linear, "batch broadcasting", |c| {
@@ -107,9 +107,9 @@ fn read_group(ctx: &NodeCtx<'_>, channels: usize) -> Result<usize, ImportError> 
         .ok()
         .filter(|g| *g >= 1)
         .ok_or_else(|| ctx.err(format!("group={group} must be >= 1")))?;
-    if channels % group != 0 {
+    if !channels.is_multiple_of(group) {
         return Err(ctx.err(format!(
-            "group={group} does not divide the {channels} input channels"
+            "group={group} does not divide {channels} input channels"
         )));
     }
     Ok(group)

@@ -122,7 +122,18 @@ pub(super) fn resize(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     let mode = interpolation(ctx, nearest)?;
     // Axes the scales / sizes refer to (opset 18; default all).
     let axes = match ctx.attr(ctx.attrs.ints("axes"))? {
-        Some(a) if ctx.opset >= 18 => ctx.attr(shapes::normalize_axes(&a, r))?,
+        Some(a) if ctx.opset >= 18 => {
+            // In the given order: scales / sizes follow it.
+            let mut out = Vec::with_capacity(a.len());
+            for &x in &a {
+                let x = ctx.attr(shapes::normalize_axis(x, r))?;
+                if out.contains(&x) {
+                    return Err(ctx.err(format!("axes {a:?} repeat axis {x}")));
+                }
+                out.push(x);
+            }
+            out
+        }
         _ => (0..r).collect(),
     };
     let scales = nonempty_floats(ctx, 2, "scales")?;

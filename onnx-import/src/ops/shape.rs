@@ -60,14 +60,14 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "Dropout",
         Family::Shape,
-        "inference (identity); a mask output or training_mode=1 is refused",
+        "inference (identity), a mask output or training_mode=1 is refused",
         |c| dropout(c).map(Into::into),
     ),
     OpDef::runtime(
         "Pad",
         Family::Shape,
-        "constant, reflect, edge, wrap (opset ≥ 19); negative pads crop; constant pads and \
-         value (attributes before opset 11), opset 18 axes",
+        "constant, reflect, edge, wrap (opset ≥ 19), negative pads crop, pads and value \
+         attributes before opset 11, opset 18 axes",
         |c| pad(c).map(Into::into),
     ),
     OpDef::runtime("Expand", Family::Shape, "constant shape", |c| {
@@ -83,7 +83,7 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "Split",
         Family::Shape,
-        "split attribute (< 13) or constant input, num_outputs (≥ 18); one Slice per output",
+        "split attribute (< 13) or constant input, num_outputs (≥ 18), one Slice per output",
         split,
     ),
     OpDef::runtime("DepthToSpace", Family::Shape, "DCR and CRD", |c| {
@@ -114,14 +114,14 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "ScatterElements",
         Family::Shape,
-        "constant indices, runtime data and updates; reduction none",
+        "constant indices, runtime data and updates, reduction none",
         |c| scatter_elements(c).map(Into::into),
     )
     .opsets(11, 21),
     OpDef::runtime(
         "ScatterND",
         Family::Shape,
-        "constant indices, runtime data and updates; reduction none",
+        "constant indices, runtime data and updates, reduction none",
         |c| scatter_nd(c).map(Into::into),
     )
     .opsets(11, 21),
@@ -761,9 +761,14 @@ pub(super) fn depth_to_space(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     mapped(ctx, Op::DepthToSpace { blocksize, mode }, vec![0])
 }
 
-/// `SpaceToDepth`.
+/// `SpaceToDepth` (DCR order; opsets ≤ 21 have no `mode`).
 pub(super) fn space_to_depth(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     ctx.single_output()?;
+    if let Some(m) = ctx.attr(ctx.attrs.string("mode"))?.filter(|m| m != "DCR") {
+        return Err(ctx.err(format!(
+            "mode \"{m}\" is not supported: SpaceToDepth moves blocks in DCR order"
+        )));
+    }
     ctx.rank(0, 4, "the input")?;
     let blocksize = blocksize(ctx)?;
     mapped(ctx, Op::SpaceToDepth { blocksize }, vec![0])

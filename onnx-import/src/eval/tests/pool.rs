@@ -339,6 +339,29 @@ fn ceil_mode_last_window_is_partial() {
 }
 
 #[test]
+fn padding_only_windows() {
+    let x = t(&[1, 1, 2], &[3.0, 5.0]);
+    let mut a = PoolAttrs {
+        kernel: vec![1],
+        strides: vec![1],
+        pads: Pads::uniform(1, 1),
+        dilations: vec![1],
+        count_include_pad: true,
+        ceil_mode: false,
+    };
+    let avg = run(
+        Op::AveragePool(a.clone()),
+        vec![Arg::In(x.clone())],
+        &[1, 1, 4],
+    )
+    .unwrap();
+    assert_eq!(avg.data, vec![0.0, 3.0, 5.0, 0.0]);
+    assert!(run(Op::MaxPool(a.clone()), vec![Arg::In(x.clone())], &[1, 1, 4]).is_err());
+    a.count_include_pad = false;
+    assert!(run(Op::AveragePool(a), vec![Arg::In(x)], &[1, 1, 4]).is_err());
+}
+
+#[test]
 fn global_pools_1d_3d() {
     for shape in [vec![2, 3, 7], vec![1, 2, 3, 4, 5]] {
         let x = rand_tensor(&shape, 5);
