@@ -1,7 +1,7 @@
 //! Symbolic input dimensions through the library facade: a PyTorch-style model with
 //! `dim_param: "batch"` compiles with the default batch 1, with an explicit `batch = 4` and
 //! from an input file of shape `[4, ...]`; its shape arithmetic folds; the circuits are
-//! satisfied (MockProver; two real proofs); wrong shapes, conflicting bindings and an
+//! satisfied (MockProver; three real proofs); wrong shapes, conflicting bindings and an
 //! unresolvable dimension are named errors. Also integer graph inputs, held exactly.
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -142,6 +142,7 @@ fn batch_dim_from_input_file_shape() {
     assert_eq!(c.settings.dims[0].to_string(), "batch = 4 (input file)");
     let inputs = onnx_import::input_file::read_inputs(&cal, &c.graph).unwrap();
     mock_check(&c, &inputs);
+    prove_and_verify(&c, &inputs);
     // The flag wins over the file; the file then no longer fits.
     let e = compile(
         &model,

@@ -657,8 +657,12 @@ impl Op {
                 ReduceKind::SumSquare => "ReduceSumSquare",
                 ReduceKind::Prod => "ReduceProd",
             },
-            Op::Arg { kind: ArgKind::Max, .. } => "ArgMax",
-            Op::Arg { kind: ArgKind::Min, .. } => "ArgMin",
+            Op::Arg {
+                kind: ArgKind::Max, ..
+            } => "ArgMax",
+            Op::Arg {
+                kind: ArgKind::Min, ..
+            } => "ArgMin",
             Op::TopK { .. } => "TopK",
             Op::Einsum(_) => "Einsum",
         }
