@@ -116,12 +116,9 @@ fn ops_lists_the_registry_as_the_readme_does() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let table = String::from_utf8(o.stdout).unwrap();
-    assert_eq!(
-        table,
-        onnx_import::Registry::standard().markdown_table()
-    );
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
+    assert_eq!(table, onnx_import::Registry::standard().markdown_table());
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     assert!(readme.contains(&table), "README's operator table is stale");
     for op in ["Gemm", "Conv", "Reshape", "Constant"] {
         assert!(table.contains(op), "{op} missing:\n{table}");

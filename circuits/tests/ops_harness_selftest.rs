@@ -24,7 +24,26 @@ fn harness_checks_relu_and_mul_by_constant() {
 
 #[test]
 fn harness_checks_pure_wiring() {
-    let g = op_graph(Op::Transpose { perm: vec![1, 0] }, vec![In::Runtime(vec![2, 3])]);
+    let g = op_graph(
+        Op::Transpose { perm: vec![1, 0] },
+        vec![In::Runtime(vec![2, 3])],
+    );
     let c = check_op(&g, &Check::default());
     assert!(c.tampered >= 3, "{c:?}");
+}
+
+#[test]
+fn a_model_with_only_empty_tensors_is_a_clear_error_not_a_panic() {
+    use circuits::halo2::{plan_for, Layout};
+    use circuits::quant::QuantParams;
+    let g = op_graph(Op::Relu, vec![In::Runtime(vec![2, 0])]);
+    let params = QuantParams {
+        input_scale: 8,
+        param_scale: 8,
+        bits: 12,
+    };
+    for layout in [Layout::Speed, Layout::Gas] {
+        let e = plan_for(&g, &params, layout).unwrap_err().to_string();
+        assert!(e.contains("zero elements"), "{e}");
+    }
 }

@@ -28,11 +28,13 @@ mod topo;
 use std::path::Path;
 
 pub use convert::OPSET_RANGE;
-pub use error::{ImportError, UnsupportedOp};
-pub use registry::{Family, OpDef, Registry};
 pub use dims::{DimBinding, DimKey, DimSource, ImportOptions, ShapeHint};
+pub use error::{ImportError, UnsupportedOp};
 pub use ir::Graph;
-pub use report::{inspect_bytes, inspect_bytes_registry, inspect_bytes_with, ModelReport, NodeReport, NodeStatus};
+pub use registry::{Family, OpDef, Registry};
+pub use report::{
+    inspect_bytes, inspect_bytes_registry, inspect_bytes_with, ModelReport, NodeReport, NodeStatus,
+};
 
 /// Reads and imports an ONNX model file. See [`import_bytes`].
 pub fn import_file(path: &Path) -> Result<Graph, ImportError> {

@@ -89,6 +89,19 @@ fn read_raw<const N: usize>(
 /// Converts a `TensorProto` (float32, float64, int32 or int64) into a constant.
 ///
 /// The error string describes the problem; callers wrap it with the tensor's role.
+/// IEEE 754 half precision (binary16) bits to `f64`, exactly (subnormals, infinities, NaN).
+fn f16_to_f64(bits: u16) -> f64 {
+    let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((bits >> 10) & 0x1f);
+    let frac = f64::from(bits & 0x3ff);
+    match exp {
+        0 => sign * frac * 2f64.powi(-24),
+        0x1f if frac == 0.0 => sign * f64::INFINITY,
+        0x1f => f64::NAN,
+        e => sign * (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
 pub(crate) fn tensor_to_const(t: &TensorProto) -> Result<ConstVal, String> {
     if t.data_location.enum_value() == Ok(DataLocation::EXTERNAL) || !t.external_data.is_empty() {
         return Err(
@@ -132,10 +145,68 @@ pub(crate) fn tensor_to_const(t: &TensorProto) -> Result<ConstVal, String> {
             };
             (d, true)
         }
+        // ONNX keeps the narrow types (bool, 8/16-bit integers, float16 bits) in int32_data
+        // when raw_data is not used.
+        Some(DataType::BOOL) | Some(DataType::UINT8) => {
+            let d = if raw {
+                read_raw::<1>(&t.raw_data, count, |b| f64::from(b[0]))
+            } else {
+                Some(t.int32_data.iter().map(|&x| f64::from(x)).collect())
+            };
+            (d, true)
+        }
+        Some(DataType::INT8) => {
+            let d = if raw {
+                read_raw::<1>(&t.raw_data, count, |b| f64::from(i8::from_le_bytes(b)))
+            } else {
+                Some(t.int32_data.iter().map(|&x| f64::from(x)).collect())
+            };
+            (d, true)
+        }
+        Some(DataType::INT16) => {
+            let d = if raw {
+                read_raw::<2>(&t.raw_data, count, |b| f64::from(i16::from_le_bytes(b)))
+            } else {
+                Some(t.int32_data.iter().map(|&x| f64::from(x)).collect())
+            };
+            (d, true)
+        }
+        Some(DataType::UINT16) => {
+            let d = if raw {
+                read_raw::<2>(&t.raw_data, count, |b| f64::from(u16::from_le_bytes(b)))
+            } else {
+                Some(t.int32_data.iter().map(|&x| f64::from(x)).collect())
+            };
+            (d, true)
+        }
+        Some(DataType::UINT32) => {
+            let d = if raw {
+                read_raw::<4>(&t.raw_data, count, |b| f64::from(u32::from_le_bytes(b)))
+            } else {
+                Some(t.uint64_data.iter().map(|&x| x as f64).collect())
+            };
+            (d, true)
+        }
+        Some(DataType::UINT64) => {
+            let d = if raw {
+                read_raw::<8>(&t.raw_data, count, |b| u64::from_le_bytes(b) as f64)
+            } else {
+                Some(t.uint64_data.iter().map(|&x| x as f64).collect())
+            };
+            (d, true)
+        }
+        Some(DataType::FLOAT16) => {
+            let d = if raw {
+                read_raw::<2>(&t.raw_data, count, |b| f16_to_f64(u16::from_le_bytes(b)))
+            } else {
+                Some(t.int32_data.iter().map(|&x| f16_to_f64(x as u16)).collect())
+            };
+            (d, false)
+        }
         _ => {
             return Err(format!(
-                "has data type {}; only float32, float64, int32 and int64 constants are \
-                 supported (convert the tensor to float32 before exporting)",
+                "has data type {}; constants of type float16/32/64, bool and 8- to 64-bit \
+                 integers are supported (convert the tensor to float32 before exporting)",
                 dtype_name(t.data_type)
             ))
         }
@@ -316,5 +387,56 @@ impl<'a> Attrs<'a> {
     /// Names of all attributes (for "unsupported attribute" checks).
     pub fn names(&self) -> impl Iterator<Item = &'a str> {
         self.list.iter().map(|a| a.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(dt: DataType, dims: &[i64], raw: Vec<u8>, int32: Vec<i32>) -> TensorProto {
+        let mut t = TensorProto::new();
+        t.data_type = dt as i32;
+        t.dims = dims.to_vec();
+        t.raw_data = raw;
+        t.int32_data = int32;
+        t
+    }
+
+    #[test]
+    fn half_precision_bits() {
+        assert_eq!(f16_to_f64(0x3c00), 1.0);
+        assert_eq!(f16_to_f64(0xc000), -2.0);
+        assert_eq!(f16_to_f64(0x3555), 0.333_251_953_125);
+        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
+        assert_eq!(f16_to_f64(0x7c00), f64::INFINITY);
+        assert!(f16_to_f64(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn narrow_types_raw_and_typed() {
+        let c = tensor_to_const(&tensor(DataType::BOOL, &[3], vec![1, 0, 1], vec![]));
+        assert_eq!(
+            c.map(|c| (c.tensor.data, c.is_int)),
+            Ok((vec![1.0, 0.0, 1.0], true))
+        );
+        let c = tensor_to_const(&tensor(DataType::INT8, &[2], vec![0xff, 0x05], vec![]));
+        assert_eq!(c.map(|c| c.tensor.data), Ok(vec![-1.0, 5.0]));
+        let c = tensor_to_const(&tensor(DataType::UINT8, &[2], vec![], vec![200, 7]));
+        assert_eq!(c.map(|c| c.tensor.data), Ok(vec![200.0, 7.0]));
+        let c = tensor_to_const(&tensor(
+            DataType::FLOAT16,
+            &[2],
+            vec![0x00, 0x3c, 0x00, 0xc0],
+            vec![],
+        ));
+        assert_eq!(
+            c.map(|c| (c.tensor.data, c.is_int)),
+            Ok((vec![1.0, -2.0], false))
+        );
+        let bad = tensor_to_const(&tensor(DataType::INT16, &[2], vec![1, 2, 3], vec![]));
+        assert!(bad.is_err_and(|m| m.contains("raw_data holds 3 bytes")));
+        let s = tensor_to_const(&tensor(DataType::STRING, &[1], vec![], vec![]));
+        assert!(s.is_err_and(|m| m.contains("STRING") || m.contains("string")));
     }
 }

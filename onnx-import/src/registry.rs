@@ -303,8 +303,8 @@ mod tests {
     /// A model with one float input `x` of `shape`, one node `op_type(x) -> y`.
     fn single_node_model(op_type: &str, shape: &[i64]) -> Vec<u8> {
         use onnx_protobuf::{
-            tensor_shape_proto, type_proto, GraphProto, ModelProto, NodeProto,
-            OperatorSetIdProto, TensorShapeProto, TypeProto, ValueInfoProto,
+            tensor_shape_proto, type_proto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
+            TensorShapeProto, TypeProto, ValueInfoProto,
         };
         use protobuf::{Message, MessageField};
         let vi = |name: &str, dims: &[i64]| {
@@ -370,7 +370,10 @@ mod tests {
         let start = "<!-- ops-table -->\n";
         let end = "<!-- /ops-table -->";
         let a = readme.find(start).expect("README has <!-- ops-table -->") + start.len();
-        let b = readme[a..].find(end).expect("README has <!-- /ops-table -->") + a;
+        let b = readme[a..]
+            .find(end)
+            .expect("README has <!-- /ops-table -->")
+            + a;
         let want = Registry::standard().markdown_table();
         if readme[a..b] != want && std::env::var_os("ZKINFER_UPDATE_README").is_some() {
             let updated = format!("{}{want}{}", &readme[..a], &readme[b..]);
@@ -392,15 +395,11 @@ mod tests {
     #[test]
     fn dummy_op_appears_everywhere() {
         let model = single_node_model("ZkDummy", &[2, 3]);
-        let std_report =
-            crate::inspect_bytes_registry(&model, "m.onnx", &Registry::standard()).expect("decodes");
+        let std_report = crate::inspect_bytes_registry(&model, "m.onnx", &Registry::standard())
+            .expect("decodes");
         assert!(!std_report.all_supported());
-        let reg = Registry::standard().with(OpDef::runtime(
-            "ZkDummy",
-            Family::Shape,
-            "test-only",
-            dummy,
-        ));
+        let reg =
+            Registry::standard().with(OpDef::runtime("ZkDummy", Family::Shape, "test-only", dummy));
         assert!(reg.runtime_ops().contains(&"ZkDummy"));
         assert!(reg.markdown_table().contains("ZkDummy: test-only"));
         assert!(!Registry::standard().markdown_table().contains("ZkDummy"));

@@ -43,7 +43,11 @@ use onnx_protobuf::{AttributeProto, TensorProto, ValueInfoProto};
 
 /// Every op the importer knows (runtime and fold-only) plus one it rejects.
 fn ops() -> Vec<&'static str> {
-    let mut ops: Vec<&'static str> = Registry::standard().ops().iter().map(|d| d.name()).collect();
+    let mut ops: Vec<&'static str> = Registry::standard()
+        .ops()
+        .iter()
+        .map(|d| d.name())
+        .collect();
     ops.push("ZkNoSuchOp");
     ops
 }

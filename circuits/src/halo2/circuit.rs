@@ -285,6 +285,20 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
             && s.config.num_lookup_advice_per_phase.iter().sum::<usize>() <= max_advice
             && s.dot_columns <= max_dot
     };
+    let public: usize = graph
+        .inputs
+        .iter()
+        .chain(&graph.outputs)
+        .map(|&id| graph.values[id].shape.iter().product::<usize>())
+        .sum();
+    if public == 0 {
+        return Err(CircuitError::Settings {
+            message: "every input and output of the model is empty (zero elements), so a \
+                      proof would state nothing; give the model inputs or outputs with at \
+                      least one element"
+                .into(),
+        });
+    }
     for k in K_RANGE.0..=K_RANGE.1 {
         let (shape, public_fit) = try_k(k)?;
         if public_fit && fits(&shape) {

@@ -372,12 +372,7 @@ impl<'m> Engine<'m> {
             inputs,
             n_outputs: n.output.iter().filter(|o| !o.is_empty()).count(),
         };
-        let out_names: Vec<String> = n
-            .output
-            .iter()
-            .filter(|o| !o.is_empty())
-            .cloned()
-            .collect();
+        let out_names: Vec<String> = n.output.iter().filter(|o| !o.is_empty()).cloned().collect();
         let map = match def.lower {
             Lower::FoldOnly(fold) => {
                 if n.op_type != "Shape" && n.op_type != "Constant" {

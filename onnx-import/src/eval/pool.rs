@@ -46,7 +46,7 @@ fn pool(attrs: &PoolAttrs, is_max: bool, inputs: &[&Tensor]) -> Result<Tensor, S
                 sum += v;
                 max = max.max(v);
             }
-            if count == 0 && !(attrs.count_include_pad && !is_max) {
+            if count == 0 && (is_max || !attrs.count_include_pad) {
                 // With count_include_pad a window of padding only averages zeros: 0. Otherwise
                 // the result is undefined (ONNX's reference gives NaN / -inf).
                 return Err(format!(

@@ -236,7 +236,6 @@ pub(crate) fn to_ints(data: &[f64]) -> Result<Vec<i64>, String> {
         .collect()
 }
 
-
 /// Shape-preserving single-input ops.
 pub(crate) fn unary(ctx: &NodeCtx<'_>, op: Op) -> Result<Mapped, ImportError> {
     ctx.single_output()?;
