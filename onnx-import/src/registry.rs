@@ -361,6 +361,24 @@ mod tests {
         let _ = Mapped::new(Op::Identity, vec![0], vec![1]);
     }
 
+    /// Each family has its file, under the family's name, in every layer (the import-time
+    /// `constant` family has no runtime layers).
+    #[test]
+    fn family_files_exist_in_every_layer() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for fam in Family::ALL {
+            let mut layers = vec![root.join("src/ops")];
+            if fam != Family::Constant {
+                layers.push(root.join("src/eval"));
+                layers.push(root.join("../circuits/src/ops"));
+            }
+            for dir in layers {
+                let f = dir.join(format!("{}.rs", fam.file()));
+                assert!(f.is_file(), "family {fam}: {} is missing", f.display());
+            }
+        }
+    }
+
     /// The README's operator table is the registry's. After adding an op, regenerate it with
     /// `ZKINFER_UPDATE_README=1 cargo test -p zkinfer-onnx-import readme_ops_table`.
     #[test]
@@ -388,6 +406,101 @@ mod tests {
                  -p zkinfer-onnx-import readme_ops_table"
             );
         }
+    }
+
+    /// `Op::family` agrees with the registry's family of the op of the same name, and
+    /// `is_data_movement` is exactly the shape family, for ops of every family.
+    #[test]
+    fn op_family_matches_registry() {
+        use crate::ir::{
+            ArgKind, CastTarget, ConvAttrs, EinsumSpec, Pads, PoolAttrs, ReduceKind, TopKOutput,
+            VariadicOp,
+        };
+        let conv = ConvAttrs {
+            kernel: vec![3],
+            strides: vec![1],
+            pads: Pads::zeros(1),
+            dilations: vec![1],
+            group: 1,
+        };
+        let pool = PoolAttrs {
+            kernel: vec![2],
+            strides: vec![2],
+            pads: Pads::zeros(1),
+            dilations: vec![1],
+            count_include_pad: false,
+            ceil_mode: false,
+        };
+        let ops = [
+            Op::MatMul,
+            Op::Conv(conv),
+            Op::Einsum(EinsumSpec {
+                equation: "ij->ji".into(),
+                inputs: vec![vec![0, 1]],
+                output: vec![1, 0],
+                dims: vec![2, 3],
+            }),
+            Op::Add,
+            Op::Round,
+            Op::Variadic(VariadicOp::Max),
+            Op::Cast {
+                to: CastTarget::Integer,
+            },
+            Op::Relu,
+            Op::Shrink {
+                lambd: 0.5,
+                bias: 0.0,
+            },
+            Op::BatchNormalization { epsilon: 1e-5 },
+            Op::MaxPool(pool),
+            Op::GlobalMaxPool,
+            Op::ReduceMean {
+                axes: vec![0],
+                keepdims: true,
+            },
+            Op::Reduce {
+                kind: ReduceKind::L1,
+                axes: vec![0],
+                keepdims: true,
+            },
+            Op::Arg {
+                kind: ArgKind::Min,
+                axis: 0,
+                keepdims: true,
+                select_last_index: false,
+            },
+            Op::TopK {
+                axis: 0,
+                k: 1,
+                largest: true,
+                sorted: true,
+                output: TopKOutput::Indices,
+            },
+            Op::Flatten { axis: 1 },
+            Op::Identity,
+            Op::Trilu { upper: true, k: 0 },
+            Op::ScatterND {
+                indices: vec![0],
+                indices_shape: vec![1, 1],
+            },
+        ];
+        let reg = Registry::standard();
+        for op in &ops {
+            let def = reg.get("", op.name()).expect("every IR op is registered");
+            assert_eq!(op.family(), def.family(), "{}", op.name());
+            assert_eq!(
+                crate::eval::is_data_movement(op),
+                def.family() == Family::Shape,
+                "{}",
+                op.name()
+            );
+        }
+        let families: std::collections::BTreeSet<Family> = ops.iter().map(Op::family).collect();
+        let runtime: Vec<Family> = Family::ALL
+            .into_iter()
+            .filter(|&f| f != Family::Constant && f != Family::Resize)
+            .collect();
+        assert_eq!(families.into_iter().collect::<Vec<_>>(), runtime);
     }
 
     /// A dummy op in a test registry is known to the importer, shows in `inspect` and in

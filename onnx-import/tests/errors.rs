@@ -361,8 +361,8 @@ fn unsupported_initializer_type_is_a_model_error() {
     let t = onnx_protobuf::TensorProto {
         name: "w".into(),
         dims: vec![2],
-        data_type: onnx_protobuf::tensor_proto::DataType::BOOL as i32,
-        int32_data: vec![1, 0],
+        data_type: onnx_protobuf::tensor_proto::DataType::STRING as i32,
+        string_data: vec![b"a".to_vec(), b"b".to_vec()],
         ..Default::default()
     };
     let bytes = model(
@@ -373,5 +373,6 @@ fn unsupported_initializer_type_is_a_model_error() {
         17,
     );
     let err = import_bytes(&bytes, "m").unwrap_err();
-    assert!(err.to_string().contains("BOOL"), "{err}");
+    assert!(err.to_string().contains("STRING"), "{err}");
+    assert!(err.to_string().contains("\"w\""), "{err}");
 }
