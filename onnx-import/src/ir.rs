@@ -596,6 +596,61 @@ pub struct EinsumSpec {
 }
 
 impl Op {
+    /// The op family the variant belongs to: the same family as the registry's
+    /// [`OpDef`](crate::registry::OpDef) of [`Op::name`], and the file of every layer that
+    /// implements it. The match is exhaustive, so a new variant must be given a family.
+    pub fn family(&self) -> crate::registry::Family {
+        use crate::registry::Family;
+        match self {
+            Op::Gemm { .. } | Op::MatMul | Op::Conv(_) | Op::ConvTranspose(_) | Op::Einsum(_) => {
+                Family::Linear
+            }
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Neg
+            | Op::Abs
+            | Op::Sign
+            | Op::Floor
+            | Op::Ceil
+            | Op::Round
+            | Op::Variadic(_)
+            | Op::Cast { .. } => Family::Elementwise,
+            Op::Relu
+            | Op::LeakyRelu { .. }
+            | Op::Clip { .. }
+            | Op::PRelu { .. }
+            | Op::Shrink { .. } => Family::Activation,
+            Op::BatchNormalization { .. } => Family::Norm,
+            Op::MaxPool(_) | Op::AveragePool(_) | Op::GlobalAveragePool | Op::GlobalMaxPool => {
+                Family::Pool
+            }
+            Op::ReduceSum { .. } | Op::ReduceMean { .. } | Op::Reduce { .. } => Family::Reduce,
+            Op::Arg { .. } | Op::TopK { .. } => Family::Arg,
+            Op::Flatten { .. }
+            | Op::Reshape { .. }
+            | Op::Transpose { .. }
+            | Op::Concat { .. }
+            | Op::Slice { .. }
+            | Op::Squeeze { .. }
+            | Op::Unsqueeze { .. }
+            | Op::Gather { .. }
+            | Op::Identity
+            | Op::Pad { .. }
+            | Op::Expand { .. }
+            | Op::Tile { .. }
+            | Op::DepthToSpace { .. }
+            | Op::SpaceToDepth { .. }
+            | Op::Trilu { .. }
+            | Op::GatherElements { .. }
+            | Op::GatherND { .. }
+            | Op::ScatterElements { .. }
+            | Op::ScatterND { .. } => Family::Shape,
+            Op::Resize(_) => Family::Resize,
+        }
+    }
+
     /// The ONNX op type this variant came from (for display only).
     pub fn name(&self) -> &'static str {
         match self {

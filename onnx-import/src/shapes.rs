@@ -353,24 +353,15 @@ impl WindowGeometry {
     /// row-major kernel order. Output coordinate `o` along an axis reads padded coordinate
     /// `o·stride + k·dilation`, i.e. input `o·stride + k·dilation - pad_begin`.
     pub fn taps(&self, out: usize) -> Vec<Tap> {
-        let coords = unflatten(out, &self.output);
-        let per_axis: Vec<Vec<(usize, Option<usize>)>> = (0..self.input.len())
-            .map(|i| {
-                let limit = self.input[i] + self.pad_begin[i] + self.pad_end[i];
-                (0..self.kernel[i])
-                    .filter_map(|k| {
-                        let padded = coords[i] * self.strides[i] + k * self.dilations[i];
-                        (padded < limit).then(|| {
-                            let x = padded
-                                .checked_sub(self.pad_begin[i])
-                                .filter(|&x| x < self.input[i]);
-                            (k, x)
-                        })
-                    })
-                    .collect()
+        taps_of(out, &self.output, &self.kernel, &self.input, |i, o, k| {
+            let limit = self.input[i] + self.pad_begin[i] + self.pad_end[i];
+            let padded = o * self.strides[i] + k * self.dilations[i];
+            (padded < limit).then(|| {
+                padded
+                    .checked_sub(self.pad_begin[i])
+                    .filter(|&x| x < self.input[i])
             })
-            .collect();
-        cartesian(&per_axis, &self.kernel, &self.input)
+        })
     }
 }
 
@@ -464,22 +455,115 @@ impl TransposeGeometry {
     /// The (kernel, input) pairs that land on output position `out` (flat); every returned
     /// tap has `input: Some(..)`. Empty when no input reaches that position.
     pub fn taps(&self, out: usize) -> Vec<Tap> {
-        let coords = unflatten(out, &self.output);
-        let per_axis: Vec<Vec<(usize, Option<usize>)>> = (0..self.input.len())
-            .map(|i| {
-                (0..self.kernel[i])
-                    .filter_map(|k| {
-                        // i·stride = o + pad_begin - k·dilation must be a non-negative
-                        // multiple of the stride below in·stride.
-                        let t =
-                            (coords[i] + self.pad_begin[i]).checked_sub(k * self.dilations[i])?;
-                        (t % self.strides[i] == 0 && t / self.strides[i] < self.input[i])
-                            .then_some((k, Some(t / self.strides[i])))
-                    })
-                    .collect()
-            })
-            .collect();
-        cartesian(&per_axis, &self.kernel, &self.input)
+        taps_of(out, &self.output, &self.kernel, &self.input, |i, o, k| {
+            // i·stride = o + pad_begin - k·dilation must be a non-negative multiple of the
+            // stride below in·stride.
+            let t = (o + self.pad_begin[i]).checked_sub(k * self.dilations[i])?;
+            (t % self.strides[i] == 0 && t / self.strides[i] < self.input[i])
+                .then_some(Some(t / self.strides[i]))
+        })
+    }
+}
+
+/// Where the terms of every output element of an N-D convolution or transposed convolution
+/// lie in the flat (row-major) input X `[N, C, D..]` and weight W. Output `(n, oc, o)` is
+/// `Σ x[xi]·w[wi]` over [`ConvTerms::terms`] (plus the bias of `oc`); input channels are split
+/// into groups of `in_per_group`, output channels into groups of `out_per_group`, and output
+/// channel `oc` reads the input channels of group `oc / out_per_group`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvTerms {
+    channels: usize,
+    in_per_group: usize,
+    out_per_group: usize,
+    in_len: usize,
+    k_len: usize,
+    taps: Vec<Vec<Tap>>,
+    /// W is `[C, M/group, k..]` (ConvTranspose) rather than `[M, C/group, k..]` (Conv).
+    transposed: bool,
+}
+
+impl ConvTerms {
+    /// A Conv with X of `channels` channels and W `[M, in_per_group, k..]`, whose output
+    /// channels come in groups of `out_per_group` (`M / group`). The caller has checked the
+    /// shapes against each other.
+    pub fn conv(
+        geo: &WindowGeometry,
+        channels: usize,
+        in_per_group: usize,
+        out_per_group: usize,
+    ) -> Self {
+        let taps = (0..geo.output_len()).map(|o| geo.taps(o)).collect();
+        Self {
+            in_len: geo.input_len(),
+            k_len: geo.kernel_len(),
+            taps,
+            ..Self::groups(channels, in_per_group, out_per_group, false)
+        }
+    }
+
+    /// A ConvTranspose with X of `channels` channels in groups of `in_per_group`
+    /// (`C / group`) and W `[C, out_per_group, k..]`. The caller has checked the shapes
+    /// against each other.
+    pub fn transpose(
+        geo: &TransposeGeometry,
+        channels: usize,
+        in_per_group: usize,
+        out_per_group: usize,
+    ) -> Self {
+        let taps = (0..geo.output_len()).map(|o| geo.taps(o)).collect();
+        Self {
+            in_len: geo.input_len(),
+            k_len: geo.kernel_len(),
+            taps,
+            ..Self::groups(channels, in_per_group, out_per_group, true)
+        }
+    }
+
+    /// The channel grouping, with no spatial positions yet.
+    fn groups(
+        channels: usize,
+        in_per_group: usize,
+        out_per_group: usize,
+        transposed: bool,
+    ) -> Self {
+        Self {
+            channels,
+            in_per_group,
+            out_per_group,
+            in_len: 0,
+            k_len: 0,
+            taps: Vec::new(),
+            transposed,
+        }
+    }
+
+    /// Number of output spatial positions.
+    pub fn output_len(&self) -> usize {
+        self.taps.len()
+    }
+
+    /// The `(x index, w index)` pairs of output position `out` (flat over the output spatial
+    /// dims) of batch `n` and output channel `oc`, by input channel of the group, then in
+    /// row-major kernel order; padded taps are left out.
+    pub fn terms(
+        &self,
+        n: usize,
+        oc: usize,
+        out: usize,
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let grp = oc / self.out_per_group.max(1);
+        let taps = self.taps.get(out).map_or(&[][..], Vec::as_slice);
+        (0..self.in_per_group).flat_map(move |icg| {
+            let ic = grp * self.in_per_group + icg;
+            let xbase = (n * self.channels + ic) * self.in_len;
+            let wbase = if self.transposed {
+                (ic * self.out_per_group + oc % self.out_per_group.max(1)) * self.k_len
+            } else {
+                (oc * self.in_per_group + icg) * self.k_len
+            };
+            taps.iter()
+                .filter_map(move |t| t.input.map(|xi| (xbase + xi, wbase + t.kernel)))
+        })
     }
 }
 
@@ -513,6 +597,28 @@ fn unflatten(mut i: usize, dims: &[usize]) -> Vec<usize> {
         i /= d.max(1);
     }
     c
+}
+
+/// The taps of output position `out` (flat over `output`) of a window op with kernel dims
+/// `kernel` over input dims `input`, in row-major kernel order. `tap(axis, o, k)` says what
+/// kernel coordinate `k` reads at output coordinate `o` along `axis`: `None` to leave the tap
+/// out, `Some(None)` for a padded cell, `Some(Some(x))` for input coordinate `x`.
+fn taps_of(
+    out: usize,
+    output: &[usize],
+    kernel: &[usize],
+    input: &[usize],
+    tap: impl Fn(usize, usize, usize) -> Option<Option<usize>>,
+) -> Vec<Tap> {
+    let coords = unflatten(out, output);
+    let per_axis: Vec<Vec<(usize, Option<usize>)>> = (0..input.len())
+        .map(|i| {
+            (0..kernel[i])
+                .filter_map(|k| tap(i, coords[i], k).map(|x| (k, x)))
+                .collect()
+        })
+        .collect();
+    cartesian(&per_axis, kernel, input)
 }
 
 /// All combinations of per-axis `(kernel coordinate, input coordinate)` choices, flattened

@@ -61,6 +61,26 @@ fn seq(shape: &[usize]) -> Tensor {
 }
 
 /// Runs `g` on `seq(input shape)` and returns the first output's data and shape.
+/// [`one_out`] with one extra input: the 1-D int64 initializer `name` holding `vals`, and
+/// no attributes.
+fn one_out_ints(
+    op: &str,
+    shape: &[i64],
+    name: &str,
+    vals: &[i64],
+    opset: i64,
+) -> Result<Graph, ImportError> {
+    let dims = [i64::try_from(vals.len()).unwrap()];
+    one_out(
+        op,
+        shape,
+        &[name],
+        vec![init_i64(name, &dims, vals)],
+        vec![],
+        opset,
+    )
+}
+
 fn run(g: &Graph) -> (Vec<usize>, Vec<f64>) {
     let x = seq(g.shape(g.inputs[0]));
     let out = eval_graph(g, &[x]).unwrap();
@@ -185,23 +205,9 @@ fn pad_opset11_inputs_negative_pads_and_opset18_axes() {
     assert_eq!(run(&w(19).unwrap()).1, vec![2.0, 0.0, 1.0, 2.0, 0.0]);
     assert!(err_text(w(18)).contains("wrap"));
     // Runtime pads and a wrong pads length are clear errors.
-    let e = err_text(one_out(
-        "Pad",
-        &[2, 2],
-        &["pads"],
-        vec![init_i64("pads", &[2], &[1, 1])],
-        vec![],
-        13,
-    ));
+    let e = err_text(one_out_ints("Pad", &[2, 2], "pads", &[1, 1], 13));
     assert!(e.contains("2 × 2 entries"), "{e}");
-    let e = err_text(one_out(
-        "Pad",
-        &[2],
-        &["pads"],
-        vec![init_i64("pads", &[2], &[-2, -1])],
-        vec![],
-        13,
-    ));
+    let e = err_text(one_out_ints("Pad", &[2], "pads", &[-2, -1], 13));
     assert!(e.contains("crop more"), "{e}");
 }
 
@@ -209,15 +215,7 @@ fn pad_opset11_inputs_negative_pads_and_opset18_axes() {
 
 #[test]
 fn expand_is_bidirectional_broadcast() {
-    let g = one_out(
-        "Expand",
-        &[3, 1],
-        &["s"],
-        vec![init_i64("s", &[3], &[2, 1, 2])],
-        vec![],
-        13,
-    )
-    .unwrap();
+    let g = one_out_ints("Expand", &[3, 1], "s", &[2, 1, 2], 13).unwrap();
     assert_eq!(
         g.nodes[0].op,
         Op::Expand {
@@ -227,28 +225,13 @@ fn expand_is_bidirectional_broadcast() {
     let (shape, data) = run(&g);
     assert_eq!(shape, vec![2, 3, 2]);
     assert_eq!(&data[..6], &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0]);
-    let e = err_text(one_out(
-        "Expand",
-        &[3],
-        &["s"],
-        vec![init_i64("s", &[1], &[2])],
-        vec![],
-        13,
-    ));
+    let e = err_text(one_out_ints("Expand", &[3], "s", &[2], 13));
     assert!(e.contains("do not broadcast"), "{e}");
 }
 
 #[test]
 fn tile_repeats_and_tile1_form() {
-    let g = one_out(
-        "Tile",
-        &[2, 2],
-        &["r"],
-        vec![init_i64("r", &[2], &[1, 2])],
-        vec![],
-        13,
-    )
-    .unwrap();
+    let g = one_out_ints("Tile", &[2, 2], "r", &[1, 2], 13).unwrap();
     assert_eq!(
         run(&g),
         (vec![2, 4], vec![0.0, 1.0, 0.0, 1.0, 2.0, 3.0, 2.0, 3.0])
@@ -269,14 +252,7 @@ fn tile_repeats_and_tile1_form() {
             repeats: vec![2, 1]
         }
     );
-    let e = err_text(one_out(
-        "Tile",
-        &[2, 2],
-        &["r"],
-        vec![init_i64("r", &[1], &[2])],
-        vec![],
-        13,
-    ));
+    let e = err_text(one_out_ints("Tile", &[2, 2], "r", &[2], 13));
     assert!(e.contains("one entry per axis"), "{e}");
 }
 
@@ -912,15 +888,7 @@ fn flatten_default_axis_in_old_opsets() {
 
 #[test]
 fn gather_old_opset_and_negative_indices() {
-    let g = one_out(
-        "Gather",
-        &[3, 2],
-        &["i"],
-        vec![init_i64("i", &[2], &[-1, 0])],
-        vec![],
-        1,
-    )
-    .unwrap();
+    let g = one_out_ints("Gather", &[3, 2], "i", &[-1, 0], 1).unwrap();
     assert_eq!(run(&g), (vec![2, 2], vec![4.0, 5.0, 0.0, 1.0]));
     let e = err_text(one_out(
         "Gather",

@@ -33,6 +33,7 @@
 //! first `k` positions are the output (always sorted; `sorted=0` allows any order). Cost:
 //! `Σ_{r<k} (n-1-r)` compare-and-swaps per lane.
 
+use onnx_import::eval::{arg_output_shape, split_axis, topk_output_shape};
 use onnx_import::ir::{ArgKind, Op, TopKOutput};
 
 use super::{arity, cells, CellTensor, OpCtx, Operand};
@@ -66,12 +67,7 @@ pub fn eval<B: Backend>(
                     data.push(arg_lane(b, &lane, kind, select_last_index, one)?);
                 }
             }
-            let mut shape = x.shape.clone();
-            if keepdims {
-                shape[axis] = 1;
-            } else {
-                shape.remove(axis);
-            }
+            let shape = arg_output_shape(&x.shape, axis, keepdims);
             Ok(CellTensor { shape, data })
         }
         Op::TopK {
@@ -107,8 +103,7 @@ pub fn eval<B: Backend>(
                 .into_iter()
                 .map(|c| c.ok_or_else(|| CircuitError::unsupported("TopK left a cell unset")))
                 .collect::<Result<Vec<_>>>()?;
-            let mut shape = x.shape.clone();
-            shape[axis] = k;
+            let shape = topk_output_shape(&x.shape, axis, k);
             Ok(CellTensor { shape, data })
         }
         ref other => Err(CircuitError::unsupported(format!(
@@ -118,17 +113,15 @@ pub fn eval<B: Backend>(
     }
 }
 
+/// `(outer, dim, inner)` sizes of `shape` split at `axis` (as the float evaluator splits it),
+/// refusing an empty axis, which has no extreme to select.
 fn split(shape: &[usize], axis: usize) -> Result<(usize, usize, usize)> {
-    if axis >= shape.len() || shape[axis] == 0 {
-        return Err(CircuitError::unsupported(format!(
+    match split_axis(shape, axis) {
+        Ok(sizes) if sizes.1 > 0 => Ok(sizes),
+        _ => Err(CircuitError::unsupported(format!(
             "axis {axis} of shape {shape:?} is out of range or empty"
-        )));
+        ))),
     }
-    Ok((
-        shape[..axis].iter().product(),
-        shape[axis],
-        shape[axis + 1..].iter().product(),
-    ))
 }
 
 /// The index (times `one`) of the extreme of `lane`, by the scan in the module docs.

@@ -11,7 +11,7 @@
 
 use onnx_import::eval::{broadcast_index, broadcast_shape};
 use onnx_import::ir::{ConvAttrs, ConvTransposeAttrs, Op};
-use onnx_import::shapes::{TransposeGeometry, WindowGeometry};
+use onnx_import::shapes::{ConvTerms, TransposeGeometry, WindowGeometry};
 
 use super::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
@@ -330,6 +330,37 @@ fn const_bias<C>(
     }
 }
 
+/// The cells `[nb, qb.len(), out..]` of a (transposed) convolution: per output, one dot
+/// product of its [`ConvTerms::terms`] (activations `xs` against quantized weights `qw`) with
+/// the channel's quantized bias, then `div_round` by `2^param_scale`.
+fn conv_dots<B: Backend>(
+    b: &mut B,
+    param_scale: u32,
+    terms: &ConvTerms,
+    xs: &[B::Cell],
+    qw: &[i128],
+    qb: &[i128],
+    nb: usize,
+) -> Result<Vec<B::Cell>> {
+    let mut data = Vec::with_capacity(nb * qb.len() * terms.output_len());
+    for n in 0..nb {
+        for (oc, &bias) in qb.iter().enumerate() {
+            for o in 0..terms.output_len() {
+                let (x, w): (Vec<B::Cell>, Vec<i128>) = terms
+                    .terms(n, oc, o)
+                    .map(|(xi, wi)| (xs[xi].clone(), qw[wi]))
+                    .unzip();
+                // acc = q(b) + Σ x·q(w)  (one dot product with constant weights; a constant
+                // q(b) when no input lands on this output)
+                let acc = b.dot_const(&x, &w, bias)?;
+                // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
+                data.push(b.div_round(&acc, pow2(param_scale))?);
+            }
+        }
+    }
+    Ok(data)
+}
+
 /// N-D Conv. Per output element:
 /// `y = div_round(Σ_{c, k: tap on the input} x·q(w, s_p) + q(b, s_a + s_p), 2^s_p)`;
 /// padded taps contribute nothing and get no cells.
@@ -363,33 +394,8 @@ fn conv<B: Backend>(
     .map_err(CircuitError::unsupported)?;
     let qw = quantize_all(&w.data, p.param_scale, "Conv weight")?;
     let qb = const_bias(inputs, m, p.input_scale + p.param_scale, "Conv")?;
-    let (in_len, k_len) = (geo.input_len(), geo.kernel_len());
-    let taps: Vec<_> = (0..geo.output_len()).map(|o| geo.taps(o)).collect();
-    let mpg = m / g;
-    let mut data = Vec::with_capacity(nb * m * taps.len());
-    for n in 0..nb {
-        for (oc, &bias) in qb.iter().enumerate() {
-            let grp = oc / mpg;
-            for out_taps in &taps {
-                let mut xs = Vec::with_capacity(cg * out_taps.len());
-                let mut ws = Vec::with_capacity(cg * out_taps.len());
-                for ic in 0..cg {
-                    let xbase = (n * c + grp * cg + ic) * in_len;
-                    let wbase = (oc * cg + ic) * k_len;
-                    for t in out_taps {
-                        if let Some(xi) = t.input {
-                            xs.push(x.data[xbase + xi].clone());
-                            ws.push(qw[wbase + t.kernel]);
-                        }
-                    }
-                }
-                // acc = q(b) + Σ x·q(w)  (one dot product with constant weights)
-                let acc = b.dot_const(&xs, &ws, bias)?;
-                // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
-                data.push(b.div_round(&acc, pow2(p.param_scale))?);
-            }
-        }
-    }
+    let terms = ConvTerms::conv(&geo, c, cg, m / g);
+    let data = conv_dots(b, p.param_scale, &terms, &x.data, &qw, &qb, nb)?;
     let mut shape = vec![nb, m];
     shape.extend(&geo.output);
     Ok(CellTensor { shape, data })
@@ -430,34 +436,8 @@ fn conv_transpose<B: Backend>(
     .map_err(CircuitError::unsupported)?;
     let qw = quantize_all(&w.data, p.param_scale, "ConvTranspose weight")?;
     let qb = const_bias(inputs, m, p.input_scale + p.param_scale, "ConvTranspose")?;
-    let (in_len, k_len) = (geo.input_len(), geo.kernel_len());
-    let taps: Vec<_> = (0..geo.output_len()).map(|o| geo.taps(o)).collect();
-    let cg = c / g;
-    let mut data = Vec::with_capacity(nb * m * taps.len());
-    for n in 0..nb {
-        for (oc, &bias) in qb.iter().enumerate() {
-            let (grp, ocg) = (oc / mg, oc % mg);
-            for out_taps in &taps {
-                let mut xs = Vec::with_capacity(cg * out_taps.len());
-                let mut ws = Vec::with_capacity(cg * out_taps.len());
-                for icg in 0..cg {
-                    let ic = grp * cg + icg;
-                    let xbase = (n * c + ic) * in_len;
-                    let wbase = (ic * mg + ocg) * k_len;
-                    for t in out_taps {
-                        if let Some(xi) = t.input {
-                            xs.push(x.data[xbase + xi].clone());
-                            ws.push(qw[wbase + t.kernel]);
-                        }
-                    }
-                }
-                // acc = q(b) + Σ x·q(w)  (a constant q(b) when no input lands here)
-                let acc = b.dot_const(&xs, &ws, bias)?;
-                // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
-                data.push(b.div_round(&acc, pow2(p.param_scale))?);
-            }
-        }
-    }
+    let terms = ConvTerms::transpose(&geo, c, c / g, mg);
+    let data = conv_dots(b, p.param_scale, &terms, &x.data, &qw, &qb, nb)?;
     let mut shape = vec![nb, m];
     shape.extend(&geo.output);
     Ok(CellTensor { shape, data })

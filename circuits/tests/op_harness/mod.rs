@@ -217,8 +217,10 @@ pub fn check_op(graph: &Graph, c: &Check) -> Checked {
     }
 }
 
-/// Soundness: every tampered witness must be rejected. Returns how many were tried.
-fn tamper(name: &str, k: u32, built: &circuits::halo2::BuiltCircuit) -> usize {
+/// Soundness: every tampered witness must be rejected (sampled advice cells of each node's
+/// region, packed dot-product terms and results, the input and output placeholder rows, a
+/// public output). Returns how many were tried. `mock_fixtures.rs` runs it on whole models.
+pub fn tamper(name: &str, k: u32, built: &circuits::halo2::BuiltCircuit) -> usize {
     let instances = built.instances.clone();
     let rejects = |b: &ModelCircuit| {
         MockProver::run(k, b, vec![instances.clone()])

@@ -7,7 +7,7 @@ use super::check_arity;
 use crate::ir::{ArgKind, Op, Tensor, TopKOutput};
 
 /// `(outer, dim, inner)` sizes of `shape` split at `axis`.
-pub(crate) fn split_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, usize), String> {
+pub fn split_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, usize), String> {
     if axis >= shape.len() {
         return Err(format!(
             "axis {axis} is out of range for rank {}",
@@ -19,6 +19,29 @@ pub(crate) fn split_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, 
         shape[axis],
         shape[axis + 1..].iter().product(),
     ))
+}
+
+/// The output shape of ArgMax / ArgMin along `axis` of `shape`: the axis becomes 1 with
+/// `keepdims`, else it is dropped (the fixed-point op in the circuits crate shares it).
+pub fn arg_output_shape(shape: &[usize], axis: usize, keepdims: bool) -> Vec<usize> {
+    let mut out = shape.to_vec();
+    if axis < out.len() {
+        if keepdims {
+            out[axis] = 1;
+        } else {
+            out.remove(axis);
+        }
+    }
+    out
+}
+
+/// The output shape of TopK along `axis` of `shape`: the axis becomes `k`.
+pub fn topk_output_shape(shape: &[usize], axis: usize, k: usize) -> Vec<usize> {
+    let mut out = shape.to_vec();
+    if let Some(d) = out.get_mut(axis) {
+        *d = k;
+    }
+    out
 }
 
 /// Evaluates `Arg` or `TopK`.
@@ -54,12 +77,7 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
                     data.push(best as f64);
                 }
             }
-            let mut shape = x.shape.clone();
-            if keepdims {
-                shape[axis] = 1;
-            } else {
-                shape.remove(axis);
-            }
+            let shape = arg_output_shape(&x.shape, axis, keepdims);
             Ok(Tensor { shape, data })
         }
         Op::TopK {
@@ -97,8 +115,7 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
                     }
                 }
             }
-            let mut shape = x.shape.clone();
-            shape[axis] = k;
+            let shape = topk_output_shape(&x.shape, axis, k);
             Ok(Tensor { shape, data: out })
         }
         ref other => Err(format!("{} is not an arg op", other.name())),

@@ -3,7 +3,7 @@
 
 use super::{broadcast_index, broadcast_shape, check_arity};
 use crate::ir::{ConvAttrs, ConvTransposeAttrs, Tensor};
-use crate::shapes::{TransposeGeometry, WindowGeometry};
+use crate::shapes::{ConvTerms, TransposeGeometry, WindowGeometry};
 
 /// `Y = alpha * A' * B' + beta * C`, with `A'`/`B'` optionally transposed 2-D matrices and
 /// `C` unidirectionally broadcast to `[M, N]`.
@@ -177,33 +177,36 @@ pub(super) fn conv(attrs: &ConvAttrs, inputs: &[&Tensor]) -> Result<Tensor, Stri
         &attrs.dilations,
         false,
     )?;
-    let (in_len, k_len, out_len) = (geo.input_len(), geo.kernel_len(), geo.output_len());
-    let taps: Vec<_> = (0..out_len).map(|o| geo.taps(o)).collect();
-    let m_per_group = m / g;
-    let mut data = Vec::with_capacity(n * m * out_len);
+    let terms = ConvTerms::conv(&geo, c, cg, m / g);
+    let data = conv_sum(&terms, x, w, inputs.get(2).copied(), n, m);
+    let mut shape = vec![n, m];
+    shape.extend(&geo.output);
+    Ok(Tensor { shape, data })
+}
+
+/// The row-major data `[n, m, out..]` of a (transposed) convolution: each output is the float
+/// sum of its [`ConvTerms::terms`] plus the bias of its channel (zero without one).
+fn conv_sum(
+    terms: &ConvTerms,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    n: usize,
+    m: usize,
+) -> Vec<f64> {
+    let mut data = Vec::with_capacity(n * m * terms.output_len());
     for b in 0..n {
         for oc in 0..m {
-            let grp = oc / m_per_group;
-            let bias = inputs.get(2).map_or(0.0, |t| t.data[oc]);
-            for out_taps in &taps {
-                let mut acc = 0.0f64;
-                for icg in 0..cg {
-                    let ic = grp * cg + icg;
-                    let xbase = (b * c + ic) * in_len;
-                    let wbase = (oc * cg + icg) * k_len;
-                    for t in out_taps {
-                        if let Some(xi) = t.input {
-                            acc += x.data[xbase + xi] * w.data[wbase + t.kernel];
-                        }
-                    }
-                }
+            let bias = bias.map_or(0.0, |t| t.data[oc]);
+            for o in 0..terms.output_len() {
+                let acc = terms
+                    .terms(b, oc, o)
+                    .fold(0.0f64, |acc, (xi, wi)| acc + x.data[xi] * w.data[wi]);
                 data.push(acc + bias);
             }
         }
     }
-    let mut shape = vec![n, m];
-    shape.extend(&geo.output);
-    Ok(Tensor { shape, data })
+    data
 }
 
 /// N-D transposed convolution: X `[N, C, D...]`, W `[C, M / group, k...]`, optional bias
@@ -244,30 +247,8 @@ pub(super) fn conv_transpose(
         &attrs.dilations,
         &attrs.output_padding,
     )?;
-    let (in_len, k_len, out_len) = (geo.input_len(), geo.kernel_len(), geo.output_len());
-    let taps: Vec<_> = (0..out_len).map(|o| geo.taps(o)).collect();
-    let cg = c / g;
-    let mut data = Vec::with_capacity(n * m * out_len);
-    for b in 0..n {
-        for oc in 0..m {
-            let (grp, ocg) = (oc / mg, oc % mg);
-            let bias = inputs.get(2).map_or(0.0, |t| t.data[oc]);
-            for out_taps in &taps {
-                let mut acc = 0.0f64;
-                for icg in 0..cg {
-                    let ic = grp * cg + icg;
-                    let xbase = (b * c + ic) * in_len;
-                    let wbase = (ic * mg + ocg) * k_len;
-                    for t in out_taps {
-                        if let Some(xi) = t.input {
-                            acc += x.data[xbase + xi] * w.data[wbase + t.kernel];
-                        }
-                    }
-                }
-                data.push(acc + bias);
-            }
-        }
-    }
+    let terms = ConvTerms::transpose(&geo, c, c / g, mg);
+    let data = conv_sum(&terms, x, w, inputs.get(2).copied(), n, m);
     let mut shape = vec![n, m];
     shape.extend(&geo.output);
     Ok(Tensor { shape, data })

@@ -23,6 +23,7 @@ mod shape;
 #[cfg(test)]
 mod tests;
 
+pub use arg::{arg_output_shape, split_axis, topk_output_shape};
 pub use error::EvalError;
 pub use resize::{resize_taps, Taps};
 pub use shape::{

@@ -70,30 +70,10 @@ pub fn shape_op_output(op: &Op, in_shapes: &[Vec<usize>]) -> Result<Vec<usize>, 
     sources(op, in_shapes, true).map(|(shape, _)| shape)
 }
 
-/// Whether `op` is one of this module's data-movement ops.
+/// Whether `op` is one of this module's data-movement ops: exactly the ops of
+/// [`Family::Shape`](crate::registry::Family::Shape).
 pub fn is_data_movement(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Flatten { .. }
-            | Op::Reshape { .. }
-            | Op::Transpose { .. }
-            | Op::Concat { .. }
-            | Op::Slice { .. }
-            | Op::Squeeze { .. }
-            | Op::Unsqueeze { .. }
-            | Op::Gather { .. }
-            | Op::Identity
-            | Op::Pad { .. }
-            | Op::Expand { .. }
-            | Op::Tile { .. }
-            | Op::DepthToSpace { .. }
-            | Op::SpaceToDepth { .. }
-            | Op::Trilu { .. }
-            | Op::GatherElements { .. }
-            | Op::GatherND { .. }
-            | Op::ScatterElements { .. }
-            | Op::ScatterND { .. }
-    )
+    op.family() == crate::registry::Family::Shape
 }
 
 /// Applies the op's source map to the input tensors.

@@ -1,11 +1,9 @@
 //! Ops that exist only at import time: `Constant`, `Shape`, `Cast`, `ConstantOfShape`, `Range`.
 
-use onnx_protobuf::tensor_proto::DataType;
-use protobuf::Enum;
-
 use super::{ConstVal, MAX_FOLD_ELEMS};
 use crate::error::ImportError;
-use crate::ops::{to_ints, NodeCtx};
+use crate::ir::Op;
+use crate::ops::{cast_target, to_ints, NodeCtx};
 use crate::proto::{dtype_name, tensor_to_const};
 use crate::shapes::fmt_shape;
 
@@ -70,39 +68,22 @@ fn shape(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
     ConstVal::new(vec![dims.len()], dims, true).ok_or_else(|| ctx.err("malformed shape"))
 }
 
+/// A constant `Cast`: the target type as the runtime mapper reads it, the values through the
+/// float evaluator's Cast.
 fn cast(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
     let x = ctx.constant(0, "input")?;
     let to = ctx.int_or("to", 0)?;
     let to = i32::try_from(to).unwrap_or(-1);
-    let data = &x.tensor.data;
-    let (data, is_int): (Vec<f64>, bool) = match DataType::from_i32(to) {
-        Some(DataType::FLOAT) => (data.iter().map(|&v| f64::from(v as f32)).collect(), false),
-        Some(DataType::DOUBLE | DataType::FLOAT16 | DataType::BFLOAT16) => (data.clone(), false),
-        Some(
-            DataType::INT64
-            | DataType::INT32
-            | DataType::INT16
-            | DataType::INT8
-            | DataType::UINT8
-            | DataType::UINT16
-            | DataType::UINT32
-            | DataType::UINT64,
-        ) => (data.iter().map(|v| v.trunc()).collect(), true),
-        Some(DataType::BOOL) => (
-            data.iter()
-                .map(|&v| if v != 0.0 { 1.0 } else { 0.0 })
-                .collect(),
-            true,
-        ),
-        _ => {
-            return Err(ctx.err(format!(
-                "Cast to {} is not supported at import time (supported: float, double, \
-                 integer and bool types)",
-                dtype_name(to)
-            )))
-        }
+    let Some(target) = cast_target(to) else {
+        return Err(ctx.err(format!(
+            "Cast to {} is not supported at import time (supported: float, double, \
+             integer and bool types)",
+            dtype_name(to)
+        )));
     };
-    ConstVal::new(x.tensor.shape.clone(), data, is_int).ok_or_else(|| ctx.err("malformed cast"))
+    let out = crate::eval::eval_op(&Op::Cast { to: target }, &[&x.tensor])
+        .map_err(|m| ctx.err(format!("Cast: {m}")))?;
+    ConstVal::new(out.shape, out.data, target.is_integer()).ok_or_else(|| ctx.err("malformed cast"))
 }
 
 fn too_large(ctx: &NodeCtx<'_>, what: &str) -> ImportError {

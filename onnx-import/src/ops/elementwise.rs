@@ -194,6 +194,26 @@ fn variadic(ctx: &NodeCtx<'_>, v: VariadicOp) -> Result<Lowering, ImportError> {
     Ok(Mapped::new(Op::Variadic(v), inputs, out).into())
 }
 
+/// What a `Cast` to the ONNX data type `code` (its `to` attribute) makes of the values;
+/// `None` for a type it cannot become (strings, complex numbers, 8-bit floats, unknown codes).
+/// The runtime mapper and the import-time fold both read `to` through this.
+pub(crate) fn cast_target(code: i32) -> Option<CastTarget> {
+    match DataType::from_i32(code)? {
+        DataType::FLOAT => Some(CastTarget::Float32),
+        DataType::DOUBLE | DataType::FLOAT16 | DataType::BFLOAT16 => Some(CastTarget::FloatWide),
+        DataType::INT64
+        | DataType::INT32
+        | DataType::INT16
+        | DataType::INT8
+        | DataType::UINT8
+        | DataType::UINT16
+        | DataType::UINT32
+        | DataType::UINT64 => Some(CastTarget::Integer),
+        DataType::BOOL => Some(CastTarget::Bool),
+        _ => None,
+    }
+}
+
 /// `Cast`: the target type from the `to` attribute. Constants fold (through the float
 /// evaluator) to any numeric or bool type; a runtime tensor may become a float type (kept)
 /// or an integer type (truncated toward zero).
@@ -201,27 +221,12 @@ fn cast(ctx: &NodeCtx<'_>) -> Result<Lowering, ImportError> {
     ctx.single_output()?;
     let code = ctx.int_or("to", 0)?;
     let code = i32::try_from(code).unwrap_or(-1);
-    let to = match DataType::from_i32(code) {
-        Some(DataType::FLOAT) => CastTarget::Float32,
-        Some(DataType::DOUBLE | DataType::FLOAT16 | DataType::BFLOAT16) => CastTarget::FloatWide,
-        Some(
-            DataType::INT64
-            | DataType::INT32
-            | DataType::INT16
-            | DataType::INT8
-            | DataType::UINT8
-            | DataType::UINT16
-            | DataType::UINT32
-            | DataType::UINT64,
-        ) => CastTarget::Integer,
-        Some(DataType::BOOL) => CastTarget::Bool,
-        _ => {
-            return Err(ctx.err(format!(
-                "Cast to {} is not supported (supported: float, double, float16, bfloat16, \
-                 integer and bool types)",
-                dtype_name(code)
-            )))
-        }
+    let Some(to) = cast_target(code) else {
+        return Err(ctx.err(format!(
+            "Cast to {} is not supported (supported: float, double, float16, bfloat16, \
+             integer and bool types)",
+            dtype_name(code)
+        )));
     };
     let x = ctx.input(0)?;
     if to == CastTarget::Bool && x.constant.is_none() {

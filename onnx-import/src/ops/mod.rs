@@ -17,6 +17,8 @@ mod resize;
 mod shape;
 mod window;
 
+pub(crate) use elementwise::cast_target;
+
 use crate::error::ImportError;
 use crate::fold::ConstVal;
 use crate::ir::Op;

@@ -256,13 +256,17 @@ fn conv_matches_naive_reference_1d_2d_3d() {
             group,
         };
         let want = naive_conv(&x, &w, b.as_ref(), &attrs);
-        let mut args = vec![Arg::In(x), Arg::Const(w)];
-        if let Some(b) = b {
-            args.push(Arg::Const(b));
-        }
-        let got = run(Op::Conv(attrs), args, &want.shape).unwrap();
-        assert_close(&got, &want);
+        assert_window_op(Op::Conv(attrs), x, w, b, &want);
     }
+}
+
+/// Runs `op` on runtime input `x`, constant weight `w` and optional constant bias `b`, and
+/// checks the result against the reference `want`.
+fn assert_window_op(op: Op, x: Tensor, w: Tensor, b: Option<Tensor>, want: &Tensor) {
+    let mut args = vec![Arg::In(x), Arg::Const(w)];
+    args.extend(b.map(Arg::Const));
+    let got = run(op, args, &want.shape).unwrap();
+    assert_close(&got, want);
 }
 
 /// One transposed-conv case: x shape, w shape, strides, pads, dilations, group,
@@ -360,12 +364,7 @@ fn conv_transpose_matches_scatter_reference_1d_2d_3d() {
             output_padding,
         };
         let want = naive_conv_transpose(&x, &w, b.as_ref(), &attrs);
-        let mut args = vec![Arg::In(x), Arg::Const(w)];
-        if let Some(b) = b {
-            args.push(Arg::Const(b));
-        }
-        let got = run(Op::ConvTranspose(attrs), args, &want.shape).unwrap();
-        assert_close(&got, &want);
+        assert_window_op(Op::ConvTranspose(attrs), x, w, b, &want);
     }
 }
 
