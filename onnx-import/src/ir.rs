@@ -5,7 +5,8 @@
 //! folded shape arithmetic) are stored as [`Tensor`]s in the value table; operator parameters
 //! that ONNX passes as constant inputs (Reshape's shape, Slice's starts/ends, Squeeze axes,
 //! Gather indices, Clip bounds, ...) are resolved into the [`Op`] itself, so no later stage ever
-//! looks at an ONNX op-type string or attribute map.
+//! looks at an ONNX op-type string or attribute map. (Gather indices that are computed at
+//! runtime stay an input: [`Op::GatherDynamic`].)
 
 use serde::{Deserialize, Serialize};
 
@@ -347,6 +348,15 @@ pub enum Op {
         /// Shape of the index tensor (empty for a scalar index, which drops the axis).
         indices_shape: Vec<usize>,
     },
+    /// Gather along `axis` with runtime indices (input 1; data is input 0, constant or
+    /// runtime). The output shape is `data[..axis] ++ indices.shape ++ data[axis+1..]`. Each
+    /// index must be an integer in `[-n, n)` for `n = data.shape[axis]`; negatives wrap
+    /// (`i + n`), per ONNX. A fractional or out-of-range index is an evaluation error (and
+    /// makes the circuit unsatisfiable). Costs `O(n)` comparisons per index cell.
+    GatherDynamic {
+        /// Resolved (non-negative) axis.
+        axis: usize,
+    },
     /// Pass-through.
     Identity,
     /// Padding per axis: `pads[i] = [begin, end]` cells added (negative: cropped). Only
@@ -636,6 +646,7 @@ impl Op {
             | Op::Squeeze { .. }
             | Op::Unsqueeze { .. }
             | Op::Gather { .. }
+            | Op::GatherDynamic { .. }
             | Op::Identity
             | Op::Pad { .. }
             | Op::Expand { .. }
@@ -678,7 +689,7 @@ impl Op {
             Op::Slice { .. } => "Slice",
             Op::Squeeze { .. } => "Squeeze",
             Op::Unsqueeze { .. } => "Unsqueeze",
-            Op::Gather { .. } => "Gather",
+            Op::Gather { .. } | Op::GatherDynamic { .. } => "Gather",
             Op::Identity => "Identity",
             Op::Pad { .. } => "Pad",
             Op::Expand { .. } => "Expand",

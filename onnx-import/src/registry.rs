@@ -478,6 +478,7 @@ mod tests {
             },
             Op::Flatten { axis: 1 },
             Op::Identity,
+            Op::GatherDynamic { axis: 0 },
             Op::Trilu { upper: true, k: 0 },
             Op::ScatterND {
                 indices: vec![0],

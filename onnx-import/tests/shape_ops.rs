@@ -900,3 +900,83 @@ fn gather_old_opset_and_negative_indices() {
     ));
     assert!(e.contains("out of range"), "{e}");
 }
+
+/// An int64 graph input of `dims`.
+fn vi_i64(name: &str, dims: &[i64]) -> onnx_protobuf::ValueInfoProto {
+    let mut v = vi(name, dims);
+    if let Some(onnx_protobuf::type_proto::Value::TensorType(t)) =
+        v.type_.as_mut().and_then(|t| t.value.as_mut())
+    {
+        t.elem_type = onnx_protobuf::tensor_proto::DataType::INT64 as i32;
+    }
+    v
+}
+
+/// `Gather(table, ids)` with a constant `[3, 2]` table (or a runtime one) and int64 runtime
+/// indices of `ishape`.
+fn gather_runtime(ishape: &[i64], axis: i64, table_const: bool) -> Result<Graph, ImportError> {
+    let table: Vec<f32> = (0..6).map(|v| v as f32 * 0.5).collect();
+    let (inputs, inits) = if table_const {
+        (
+            vec![vi_i64("ids", ishape)],
+            vec![init_f32("table", &[3, 2], &table)],
+        )
+    } else {
+        (vec![vi("table", &[3, 2]), vi_i64("ids", ishape)], vec![])
+    };
+    let bytes = model(
+        vec![node(
+            "Gather",
+            "emb",
+            &["table", "ids"],
+            &["y"],
+            vec![a_int("axis", axis)],
+        )],
+        inputs,
+        vec![out("y")],
+        inits,
+        13,
+    );
+    import_bytes(&bytes, "m")
+}
+
+#[test]
+fn gather_runtime_indices_embedding() {
+    // nn.Embedding: a constant [V, D] table, int64 ids [2, 2] -> [2, 2, D].
+    let g = gather_runtime(&[2, 2], 0, true).unwrap();
+    assert_eq!(g.nodes.len(), 1);
+    assert_eq!(g.nodes[0].op, Op::GatherDynamic { axis: 0 });
+    assert_eq!(g.nodes[0].inputs.len(), 2);
+    assert_eq!(g.shape(g.outputs[0]), &[2, 2, 2]);
+    let ids = Tensor::new(vec![2, 2], vec![2.0, 0.0, -1.0, 1.0]).unwrap();
+    let y = eval_graph(&g, &[ids]).unwrap();
+    assert_eq!(
+        y[0].data,
+        vec![2.0, 2.5, 0.0, 0.5, 2.0, 2.5, 1.0, 1.5],
+        "rows 2, 0, -1 (= 2), 1"
+    );
+    // Negative axis, runtime data: gather columns of a [3, 2] input; a scalar index drops
+    // the axis.
+    let g = gather_runtime(&[], -1, false).unwrap();
+    assert_eq!(g.nodes[0].op, Op::GatherDynamic { axis: 1 });
+    assert_eq!(g.shape(g.outputs[0]), &[3]);
+    let x = seq(&[3, 2]);
+    let one = Tensor::new(vec![], vec![1.0]).unwrap();
+    assert_eq!(
+        eval_graph(&g, &[x, one]).unwrap()[0].data,
+        vec![1.0, 3.0, 5.0]
+    );
+}
+
+#[test]
+fn gather_runtime_indices_errors() {
+    let g = gather_runtime(&[2], 0, true).unwrap();
+    for bad in [3.0, -4.0, 0.5, f64::NAN] {
+        let ids = Tensor::new(vec![2], vec![0.0, bad]).unwrap();
+        let e = eval_graph(&g, &[ids]).unwrap_err().to_string();
+        assert!(e.contains("not an integer in [-3, 3)"), "{e}");
+        assert!(e.contains("emb"), "the error names the node: {e}");
+    }
+    let e = err_text(gather_runtime(&[2], 2, true));
+    assert!(e.contains("emb") && e.contains("axis"), "{e}");
+}

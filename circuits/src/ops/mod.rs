@@ -145,6 +145,7 @@ pub fn eval_node<B: Backend>(
         | Op::Squeeze { .. }
         | Op::Unsqueeze { .. }
         | Op::Gather { .. }
+        | Op::GatherDynamic { .. }
         | Op::Identity
         | Op::Pad { .. }
         | Op::Expand { .. }

@@ -21,7 +21,7 @@ use halo2_base::halo2_proofs::dev::MockProver;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::plonk::Assigned;
 use onnx_import::eval::{eval_graph, eval_op};
-use onnx_import::ir::{Graph, Node, Op, Tensor, Value, ValueKind};
+use onnx_import::ir::{DType, Graph, InputInfo, Node, Op, Tensor, Value, ValueKind};
 use rand::{Rng, SeedableRng};
 
 /// One input of the op under test.
@@ -31,6 +31,9 @@ pub enum In {
     Runtime(Vec<usize>),
     /// A model constant.
     Const(Tensor),
+    /// A runtime int64 input of this shape (index-valued: random integers drawn from
+    /// [`Check::int_range`] at check time, all zero for the shape probe).
+    Ints(Vec<usize>),
 }
 
 /// A constant tensor (panics on a shape/data mismatch: test inputs only).
@@ -45,12 +48,21 @@ pub fn op_graph(op: Op, inputs: Vec<In>) -> Graph {
     let mut graph_inputs = Vec::new();
     let mut node_inputs = Vec::new();
     let mut probe = Vec::new();
+    let mut dtypes = Vec::new();
     for (i, inp) in inputs.into_iter().enumerate() {
         let (shape, kind) = match inp {
             In::Runtime(shape) => {
                 let n = shape.iter().product();
                 probe.push(t(&shape, (0..n).map(|j| 0.25 + j as f64 * 0.01).collect()));
                 graph_inputs.push(values.len());
+                dtypes.push(DType::Float);
+                (shape, ValueKind::Input)
+            }
+            In::Ints(shape) => {
+                let n = shape.iter().product();
+                probe.push(t(&shape, vec![0.0; n]));
+                graph_inputs.push(values.len());
+                dtypes.push(DType::Int64);
                 (shape, ValueKind::Input)
             }
             In::Const(c) => {
@@ -84,7 +96,10 @@ pub fn op_graph(op: Op, inputs: Vec<In>) -> Graph {
         inputs: graph_inputs,
         outputs: vec![out_id],
         opset: 17,
-        input_info: Default::default(),
+        input_info: InputInfo {
+            dtypes,
+            dims: Vec::new(),
+        },
     }
 }
 
@@ -102,6 +117,8 @@ pub struct Check {
     /// Round random inputs to this many decimals (`None`: full precision). Integer-valued
     /// inputs (`Some(0)`) exercise ties of rounding ops.
     pub decimals: Option<i32>,
+    /// Inclusive range of the random integers of integer-typed inputs ([`In::Ints`]).
+    pub int_range: (i64, i64),
 }
 
 impl Default for Check {
@@ -112,6 +129,7 @@ impl Default for Check {
             max_rel_l2: 1e-2,
             seed: 7,
             decimals: Some(3),
+            int_range: (0, 1),
         }
     }
 }
@@ -125,15 +143,25 @@ pub struct Checked {
     pub tampered: usize,
 }
 
-/// Random inputs for `graph` (runtime inputs only, in graph order).
+/// Random inputs for `graph` (runtime inputs only, in graph order): floats per
+/// [`Check::range`] / [`Check::decimals`], integers per [`Check::int_range`] for integer-typed
+/// inputs.
 pub fn random_inputs(graph: &Graph, c: &Check, seed: u64) -> Vec<Tensor> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     graph
         .inputs
         .iter()
-        .map(|&id| {
+        .enumerate()
+        .map(|(i, &id)| {
             let shape = graph.values[id].shape.clone();
             let n: usize = shape.iter().product();
+            if !graph.input_dtype(i).is_float() {
+                let (lo, hi) = c.int_range;
+                return t(
+                    &shape,
+                    (0..n).map(|_| rng.gen_range(lo..=hi) as f64).collect(),
+                );
+            }
             let data = (0..n)
                 .map(|_| {
                     let v: f64 = rng.gen_range(c.range.0..=c.range.1);

@@ -27,8 +27,8 @@ pub use arg::{arg_output_shape, split_axis, topk_output_shape};
 pub use error::EvalError;
 pub use resize::{resize_taps, Taps};
 pub use shape::{
-    is_data_movement, shape_op_indices, shape_op_output, shape_op_sources, IndexMap, Source,
-    SourceMap,
+    is_data_movement, resolve_runtime_indices, shape_op_indices, shape_op_output, shape_op_sources,
+    IndexMap, Source, SourceMap,
 };
 
 use crate::ir::{Graph, Op, Tensor, ValueKind};
@@ -150,6 +150,7 @@ pub fn eval_op(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
         | Op::Squeeze { .. }
         | Op::Unsqueeze { .. }
         | Op::Gather { .. }
+        | Op::GatherDynamic { .. }
         | Op::Identity
         | Op::Pad { .. }
         | Op::Expand { .. }

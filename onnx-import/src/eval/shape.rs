@@ -6,7 +6,8 @@
 //! input and which flat input index it copies, or which constant it holds (Pad's fill value,
 //! Trilu's zeros). The float evaluator applies that map, and the fixed-point evaluator and
 //! circuits reuse it, so these ops are pure wiring everywhere (constants become constant
-//! cells at the activation scale).
+//! cells at the activation scale). The exception is Gather with runtime indices
+//! ([`Op::GatherDynamic`]): its map depends on the index values, so it has no source map.
 
 use super::{broadcast_index, broadcast_shape, strides};
 use crate::ir::{DepthToSpaceMode, Op, PadMode, SliceAxis, Tensor};
@@ -76,8 +77,12 @@ pub fn is_data_movement(op: &Op) -> bool {
     op.family() == crate::registry::Family::Shape
 }
 
-/// Applies the op's source map to the input tensors.
+/// Applies the op's source map to the input tensors ([`Op::GatherDynamic`], whose map
+/// depends on the index values, is evaluated directly).
 pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
+    if let Op::GatherDynamic { axis } = op {
+        return gather_dynamic(*axis, inputs);
+    }
     let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
     let (shape, map) = sources(op, &shapes, false)?;
     let data = map
@@ -775,4 +780,57 @@ fn slice(axes: &[SliceAxis], s: &[usize]) -> Result<IndexMap, String> {
         })
         .collect();
     Ok((out, map))
+}
+
+/// Runtime positions of a dynamic Gather: each index value resolved against an axis of size
+/// `dim` (`i < 0` wraps to `i + dim`), or why it cannot be used (not an integer, or outside
+/// `[-dim, dim)`).
+pub fn resolve_runtime_indices(values: &[f64], dim: usize) -> Result<Vec<usize>, String> {
+    let n = dim as f64;
+    values
+        .iter()
+        .enumerate()
+        .map(|(p, &v)| {
+            if v.fract() != 0.0 || !(-n..n).contains(&v) {
+                return Err(format!(
+                    "index {v} (element {p} of the indices) is not an integer in [-{dim}, {dim})"
+                ));
+            }
+            // Exact: an integer-valued f64 within [-dim, dim).
+            let r = if v < 0.0 { v + n } else { v };
+            Ok(r as usize)
+        })
+        .collect()
+}
+
+/// `Gather` along `axis` of `inputs[0]` at the runtime indices `inputs[1]`.
+fn gather_dynamic(axis: usize, inputs: &[&Tensor]) -> Result<Tensor, String> {
+    let [data, idx] = inputs else {
+        return Err(format!(
+            "Gather with runtime indices needs 2 inputs, got {}",
+            inputs.len()
+        ));
+    };
+    let s = &data.shape;
+    let dim = *s
+        .get(axis)
+        .ok_or_else(|| format!("axis {axis} is out of range for rank {}", s.len()))?;
+    let positions = resolve_runtime_indices(&idx.data, dim)?;
+    let outer: usize = s[..axis].iter().product();
+    let inner: usize = s[axis + 1..].iter().product();
+    let mut shape = s[..axis].to_vec();
+    shape.extend_from_slice(&idx.shape);
+    shape.extend_from_slice(&s[axis + 1..]);
+    let mut out = Vec::with_capacity(outer * positions.len() * inner);
+    for o in 0..outer {
+        for &g in &positions {
+            let start = (o * dim + g) * inner;
+            let row = data
+                .data
+                .get(start..start + inner)
+                .ok_or("the data tensor holds fewer elements than its shape")?;
+            out.extend_from_slice(row);
+        }
+    }
+    Ok(Tensor { shape, data: out })
 }

@@ -51,9 +51,12 @@ pub(super) const OPS: &[OpDef] = &[
         "axes attribute before opset 13",
         |c| unsqueeze(c).map(Into::into),
     ),
-    OpDef::runtime("Gather", Family::Shape, "constant indices", |c| {
-        gather(c).map(Into::into)
-    }),
+    OpDef::runtime(
+        "Gather",
+        Family::Shape,
+        "constant indices (wiring) or runtime indices (O(table rows) comparisons per index)",
+        |c| gather(c).map(Into::into),
+    ),
     OpDef::runtime("Identity", Family::Shape, "", |c| {
         unary(c, Op::Identity).map(Into::into)
     }),
@@ -429,11 +432,29 @@ pub(super) fn unsqueeze(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     Ok(Mapped::new(Op::Unsqueeze { axes }, vec![0], out))
 }
 
-/// `Gather` with constant indices.
+/// `Gather`: constant indices become pure wiring ([`Op::Gather`]); indices computed at
+/// runtime (an embedding lookup's token ids) stay an input ([`Op::GatherDynamic`]).
 pub(super) fn gather(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     ctx.single_output()?;
     let s = ctx.shape(0)?;
     let axis = ctx.attr(shapes::normalize_axis(ctx.int_or("axis", 0)?, s.len()))?;
+    let indices = ctx.input(1)?;
+    if indices.constant.is_none() {
+        let dim = s[axis];
+        let ishape = indices.shape;
+        if dim == 0 && numel(ctx, ishape)? > 0 {
+            return Err(ctx.err(format!(
+                "runtime indices \"{}\" index axis {axis} of size 0 (input shape {})",
+                indices.name,
+                fmt_shape(s)
+            )));
+        }
+        let mut out = s[..axis].to_vec();
+        out.extend_from_slice(ishape);
+        out.extend_from_slice(&s[axis + 1..]);
+        numel(ctx, &out)?;
+        return Ok(Mapped::new(Op::GatherDynamic { axis }, vec![0, 1], out));
+    }
     let idx = ctx.constant(1, "indices")?;
     let raw = ctx.const_ints(1, "indices")?;
     let dim = s[axis];
