@@ -101,8 +101,27 @@ mod tests {
 
     use super::*;
 
-    /// Writes `t` to a fresh file under the system temp directory.
-    fn write(t: &TensorProto) -> PathBuf {
+    /// A file in a fresh folder under the system temp directory, removed when dropped.
+    struct TmpFile {
+        dir: PathBuf,
+        path: PathBuf,
+    }
+
+    impl std::ops::Deref for TmpFile {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    impl Drop for TmpFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// Writes `t` to `input_0.pb` in a fresh folder.
+    fn write(t: &TensorProto) -> TmpFile {
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "zkinfer-tensor-file-{}-{}",
@@ -112,7 +131,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("input_0.pb");
         std::fs::write(&path, t.write_to_bytes().unwrap()).unwrap();
-        path
+        TmpFile { dir, path }
     }
 
     fn proto(name: &str, dtype: DataType, dims: &[i64]) -> TensorProto {
@@ -178,7 +197,7 @@ mod tests {
 
         // Not protobuf, and a missing file.
         let path = write(&TensorProto::new());
-        std::fs::write(&path, [0xff, 0xff, 0xff]).unwrap();
+        std::fs::write(&*path, [0xff, 0xff, 0xff]).unwrap();
         let msg = read_tensor_pb(&path).unwrap_err().to_string();
         assert!(msg.contains("not a serialized ONNX TensorProto"), "{msg}");
         let missing = path.with_file_name("missing.pb");
