@@ -169,6 +169,28 @@ proptest! {
                     prop_assert_eq!(&t.shape, &v.shape);
                 }
             }
+            // The float evaluator accepts whatever the importer accepted (no panic, and the
+            // shapes the importer inferred are the shapes it computes).
+            let inputs: Vec<onnx_import::ir::Tensor> = g
+                .inputs
+                .iter()
+                .map(|&id| {
+                    let shape = g.values[id].shape.clone();
+                    let n = shape.iter().product();
+                    onnx_import::ir::Tensor::new(shape, vec![0.0; n]).unwrap()
+                })
+                .collect();
+            let small = g.values.iter().all(|v| v.shape.iter().product::<usize>() <= 1 << 16);
+            if small {
+                if let Err(e) = onnx_import::eval::eval_graph(&g, &inputs) {
+                    // Integer-index ops may reject the zero inputs' values; nothing else may fail.
+                    let msg = e.to_string();
+                    prop_assert!(
+                        !msg.contains("shape"),
+                        "the evaluator disagrees with the importer: {msg}"
+                    );
+                }
+            }
         }
     }
 }

@@ -980,3 +980,21 @@ fn gather_runtime_indices_errors() {
     let e = err_text(gather_runtime(&[2], 2, true));
     assert!(e.contains("emb") && e.contains("axis"), "{e}");
 }
+
+/// An empty `axes` input (opset 13) squeezes every size-1 axis, as no `axes` does; the
+/// importer's shape and the evaluator's agree (found by the graph fuzzer).
+#[test]
+fn squeeze_with_an_empty_axes_tensor_drops_every_unit_axis() {
+    let g = one_out(
+        "Squeeze",
+        &[1, 3, 1],
+        &["axes"],
+        vec![init_i64("axes", &[0], &[])],
+        vec![],
+        13,
+    )
+    .unwrap();
+    assert_eq!(g.values[g.outputs[0]].shape, vec![3]);
+    let out = eval_graph(&g, &[seq(&[1, 3, 1])]).unwrap();
+    assert_eq!(out[0].shape, vec![3]);
+}

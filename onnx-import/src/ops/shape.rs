@@ -392,9 +392,10 @@ fn axes_arg(ctx: &NodeCtx<'_>) -> Result<Option<Vec<i64>>, ImportError> {
 pub(super) fn squeeze(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     ctx.single_output()?;
     let s = ctx.shape(0)?;
+    // No axes, or an empty axes tensor (as onnxruntime reads it): every size-1 axis.
     let axes = match axes_arg(ctx)? {
-        None => (0..s.len()).filter(|&i| s[i] == 1).collect(),
-        Some(a) => ctx.attr(shapes::normalize_axes(&a, s.len()))?,
+        Some(a) if !a.is_empty() => ctx.attr(shapes::normalize_axes(&a, s.len()))?,
+        _ => (0..s.len()).filter(|&i| s[i] == 1).collect(),
     };
     for &a in &axes {
         if s[a] != 1 {
