@@ -54,6 +54,8 @@ pub trait Backend {
     fn mul_not(&mut self, bit: &Self::Cell, a: &Self::Cell) -> Result<Self::Cell>;
     /// Constrains `a ∈ [-2^B, 2^B)`.
     fn range_check(&mut self, a: &Self::Cell) -> Result<()>;
+    /// Constrains `a = 0`.
+    fn assert_zero(&mut self, a: &Self::Cell) -> Result<()>;
 
     /// `max(a, 0)`.
     fn relu(&mut self, a: &Self::Cell) -> Result<Self::Cell> {

@@ -17,6 +17,12 @@ pub enum CircuitError {
         /// The range bound in bits.
         bits: u32,
     },
+    /// A value the circuit constrains to zero is not zero.
+    #[error("value {value} must be 0 here")]
+    NotZero {
+        /// The offending fixed-point integer.
+        value: i128,
+    },
     /// An intermediate left the field-safe range; it would wrap in the field.
     #[error(
         "fixed-point overflow: an intermediate reached {value_bits} bits, over the field-safe \

@@ -122,6 +122,13 @@ impl Backend for NativeBackend {
     fn range_check(&mut self, a: &i128) -> Result<()> {
         self.check_range(*a)
     }
+    fn assert_zero(&mut self, a: &i128) -> Result<()> {
+        if *a == 0 {
+            Ok(())
+        } else {
+            Err(CircuitError::NotZero { value: *a })
+        }
+    }
 }
 
 #[cfg(test)]

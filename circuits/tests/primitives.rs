@@ -186,3 +186,37 @@ fn every_cell_constrained(lookups: bool) {
         "lookups {lookups}: unconstrained cells: {unconstrained:?} of {n}"
     );
 }
+
+/// `assert_zero`: natively an error unless the value is 0; in the circuit a zero witness is
+/// satisfied and any other value (loaded as the witness, so only the constraint can object)
+/// is rejected, with and without lookups.
+#[test]
+fn assert_zero_accepts_only_zero() {
+    let mut nb = NativeBackend::new(BITS);
+    assert!(nb.assert_zero(&0).is_ok());
+    assert!(nb.assert_zero(&3).is_err());
+    for lookups in [true, false] {
+        for (v, want_ok) in [(0i128, true), (1, false), (-1, false), (977, false)] {
+            let mut builder =
+                BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
+            builder.set_lookup_bits(K as usize - 1);
+            builder.set_instance_columns(1);
+            let range = builder.range_chip();
+            {
+                let ctx = builder.main(0);
+                let mut hb = Halo2Backend::new(ctx, &range, BITS);
+                if !lookups {
+                    hb = hb.without_lookups();
+                }
+                let a = hb.load(v);
+                hb.assert_zero(&a).unwrap();
+            }
+            builder.calculate_params(Some(20));
+            let ok = MockProver::run(K, &builder, vec![vec![]])
+                .unwrap()
+                .verify()
+                .is_ok();
+            assert_eq!(ok, want_ok, "value {v}, lookups {lookups}");
+        }
+    }
+}

@@ -280,4 +280,10 @@ impl Backend for Halo2Backend<'_> {
         self.range_bits(shifted, self.bits as usize + 1);
         Ok(())
     }
+
+    // a = 0 (a copy constraint to the fixed constant 0)
+    fn assert_zero(&mut self, a: &Self::Cell) -> Result<()> {
+        self.range.gate().assert_is_const(self.ctx, a, &Fr::zero());
+        Ok(())
+    }
 }

@@ -15,7 +15,7 @@
 //! 1. `w = is_negative(x)` and `x' = x + w·n·2^s` (ONNX's wrap of a negative index);
 //! 2. for each `j < n`: `d_j = x' - j·2^s`, `lt_j = is_negative(d_j)`,
 //!    `gt_j = is_negative(-d_j)` and `e_j = 1 - lt_j - gt_j`;
-//! 3. `t = Σ_j e_j - 1` and `range_check(t·2^(B+1))`, which holds only for `t = 0`;
+//! 3. `Σ_j e_j - 1 = 0` (`assert_zero`);
 //! 4. every output element `out = Σ_j e_j·data_j` over the lane of the gathered axis
 //!    (`dot_const` with the table column quantized at the activation scale when the data is
 //!    a constant, `dot` with its cells when it is computed at runtime): no rescale, the
@@ -24,8 +24,7 @@
 //! Soundness: `is_negative` forces its bit to be the sign of a value in `[-2^B, 2^B)` (a
 //! value outside makes the circuit unsatisfiable), so `lt_j = [d_j < 0]` and
 //! `gt_j = [d_j > 0]`; they are never both 1, hence `e_j = [x' = j·2^s] ∈ {0, 1}` and at most
-//! one `e_j` is 1 (the `j·2^s` are distinct). `t` lies in `[-1, n-1]`, far below the field
-//! size, so `t·2^(B+1) + 2^B ∈ [0, 2^(B+1))` holds only for `t = 0`: exactly one `e_j` is 1,
+//! one `e_j` is 1 (the `j·2^s` are distinct). `Σ_j e_j = 1` then says exactly one `e_j` is 1,
 //! i.e. `x = j·2^s` (`x ≥ 0`) or `x = (j - n)·2^s` (`x < 0`) for some `j < n`, so the index
 //! is an integer in `[-n, n)`, and the output is the selected element. A fractional or
 //! out-of-range index therefore leaves no satisfying witness; natively it is an error naming
@@ -120,12 +119,10 @@ fn selector<B: Backend>(
         e.push(b.dot_const(&[lt, gt], &[-1, -1], 1)?);
         at += one;
     }
-    // t = Σ_j e_j - 1 must be 0: t·2^(B+1) is in [-2^B, 2^B) only for t = 0 (|t| <= n, no
-    // wrap-around), so any other t leaves the range check unsatisfiable.
+    // Σ_j e_j - 1 = 0: exactly one row matches.
     let total = b.sum(&e)?;
     let t = b.add_const(&total, -1)?;
-    let big = b.mul_const(&t, 1i128 << (b.bits() + 1))?;
-    b.range_check(&big).map_err(|_| {
+    b.assert_zero(&t).map_err(|_| {
         CircuitError::unsupported(format!(
             "Gather index element {position} is not an integer in [-{n}, {n})"
         ))
