@@ -6,20 +6,20 @@
 
 use std::path::Path;
 
-use onnx_protobuf::tensor_proto::{DataLocation, DataType};
+use onnx_protobuf::tensor_proto::DataType;
 use onnx_protobuf::{Message, TensorProto};
 use protobuf::Enum;
 
 use crate::error::ImportError;
 use crate::ir::Tensor;
-use crate::proto::{dtype_name, tensor_to_const};
+use crate::proto::tensor_to_const;
 
 /// What kind of elements a tensor file held before they were widened to `f64`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataKind {
-    /// `float` or `double`.
+    /// `float16`, `float` or `double`.
     Float,
-    /// `int32` or `int64`.
+    /// A signed or unsigned integer type.
     Int,
     /// `bool` (read as 0.0 / 1.0).
     Bool,
@@ -28,8 +28,8 @@ pub enum DataKind {
 /// Reads a serialized `TensorProto` from `path`: its name (may be empty), its data and the
 /// kind of its element type.
 ///
-/// Supported element types: float32, float64, int32, int64 (as `raw_data` or the typed
-/// fields) and bool. Errors are [`ImportError::TensorFile`] naming `path`: the file cannot
+/// Supported element types: those of model constants (float16/32/64, bool, 8- to 64-bit
+/// integers, as `raw_data` or the typed fields). Errors are [`ImportError::TensorFile`] naming `path`: the file cannot
 /// be read, is not a `TensorProto`, has another element type (e.g. strings), keeps its data
 /// in an external file, or holds a different number of elements than its shape says.
 pub fn read_tensor_pb(path: &Path) -> Result<(String, Tensor, DataKind), ImportError> {
@@ -51,45 +51,16 @@ pub fn read_tensor_pb(path: &Path) -> Result<(String, Tensor, DataKind), ImportE
         };
         err(format!("{name}{what}"))
     };
-    let (tensor, kind) = match DataType::from_i32(t.data_type) {
-        Some(DataType::FLOAT | DataType::DOUBLE | DataType::INT32 | DataType::INT64) => {
-            let c = tensor_to_const(&t).map_err(tensor_err)?;
-            let kind = if c.is_int {
-                DataKind::Int
-            } else {
-                DataKind::Float
-            };
-            (c.tensor, kind)
-        }
-        Some(DataType::BOOL) => (bool_tensor(&t).map_err(tensor_err)?, DataKind::Bool),
-        _ => {
-            return Err(tensor_err(format!(
-                "has data type {}; only float32, float64, int32, int64 and bool tensors can be \
-                 read",
-                dtype_name(t.data_type)
-            )))
-        }
-    };
-    Ok((t.name.clone(), tensor, kind))
-}
-
-/// A BOOL tensor: one byte per element in `raw_data`, else one `int32_data` entry each.
-fn bool_tensor(t: &TensorProto) -> Result<Tensor, String> {
-    if t.data_location.enum_value() == Ok(DataLocation::EXTERNAL) || !t.external_data.is_empty() {
-        return Err("stores its data in an external file, which is not supported".into());
-    }
-    let mut shape = Vec::with_capacity(t.dims.len());
-    for &d in &t.dims {
-        shape.push(usize::try_from(d).map_err(|_| format!("has a negative dimension {d}"))?);
-    }
-    let data: Vec<f64> = if t.raw_data.is_empty() {
-        t.int32_data.iter().map(|&v| f64::from(v != 0)).collect()
+    // The element types the importer reads as constants (proto::tensor_to_const).
+    let c = tensor_to_const(&t).map_err(tensor_err)?;
+    let kind = if t.data_type == DataType::BOOL.value() {
+        DataKind::Bool
+    } else if c.is_int {
+        DataKind::Int
     } else {
-        t.raw_data.iter().map(|&b| f64::from(b != 0)).collect()
+        DataKind::Float
     };
-    let len = data.len();
-    Tensor::new(shape.clone(), data)
-        .ok_or_else(|| format!("holds {len} elements but its shape is {shape:?}"))
+    Ok((t.name.clone(), c.tensor, kind))
 }
 
 #[cfg(test)]
