@@ -10,6 +10,9 @@ use onnx_protobuf::{
     TensorShapeProto, TypeProto, ValueInfoProto,
 };
 
+pub mod op_graphs;
+pub mod shape;
+
 /// A float32 tensor value info; negative dims become symbolic `"N"`.
 pub fn vi(name: &str, dims: &[i64]) -> ValueInfoProto {
     let dim = dims
