@@ -22,6 +22,13 @@ pub(super) fn pad(
     }
     let mut out = Vec::with_capacity(s.len());
     for (&d, &[b, e]) in s.iter().zip(pads) {
+        // A negative pad crops; it cannot crop more than the axis holds.
+        let di = i64::try_from(d).map_err(|_| "input too large")?;
+        if b < -di || e < -di {
+            return Err(format!(
+                "pads {pads:?} crop more than the input {s:?} holds"
+            ));
+        }
         let len = i64::try_from(d)
             .ok()
             .and_then(|d| d.checked_add(b)?.checked_add(e))
