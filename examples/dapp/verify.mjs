@@ -35,6 +35,10 @@ function instanceToUint(hexLe) {
 // Deploys every contract of the bundle; returns the address of the last (ZkinferVerifier).
 async function deploy(dir, manifest, wallet) {
   const addresses = {};
+  // Nonces are counted here: ethers caches identical RPC reads for a moment, so asking the
+  // node for the pending nonce right after a mined deployment can return the old value
+  // ("nonce too low").
+  let nonce = await wallet.getNonce("pending");
   for (const c of manifest.contracts) {
     if (!c.bytecode) throw new Error(`${c.name} has no bytecode: compile with a Solidity compiler`);
     const code = readFileSync(join(dir, c.bytecode), "utf8").trim();
@@ -46,7 +50,10 @@ async function deploy(dir, manifest, wallet) {
       values.push(kind === "address" ? addresses[value] : value);
     }
     const encoded = AbiCoder.defaultAbiCoder().encode(types, values).slice(2);
-    const tx = await wallet.sendTransaction({ data: "0x" + code.replace(/^0x/, "") + encoded });
+    const tx = await wallet.sendTransaction({
+      data: "0x" + code.replace(/^0x/, "") + encoded,
+      nonce: nonce++,
+    });
     const receipt = await tx.wait();
     if (!receipt || receipt.status !== 1) throw new Error(`deploying ${c.name} failed`);
     addresses[c.name] = receipt.contractAddress;
