@@ -146,11 +146,7 @@ fn cases() -> Vec<(&'static str, Graph)> {
 
 fn bench_ops(c: &mut Criterion) {
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-srs-cache");
-    let params = QuantParams {
-        input_scale: 10,
-        param_scale: 10,
-        bits: 20,
-    };
+    let params = QuantParams::new(10, 10, 20);
     let mut group = c.benchmark_group("op");
     group.sample_size(10);
     for (name, g) in cases() {

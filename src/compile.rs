@@ -137,7 +137,7 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         Samples::Random { count, range } => random_samples(&graph, *count, *range),
     };
     let target = opts.calibration.target_rel_l2;
-    let (quant, errors) = match opts.quant {
+    let (quant, errors) = match opts.quant.clone() {
         None => {
             let cal = calibrate(&graph, &samples, &opts.calibration)?;
             (cal.params, cal.errors)
@@ -145,7 +145,8 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         Some(q) => {
             q.validate()?;
             let floats = float_outputs(&graph, &samples)?;
-            (q, measure(&graph, &q, &samples, &floats)?.0)
+            let errors = measure(&graph, &q, &samples, &floats)?.0;
+            (q, errors)
         }
     };
     let target_met = errors.iter().all(|e| e.rel_l2 <= target);

@@ -10,7 +10,39 @@
 //! Conventions: values are signed integers embedded in the field (`-x` is `p - x`). `bits()`
 //! is the activation bound `B`: every range-checked value must lie in `[-2^B, 2^B)`.
 
+use std::fmt;
+use std::sync::Arc;
+
 use crate::error::Result;
+
+/// A function table fixed in the circuit: the rows `(i, f(i).0, f(i).1)` for every integer
+/// `i` in `lo..=hi`. Tables with the same `key` are one table (several uses share its rows),
+/// so the key must name the function *and* everything its values depend on (scales,
+/// domain, step).
+#[derive(Clone)]
+pub struct Table {
+    /// Identity of the table's contents.
+    pub key: String,
+    /// Smallest input.
+    pub lo: i128,
+    /// Largest input.
+    pub hi: i128,
+    /// The two outputs of input `i` (e.g. a value and the difference to the next one).
+    pub f: Arc<dyn Fn(i128) -> (i128, i128) + Send + Sync>,
+}
+
+impl Table {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        usize::try_from(self.hi - self.lo + 1).unwrap_or(0)
+    }
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Table({} over [{}, {}])", self.key, self.lo, self.hi)
+    }
+}
 
 /// Fixed-point arithmetic over some cell type.
 pub trait Backend {
@@ -56,6 +88,23 @@ pub trait Backend {
     fn range_check(&mut self, a: &Self::Cell) -> Result<()>;
     /// Constrains `a = 0`.
     fn assert_zero(&mut self, a: &Self::Cell) -> Result<()>;
+    /// Constrains `a ∈ [0, 2^n)` (`n ≤ B + 1`).
+    fn range_bits(&mut self, a: &Self::Cell, n: u32) -> Result<()>;
+    /// `(y, z) = table.f(x)`: constrains `(x, y, z)` to be a row of `table`. Natively an `x`
+    /// outside `[table.lo, table.hi]` is [`crate::error::CircuitError::TableRange`].
+    fn lookup(&mut self, table: &Table, x: &Self::Cell) -> Result<(Self::Cell, Self::Cell)>;
+    /// `floor(a / d)` for a runtime divisor `d ∈ [1, 2^B]`: a witness `q` with
+    /// `r = a − q·d ∈ [0, 2^B)`, `d − 1 − r ∈ [0, 2^B)` (so `0 ≤ r < d`), `d − 1 ∈ [0, 2^B)`
+    /// and `q` range-checked. Natively `d ≤ 0` is
+    /// [`crate::error::CircuitError::DivisionByZero`].
+    fn div_floor_var(&mut self, a: &Self::Cell, d: &Self::Cell) -> Result<Self::Cell>;
+    /// `floor(sqrt(a))` for `a ≥ 0`: a witness `y ∈ [0, 2^B)` with `r = a − y² ∈ [0, 2^(B+1))`
+    /// and `2y − r ∈ [0, 2^(B+1))` (so `y² ≤ a < (y + 1)²`). Natively `a < 0` is
+    /// [`crate::error::CircuitError::NegativeSqrt`].
+    fn sqrt_floor(&mut self, a: &Self::Cell) -> Result<Self::Cell>;
+    /// Records the value `v` of use `slot` of the current node's table inputs for
+    /// calibration (no constraint; the native evaluator keeps the range seen).
+    fn observe(&mut self, _slot: usize, _v: &Self::Cell) {}
 
     /// `max(a, 0)`.
     fn relu(&mut self, a: &Self::Cell) -> Result<Self::Cell> {

@@ -124,11 +124,7 @@ pub fn calibrate(
     let mut last_err = None;
     for s in opts.min_scale..=opts.max_scale {
         // Measure with a loose bound, then size the bound from what was seen.
-        let loose = QuantParams {
-            input_scale: s,
-            param_scale: s,
-            bits: 64,
-        };
+        let loose = QuantParams::new(s, s, 64);
         let (errors, max_checked) = match measure(graph, &loose, samples, &floats) {
             Ok(r) => r,
             Err(e) => {
@@ -141,11 +137,7 @@ pub fn calibrate(
         let worst = errors.iter().map(|e| e.rel_l2).fold(0.0, f64::max);
         let met = worst <= opts.target_rel_l2;
         let cal = Calibration {
-            params: QuantParams {
-                input_scale: s,
-                param_scale: s,
-                bits,
-            },
+            params: QuantParams::new(s, s, bits),
             errors,
             samples: samples.len(),
             target_met: met,

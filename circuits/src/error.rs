@@ -17,6 +17,38 @@ pub enum CircuitError {
         /// The range bound in bits.
         bits: u32,
     },
+    /// A table input fell outside the table (sized from calibration).
+    #[error(
+        "value {value} is outside the range [{lo}, {hi}] of table {table}, which calibration \
+         sized from the samples it saw: recalibrate with samples that cover it \
+         (`--calibration FILE`)"
+    )]
+    TableRange {
+        /// The table's key.
+        table: String,
+        /// The offending input.
+        value: i128,
+        /// Smallest input of the table.
+        lo: i128,
+        /// Largest input of the table.
+        hi: i128,
+    },
+    /// Division by a runtime value that is zero (or negative where a positive divisor is
+    /// required).
+    #[error(
+        "division by {divisor}: the divisor must be positive here; check the input (a zero \
+         variance or a zero denominator) or add an epsilon to the model"
+    )]
+    DivisionByZero {
+        /// The divisor (fixed-point integer).
+        divisor: i128,
+    },
+    /// Square root of a negative value.
+    #[error("square root of the negative fixed-point value {value}")]
+    NegativeSqrt {
+        /// The operand.
+        value: i128,
+    },
     /// A value the circuit constrains to zero is not zero.
     #[error("value {value} must be 0 here")]
     NotZero {

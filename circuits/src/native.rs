@@ -4,7 +4,9 @@
 //! the circuit would be unsatisfiable (a range check that cannot hold) or unsound (a value
 //! leaving the field-safe range), so overflow is reported, never wrapped.
 
-use crate::backend::Backend;
+use std::collections::BTreeMap;
+
+use crate::backend::{Backend, Table};
 use crate::error::{CircuitError, Result};
 
 /// Bound on the magnitude of any intermediate integer. Far below the BN254 scalar field's
@@ -17,6 +19,14 @@ pub struct NativeBackend {
     bits: u32,
     /// Largest magnitude seen by any range-checked primitive (used by calibration).
     pub max_abs_checked: u128,
+    /// Per node index, per use slot: the smallest and largest value observed
+    /// ([`Backend::observe`]), used by calibration to size tables.
+    pub observed: BTreeMap<usize, Vec<[i128; 2]>>,
+    /// Value errors (out of range, outside a table, division by zero, a non-zero where zero
+    /// is required) give a substitute value instead of an error. Only for laying out a
+    /// circuit's *shape* on placeholder inputs (key generation), never to compute a witness.
+    lenient: bool,
+    node: usize,
 }
 
 impl NativeBackend {
@@ -25,7 +35,35 @@ impl NativeBackend {
         Self {
             bits,
             max_abs_checked: 0,
+            observed: BTreeMap::new(),
+            lenient: false,
+            node: 0,
         }
+    }
+
+    /// A backend that substitutes values instead of failing on value errors (see
+    /// `lenient`): for key generation on placeholder (zero) inputs.
+    pub fn lenient(bits: u32) -> Self {
+        Self {
+            lenient: true,
+            ..Self::new(bits)
+        }
+    }
+
+    /// `Err(e)` unless lenient, in which case `Ok(substitute)`.
+    fn value_error<T>(&self, e: CircuitError, substitute: T) -> Result<T> {
+        if self.lenient {
+            Ok(substitute)
+        } else {
+            Err(e)
+        }
+    }
+
+    fn check_bits(&mut self, v: i128, n: u32) -> Result<()> {
+        if v < 0 || v >= (1i128 << n) {
+            return self.value_error(CircuitError::OutOfRange { value: v, bits: n }, ());
+        }
+        Ok(())
     }
 
     fn safe(v: Option<i128>) -> Result<i128> {
@@ -46,10 +84,11 @@ impl NativeBackend {
         self.max_abs_checked = self.max_abs_checked.max(v.unsigned_abs());
         let bound = 1i128 << self.bits;
         if v < -bound || v >= bound {
-            return Err(CircuitError::OutOfRange {
+            let e = CircuitError::OutOfRange {
                 value: v,
                 bits: self.bits,
-            });
+            };
+            return self.value_error(e, ());
         }
         Ok(())
     }
@@ -126,9 +165,86 @@ impl Backend for NativeBackend {
         if *a == 0 {
             Ok(())
         } else {
-            Err(CircuitError::NotZero { value: *a })
+            self.value_error(CircuitError::NotZero { value: *a }, ())
         }
     }
+    fn begin_node(&mut self, index: usize) {
+        self.node = index;
+    }
+    fn range_bits(&mut self, a: &i128, n: u32) -> Result<()> {
+        self.max_abs_checked = self.max_abs_checked.max(a.unsigned_abs());
+        self.check_bits(*a, n)
+    }
+    fn lookup(&mut self, table: &Table, x: &i128) -> Result<(i128, i128)> {
+        if *x < table.lo || *x > table.hi {
+            let e = CircuitError::TableRange {
+                table: table.key.clone(),
+                value: *x,
+                lo: table.lo,
+                hi: table.hi,
+            };
+            return self.value_error(e, (table.f)((*x).clamp(table.lo, table.hi)));
+        }
+        let (y, z) = (table.f)(*x);
+        Ok((Self::safe(Some(y))?, Self::safe(Some(z))?))
+    }
+    fn div_floor_var(&mut self, a: &i128, d: &i128) -> Result<i128> {
+        if *d <= 0 {
+            return self.value_error(CircuitError::DivisionByZero { divisor: *d }, 0);
+        }
+        if *d > (1i128 << self.bits) {
+            return self.value_error(
+                CircuitError::OutOfRange {
+                    value: *d,
+                    bits: self.bits,
+                },
+                0,
+            );
+        }
+        let q = a.div_euclid(*d);
+        self.check_range(q)?;
+        Ok(q)
+    }
+    fn sqrt_floor(&mut self, a: &i128) -> Result<i128> {
+        if *a < 0 {
+            return self.value_error(CircuitError::NegativeSqrt { value: *a }, 0);
+        }
+        let y = isqrt(*a);
+        self.check_bits(y, self.bits)?;
+        Ok(y)
+    }
+    fn observe(&mut self, slot: usize, v: &i128) {
+        let slots = self.observed.entry(self.node).or_default();
+        if slots.len() <= slot {
+            slots.resize(slot + 1, [i128::MAX, i128::MIN]);
+        }
+        let r = &mut slots[slot];
+        r[0] = r[0].min(*v);
+        r[1] = r[1].max(*v);
+    }
+}
+
+/// `floor(sqrt(a))` for `a ≥ 0`, exact for every `i128`.
+pub fn isqrt(a: i128) -> i128 {
+    if a <= 0 {
+        return 0;
+    }
+    // Newton's method from above, in integers.
+    let mut x = (a as f64).sqrt() as i128 + 1;
+    loop {
+        let y = (x + a / x) / 2;
+        if y >= x {
+            break;
+        }
+        x = y;
+    }
+    while x * x > a {
+        x -= 1;
+    }
+    while (x + 1) * (x + 1) <= a {
+        x += 1;
+    }
+    x
 }
 
 #[cfg(test)]

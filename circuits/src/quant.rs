@@ -6,6 +6,8 @@
 //! `2^-(input_scale + param_scale)`, and every product is rescaled back to the activation
 //! scale by a rounded division (see [`crate::backend::Backend::div_round`]).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CircuitError, Result};
@@ -14,7 +16,7 @@ use crate::error::{CircuitError, Result};
 const MAX_CONST_BITS: u32 = 100;
 
 /// The scales and range bound of a compiled model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantParams {
     /// Activation scale exponent `s_a`.
     pub input_scale: u32,
@@ -22,6 +24,29 @@ pub struct QuantParams {
     pub param_scale: u32,
     /// Activation bound `B`: range-checked values lie in `[-2^B, 2^B)`.
     pub bits: u32,
+    /// Calibrated input ranges of table lookups: node index → per use slot `[lo, hi]`
+    /// (fixed-point integers at the activation scale, headroom included). Ops whose tables
+    /// depend on the data (Log, Exp, Sin, ...) size them from here; absent entries mean the
+    /// op's widest domain. Written by calibration, part of the settings (and so of the keys).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ranges: BTreeMap<usize, Vec<[i128; 2]>>,
+}
+
+impl QuantParams {
+    /// Parameters with no calibrated table ranges.
+    pub fn new(input_scale: u32, param_scale: u32, bits: u32) -> Self {
+        Self {
+            input_scale,
+            param_scale,
+            bits,
+            ranges: BTreeMap::new(),
+        }
+    }
+
+    /// The calibrated range of use `slot` of node `node`, if calibration recorded one.
+    pub fn range(&self, node: usize, slot: usize) -> Option<[i128; 2]> {
+        self.ranges.get(&node).and_then(|r| r.get(slot)).copied()
+    }
 }
 
 impl QuantParams {

@@ -144,6 +144,7 @@ fn forced(g: &Graph, params: &QuantParams, ids: &[f64], lookups: bool) -> bool {
             &mut hb,
             params,
             &g.nodes[0],
+            0,
             &[Operand::Const(table), Operand::Cells(&idx)],
         )
         .unwrap();

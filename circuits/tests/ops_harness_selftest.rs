@@ -37,11 +37,7 @@ fn a_model_with_only_empty_tensors_is_a_clear_error_not_a_panic() {
     use circuits::halo2::{plan_for, Layout};
     use circuits::quant::QuantParams;
     let g = op_graph(Op::Relu, vec![In::Runtime(vec![2, 0])]);
-    let params = QuantParams {
-        input_scale: 8,
-        param_scale: 8,
-        bits: 12,
-    };
+    let params = QuantParams::new(8, 8, 12);
     for layout in [Layout::Speed, Layout::Gas] {
         let e = plan_for(&g, &params, layout).unwrap_err().to_string();
         assert!(e.contains("zero elements"), "{e}");

@@ -33,7 +33,8 @@ pub enum Family {
     Elementwise,
     /// Piecewise-linear activations.
     Activation,
-    /// Normalization with constant statistics.
+    /// Normalization: BatchNormalization (constant statistics), Softmax, LayerNorm,
+    /// InstanceNorm, LRN (runtime statistics).
     Norm,
     /// Windowed and global pooling.
     Pool,
@@ -45,16 +46,23 @@ pub enum Family {
     Shape,
     /// Resize / Upsample: nearest is wiring, linear a weighted sum with constant weights.
     Resize,
+    /// Smooth scalar functions by table lookup or range-checked witness: Sigmoid, Exp, Erf,
+    /// Sqrt, Pow, ...
+    Nonlinear,
+    /// Comparisons, boolean logic and Where.
+    Logic,
     /// Evaluated at import time only (constants and shape arithmetic).
     Constant,
 }
 
 impl Family {
     /// Every family, in README order.
-    pub const ALL: [Family; 10] = [
+    pub const ALL: [Family; 12] = [
         Family::Linear,
         Family::Elementwise,
         Family::Activation,
+        Family::Nonlinear,
+        Family::Logic,
         Family::Norm,
         Family::Pool,
         Family::Reduce,
@@ -76,6 +84,8 @@ impl Family {
             Family::Arg => "arg",
             Family::Shape => "shape",
             Family::Resize => "resize",
+            Family::Nonlinear => "nonlinear",
+            Family::Logic => "logic",
             Family::Constant => "constant",
         }
     }

@@ -9,7 +9,7 @@ use halo2_base::{AssignedValue, Context, ContextCell};
 
 use super::dot::{DotTable, DOT_IN, DOT_MIN_LEN, DOT_OUT};
 use super::field::{fe_to_i128, i128_to_fe};
-use crate::backend::Backend;
+use crate::backend::{Backend, Table};
 use crate::error::{CircuitError, Result};
 
 /// Lays out fixed-point arithmetic in one halo2-base context.
@@ -86,7 +86,7 @@ impl<'a> Halo2Backend<'a> {
     }
 
     /// Constrains `a ∈ [0, 2^n)`; `n = 0` forces `a = 0`.
-    fn range_bits(&mut self, a: AssignedValue<Fr>, n: usize) {
+    fn bits_check(&mut self, a: AssignedValue<Fr>, n: usize) {
         if n == 0 {
             self.range.gate().assert_is_const(self.ctx, &a, &Fr::zero());
         } else if self.lookups {
@@ -104,12 +104,12 @@ impl<'a> Halo2Backend<'a> {
         } else {
             // a ∈ [0, 2^n) and (d − 1 − a) ∈ [0, 2^n) with 2^n ≥ d: no wrap-around in the field.
             let n = (u64::BITS - (d - 1).leading_zeros()) as usize;
-            self.range_bits(a, n);
+            self.bits_check(a, n);
             let rest = self
                 .range
                 .gate()
                 .sub(self.ctx, Constant(Fr::from(d - 1)), a);
-            self.range_bits(rest, n);
+            self.bits_check(rest, n);
         }
     }
 }
@@ -242,7 +242,7 @@ impl Backend for Halo2Backend<'_> {
             self.add_const(&a_minus_qd, h)?
         };
         if d.is_power_of_two() {
-            self.range_bits(r, d.trailing_zeros() as usize);
+            self.bits_check(r, d.trailing_zeros() as usize);
         } else {
             self.less_than(r, d);
         }
@@ -260,7 +260,7 @@ impl Backend for Halo2Backend<'_> {
             self.range
                 .gate()
                 .mul_add(self.ctx, n, Constant(i128_to_fe(1i128 << self.bits)), *a);
-        self.range_bits(u, self.bits as usize);
+        self.bits_check(u, self.bits as usize);
         Ok(n)
     }
 
@@ -277,8 +277,60 @@ impl Backend for Halo2Backend<'_> {
     // a + 2^B ∈ [0, 2^(B+1))
     fn range_check(&mut self, a: &Self::Cell) -> Result<()> {
         let shifted = self.add_const(a, 1i128 << self.bits)?;
-        self.range_bits(shifted, self.bits as usize + 1);
+        self.bits_check(shifted, self.bits as usize + 1);
         Ok(())
+    }
+
+    // a ∈ [0, 2^n)
+    fn range_bits(&mut self, a: &Self::Cell, n: u32) -> Result<()> {
+        self.bits_check(*a, n as usize);
+        Ok(())
+    }
+
+    fn lookup(&mut self, table: &Table, x: &Self::Cell) -> Result<(Self::Cell, Self::Cell)> {
+        let _ = (table, x);
+        Err(CircuitError::unsupported("table lookups are not laid out yet"))
+    }
+
+    fn div_floor_var(&mut self, a: &Self::Cell, d: &Self::Cell) -> Result<Self::Cell> {
+        let (av, dv) = (Self::value(a)?, Self::value(d)?);
+        // A placeholder witness where the divisor is not positive (key generation on zero
+        // inputs): the constraints below then fail, as they must.
+        let qv = if dv > 0 { av.div_euclid(dv) } else { 0 };
+        let q = self.ctx.load_witness(i128_to_fe(qv));
+        let b = self.bits as usize;
+        // r = a − q·d
+        let qd = self.range.gate().mul(self.ctx, q, *d);
+        let r = self.range.gate().sub(self.ctx, *a, qd);
+        // r ∈ [0, 2^B)
+        self.bits_check(r, b);
+        // d − 1 − r ∈ [0, 2^B), i.e. r < d
+        let dm1 = self.range.gate().sub(self.ctx, *d, Constant(Fr::one()));
+        let slack = self.range.gate().sub(self.ctx, dm1, r);
+        self.bits_check(slack, b);
+        // d − 1 ∈ [0, 2^B), i.e. d ≥ 1 (and d ≤ 2^B, so q·d cannot wrap)
+        self.bits_check(dm1, b);
+        self.range_check(&q)?;
+        Ok(q)
+    }
+
+    fn sqrt_floor(&mut self, a: &Self::Cell) -> Result<Self::Cell> {
+        let av = Self::value(a)?;
+        let y = self
+            .ctx
+            .load_witness(i128_to_fe(crate::native::isqrt(av.max(0))));
+        let b = self.bits as usize;
+        // y ∈ [0, 2^B)
+        self.bits_check(y, b);
+        // r = a − y² ∈ [0, 2^(B+1))
+        let yy = self.range.gate().mul(self.ctx, y, y);
+        let r = self.range.gate().sub(self.ctx, *a, yy);
+        self.bits_check(r, b + 1);
+        // 2y − r ∈ [0, 2^(B+1)), i.e. a < (y + 1)²
+        let two_y = self.range.gate().add(self.ctx, y, y);
+        let slack = self.range.gate().sub(self.ctx, two_y, r);
+        self.bits_check(slack, b + 1);
+        Ok(y)
     }
 
     // a = 0 (a copy constraint to the fixed constant 0)

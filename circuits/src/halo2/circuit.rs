@@ -136,6 +136,7 @@ fn layout(
     inputs: &[CellTensor<i128>],
     dot_columns: usize,
     range_lookup: bool,
+    placeholder_inputs: bool,
 ) -> Result<BuiltCircuit> {
     builder.assigned_instances = Vec::new();
     builder.set_instance_columns(0);
@@ -143,8 +144,15 @@ fn layout(
     // The public values head the first advice column in instance order (see
     // `model::PublicConfig`): the inputs, then placeholders for the outputs holding the
     // native evaluator's values, tied to the computed outputs by copy constraints below.
+    // On placeholder inputs (planning, key generation) value errors such as a division by
+    // zero are expected and only the layout matters; on real inputs they are reported.
+    let mut native = if placeholder_inputs {
+        NativeBackend::lenient(params.bits)
+    } else {
+        NativeBackend::new(params.bits)
+    };
     let expected = eval_graph(
-        &mut NativeBackend::new(params.bits),
+        &mut native,
         params,
         graph,
         inputs.to_vec(),
@@ -256,7 +264,15 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
         // The flex-gate layout does not depend on the packed gate's width: lay out once,
         // then take the narrowest width whose rows fit.
         let range_lookup = layout_goal.range_lookup();
-        let mut built = layout(builder, graph, params, &zeros, max_dot.min(1), range_lookup)?;
+        let mut built = layout(
+            builder,
+            graph,
+            params,
+            &zeros,
+            max_dot.min(1),
+            range_lookup,
+            true,
+        )?;
         let config = built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
         let usable = (1usize << k) - UNUSABLE_ROWS - 1;
         let dots = &built.circuit.dots;
@@ -322,6 +338,7 @@ pub fn build(
     inputs: Option<&[CellTensor<i128>]>,
 ) -> Result<BuiltCircuit> {
     let zeros;
+    let placeholder = inputs.is_none();
     let inputs = match inputs {
         Some(i) => i,
         None => {
@@ -352,6 +369,7 @@ pub fn build(
         inputs,
         shape.dot_columns,
         shape.range_lookup,
+        placeholder,
     )?;
     let usable = (1usize << shape.k) - UNUSABLE_ROWS - 1;
     // halo2-base fills the first column up to a few rows short of `usable` before it moves

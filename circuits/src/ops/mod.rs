@@ -7,6 +7,8 @@ pub mod arg;
 pub mod einsum;
 pub mod elementwise;
 pub mod linear;
+pub mod logic;
+pub mod nonlinear;
 pub mod norm;
 pub mod pool;
 pub mod reduce;
@@ -61,6 +63,9 @@ pub struct OpCtx<'a> {
     pub params: &'a QuantParams,
     /// The node (for messages).
     pub node: &'a Node,
+    /// The node's index in the graph (keys its calibrated table ranges, see
+    /// [`QuantParams::range`]).
+    pub index: usize,
 }
 
 /// Turns a constant used as an activation into constant cells at the activation scale.
@@ -111,9 +116,14 @@ pub fn eval_node<B: Backend>(
     b: &mut B,
     params: &QuantParams,
     node: &Node,
+    index: usize,
     inputs: &[Operand<'_, B::Cell>],
 ) -> Result<CellTensor<B::Cell>> {
-    let cx = OpCtx { params, node };
+    let cx = OpCtx {
+        params,
+        node,
+        index,
+    };
     match &node.op {
         Op::Gemm { .. } | Op::MatMul | Op::Conv(_) | Op::ConvTranspose(_) => {
             linear::eval(b, &cx, inputs)
@@ -158,6 +168,14 @@ pub fn eval_node<B: Backend>(
         | Op::ScatterElements { .. }
         | Op::ScatterND { .. } => shape::eval(b, &cx, inputs),
         Op::Resize(_) => resize::eval(b, &cx, inputs),
+        Op::Function(_) | Op::Pow { .. } => nonlinear::eval(b, &cx, inputs),
+        Op::Softmax { .. }
+        | Op::LayerNormalization { .. }
+        | Op::InstanceNormalization { .. }
+        | Op::Lrn { .. } => norm::eval(b, &cx, inputs),
+        Op::Compare(_) | Op::Not | Op::Logic(_) | Op::Where => logic::eval(b, &cx, inputs),
+        Op::ClipDynamic { .. } => activation::eval(b, &cx, inputs),
+        Op::GatherElementsDynamic { .. } => shape::eval(b, &cx, inputs),
     }
 }
 
@@ -212,7 +230,7 @@ pub fn eval_graph<B: Backend>(
                 .map(|&id| operand(graph, &vals, id))
                 .collect::<Result<Vec<_>>>()
                 .map_err(|e| e.at_node(&node.name, node.op.name()))?;
-            eval_node(b, params, node, &ops).map_err(|e| e.at_node(&node.name, node.op.name()))?
+            eval_node(b, params, node, index, &ops).map_err(|e| e.at_node(&node.name, node.op.name()))?
         };
         if let Some(&oid) = node.outputs.first() {
             vals[oid] = Some(out);

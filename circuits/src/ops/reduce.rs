@@ -30,6 +30,9 @@ fn reduce_group<B: Backend>(b: &mut B, kind: ReduceKind, g: &[B::Cell], d: u64) 
             ReduceKind::L1 | ReduceKind::SumSquare => b.constant(0),
             // The empty product is 1, i.e. d at scale s_a.
             ReduceKind::Prod => b.constant(i128::from(d)),
+            ReduceKind::L2 | ReduceKind::LogSumExp => Err(CircuitError::unsupported(
+                "ReduceL2 / ReduceLogSumExp have no circuit yet",
+            )),
         };
     };
     match kind {
@@ -59,6 +62,9 @@ fn reduce_group<B: Backend>(b: &mut B, kind: ReduceKind, g: &[B::Cell], d: u64) 
             let acc = b.dot(g, g)?;
             b.div_round(&acc, d)
         }
+        ReduceKind::L2 | ReduceKind::LogSumExp => Err(CircuitError::unsupported(
+            "ReduceL2 / ReduceLogSumExp have no circuit yet",
+        )),
         ReduceKind::Prod => {
             let mut acc = first.clone();
             for v in rest {

@@ -15,6 +15,8 @@ mod einsum;
 mod elementwise;
 mod error;
 mod linear;
+mod logic;
+mod nonlinear;
 mod norm;
 mod pool;
 mod reduce;
@@ -23,6 +25,7 @@ mod shape;
 #[cfg(test)]
 mod tests;
 
+pub use nonlinear::apply_fn;
 pub use arg::{arg_output_shape, split_axis, topk_output_shape};
 pub use error::EvalError;
 pub use resize::{resize_taps, Taps};
@@ -163,6 +166,14 @@ pub fn eval_op(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
         | Op::ScatterElements { .. }
         | Op::ScatterND { .. } => shape::eval(op, inputs),
         Op::Resize(attrs) => resize::eval(attrs, inputs),
+        Op::Function(_) | Op::Pow { .. } => nonlinear::eval(op, inputs),
+        Op::Softmax { .. }
+        | Op::LayerNormalization { .. }
+        | Op::InstanceNormalization { .. }
+        | Op::Lrn { .. } => norm::eval(op, inputs),
+        Op::Compare(_) | Op::Not | Op::Logic(_) | Op::Where => logic::eval(op, inputs),
+        Op::ClipDynamic { .. } => activation::eval(op, inputs),
+        Op::GatherElementsDynamic { .. } => shape::eval(op, inputs),
     }
 }
 

@@ -233,6 +233,10 @@ pub enum ReduceKind {
     SumSquare,
     /// Product.
     Prod,
+    /// `sqrt(Σ x²)`.
+    L2,
+    /// `log(Σ exp(x))`.
+    LogSumExp,
 }
 
 /// ArgMax or ArgMin.
@@ -264,4 +268,117 @@ pub struct EinsumSpec {
     pub output: Vec<usize>,
     /// Size of each label.
     pub dims: Vec<usize>,
+}
+
+/// A smooth scalar function applied elementwise; in the circuit a table lookup (or a
+/// range-checked witness for `Sqrt` and `Reciprocal`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ScalarFn {
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+    /// `e^x`.
+    Exp,
+    /// `ln(x)`.
+    Log,
+    /// `sqrt(x)`.
+    Sqrt,
+    /// `1 / x`.
+    Reciprocal,
+    /// The error function.
+    Erf,
+    /// GELU: `x·Φ(x)` (exact) or `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))` (`tanh`).
+    Gelu {
+        /// The tanh approximation.
+        tanh: bool,
+    },
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `x` for `x ≥ 0`, else `alpha·(e^x − 1)`.
+    Elu {
+        /// Negative-side scale.
+        alpha: f64,
+    },
+    /// `gamma·x` for `x > 0`, else `gamma·alpha·(e^x − 1)`.
+    Selu {
+        /// Negative-side scale.
+        alpha: f64,
+        /// Overall scale.
+        gamma: f64,
+    },
+    /// `max(0, x) + min(0, alpha·(e^(x/alpha) − 1))`.
+    Celu {
+        /// Scale.
+        alpha: f64,
+    },
+    /// `max(0, min(1, alpha·x + beta))`.
+    HardSigmoid {
+        /// Slope.
+        alpha: f64,
+        /// Offset.
+        beta: f64,
+    },
+    /// `x · max(0, min(1, x/6 + 1/2))`.
+    HardSwish,
+    /// `x · tanh(softplus(x))`.
+    Mish,
+    /// `sin(x)`.
+    Sin,
+    /// `cos(x)`.
+    Cos,
+}
+
+impl ScalarFn {
+    /// The ONNX op type.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalarFn::Sigmoid => "Sigmoid",
+            ScalarFn::Tanh => "Tanh",
+            ScalarFn::Exp => "Exp",
+            ScalarFn::Log => "Log",
+            ScalarFn::Sqrt => "Sqrt",
+            ScalarFn::Reciprocal => "Reciprocal",
+            ScalarFn::Erf => "Erf",
+            ScalarFn::Gelu { .. } => "Gelu",
+            ScalarFn::Softplus => "Softplus",
+            ScalarFn::Softsign => "Softsign",
+            ScalarFn::Elu { .. } => "Elu",
+            ScalarFn::Selu { .. } => "Selu",
+            ScalarFn::Celu { .. } => "Celu",
+            ScalarFn::HardSigmoid { .. } => "HardSigmoid",
+            ScalarFn::HardSwish => "HardSwish",
+            ScalarFn::Mish => "Mish",
+            ScalarFn::Sin => "Sin",
+            ScalarFn::Cos => "Cos",
+        }
+    }
+}
+
+/// An elementwise comparison; the result is 1.0 (true) or 0.0 (false).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompareOp {
+    /// `a < b`.
+    Less,
+    /// `a <= b`.
+    LessOrEqual,
+    /// `a > b`.
+    Greater,
+    /// `a >= b`.
+    GreaterOrEqual,
+    /// `a == b`.
+    Equal,
+}
+
+/// A binary boolean operator on 0/1 tensors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogicOp {
+    /// Both.
+    And,
+    /// Either.
+    Or,
+    /// Exactly one.
+    Xor,
 }

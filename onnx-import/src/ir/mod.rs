@@ -12,9 +12,9 @@ mod attrs;
 mod dtype;
 
 pub use attrs::{
-    ArgKind, CastTarget, ConvAttrs, ConvTransposeAttrs, CoordMode, DepthToSpaceMode, EinsumSpec,
-    NearestMode, PadMode, Pads, PoolAttrs, ReduceKind, ResizeAttrs, ResizeMode, SliceAxis,
-    TopKOutput, VariadicOp,
+    ArgKind, CastTarget, CompareOp, ConvAttrs, ConvTransposeAttrs, CoordMode, DepthToSpaceMode, EinsumSpec,
+    NearestMode, PadMode, Pads, PoolAttrs, ReduceKind, ResizeAttrs, ResizeMode, ScalarFn,
+    SliceAxis, TopKOutput, VariadicOp, LogicOp,
 };
 pub use dtype::DType;
 
@@ -351,6 +351,64 @@ pub enum Op {
     },
     /// Einstein summation; all inputs remain, in ONNX order.
     Einsum(EinsumSpec),
+    /// A smooth scalar function, elementwise.
+    Function(ScalarFn),
+    /// `x ^ exponent` for a constant exponent (input 0 only).
+    Pow {
+        /// The exponent.
+        exponent: f64,
+    },
+    /// Softmax (or LogSoftmax) along one axis, max-subtracted.
+    Softmax {
+        /// The axis normalized over.
+        axis: usize,
+        /// LogSoftmax.
+        log: bool,
+    },
+    /// LayerNormalization over axes `axis..`; inputs `x`, `scale`, optional `bias`.
+    LayerNormalization {
+        /// First normalized axis.
+        axis: usize,
+        /// Added to the variance.
+        epsilon: f64,
+    },
+    /// InstanceNormalization over the spatial axes of `[N, C, ...]`; inputs `x`, `scale`,
+    /// `bias`.
+    InstanceNormalization {
+        /// Added to the variance.
+        epsilon: f64,
+    },
+    /// Local response normalization across channels of `[N, C, ...]`.
+    Lrn {
+        /// Channels in the window.
+        size: usize,
+        /// Scale of the sum of squares.
+        alpha: f64,
+        /// Exponent.
+        beta: f64,
+        /// Offset.
+        bias: f64,
+    },
+    /// Elementwise comparison of two broadcast inputs, giving 0/1.
+    Compare(CompareOp),
+    /// Boolean negation of a 0/1 tensor.
+    Not,
+    /// And / Or / Xor of two broadcast 0/1 tensors.
+    Logic(LogicOp),
+    /// `cond ? x : y` with broadcasting; inputs `cond` (0/1), `x`, `y`.
+    Where,
+    /// Clip with runtime bounds; inputs `x`, then `min` if `has_min`, then `max` if `has_max`.
+    ClipDynamic {
+        /// A runtime lower bound is present.
+        has_min: bool,
+        /// A runtime upper bound is present.
+        has_max: bool,
+    },
+    /// GatherElements with runtime indices; inputs `data`, `indices`.
+    GatherElementsDynamic {
+        /// The gathered axis.
+        axis: usize,
+    },
 }
 
 impl Op {
@@ -407,6 +465,14 @@ impl Op {
             | Op::ScatterElements { .. }
             | Op::ScatterND { .. } => Family::Shape,
             Op::Resize(_) => Family::Resize,
+            Op::Function(_) | Op::Pow { .. } => Family::Nonlinear,
+            Op::Softmax { .. }
+            | Op::LayerNormalization { .. }
+            | Op::InstanceNormalization { .. }
+            | Op::Lrn { .. } => Family::Norm,
+            Op::Compare(_) | Op::Not | Op::Logic(_) | Op::Where => Family::Logic,
+            Op::ClipDynamic { .. } => Family::Activation,
+            Op::GatherElementsDynamic { .. } => Family::Shape,
         }
     }
 
@@ -470,6 +536,8 @@ impl Op {
                 ReduceKind::L1 => "ReduceL1",
                 ReduceKind::SumSquare => "ReduceSumSquare",
                 ReduceKind::Prod => "ReduceProd",
+                ReduceKind::L2 => "ReduceL2",
+                ReduceKind::LogSumExp => "ReduceLogSumExp",
             },
             Op::Arg {
                 kind: ArgKind::Max, ..
@@ -479,6 +547,25 @@ impl Op {
             } => "ArgMin",
             Op::TopK { .. } => "TopK",
             Op::Einsum(_) => "Einsum",
+            Op::Function(f) => f.name(),
+            Op::Pow { .. } => "Pow",
+            Op::Softmax { log: false, .. } => "Softmax",
+            Op::Softmax { log: true, .. } => "LogSoftmax",
+            Op::LayerNormalization { .. } => "LayerNormalization",
+            Op::InstanceNormalization { .. } => "InstanceNormalization",
+            Op::Lrn { .. } => "LRN",
+            Op::Compare(CompareOp::Less) => "Less",
+            Op::Compare(CompareOp::LessOrEqual) => "LessOrEqual",
+            Op::Compare(CompareOp::Greater) => "Greater",
+            Op::Compare(CompareOp::GreaterOrEqual) => "GreaterOrEqual",
+            Op::Compare(CompareOp::Equal) => "Equal",
+            Op::Not => "Not",
+            Op::Logic(LogicOp::And) => "And",
+            Op::Logic(LogicOp::Or) => "Or",
+            Op::Logic(LogicOp::Xor) => "Xor",
+            Op::Where => "Where",
+            Op::ClipDynamic { .. } => "Clip",
+            Op::GatherElementsDynamic { .. } => "GatherElements",
         }
     }
 }

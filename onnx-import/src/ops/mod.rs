@@ -10,6 +10,8 @@ mod constant;
 mod einsum;
 mod elementwise;
 mod linear;
+mod logic;
+mod nonlinear;
 mod norm;
 mod pool;
 mod reduce;
@@ -32,6 +34,8 @@ pub(crate) const FAMILY_TABLES: &[&[OpDef]] = &[
     einsum::OPS,
     elementwise::OPS,
     activation::OPS,
+    nonlinear::OPS,
+    logic::OPS,
     norm::OPS,
     pool::OPS,
     reduce::OPS,

@@ -58,11 +58,11 @@ impl QuantArgs {
                 bail!("--param-scale and --bits need --input-scale")
             }
             None => Ok(None),
-            Some(s) => Ok(Some(QuantParams {
-                input_scale: s,
-                param_scale: self.param_scale.unwrap_or(s),
-                bits: self.bits.unwrap_or(s + 8),
-            })),
+            Some(s) => Ok(Some(QuantParams::new(
+                s,
+                self.param_scale.unwrap_or(s),
+                self.bits.unwrap_or(s + 8),
+            ))),
         }
     }
 }
