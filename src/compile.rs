@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use circuits::calibrate::{calibrate, float_outputs, measure, CalibrationOptions};
+use circuits::calibrate::{calibrate, fit_ranges, float_outputs, CalibrationOptions};
 use circuits::halo2::{plan_for, Layout};
 use circuits::QuantParams;
 use onnx_import::dims::{hints_from_file, hints_from_shapes, DimKey, ImportOptions};
@@ -137,16 +137,18 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         Samples::Random { count, range } => random_samples(&graph, *count, *range),
     };
     let target = opts.calibration.target_rel_l2;
-    let (quant, errors) = match opts.quant.clone() {
+    let (quant, errors, held_out, trials) = match opts.quant.clone() {
         None => {
             let cal = calibrate(&graph, &samples, &opts.calibration)?;
-            (cal.params, cal.errors)
+            (cal.params, cal.errors, cal.held_out, cal.trials)
         }
-        Some(q) => {
+        Some(mut q) => {
             q.validate()?;
             let floats = float_outputs(&graph, &samples)?;
-            let errors = measure(&graph, &q, &samples, &floats)?.0;
-            (q, errors)
+            // The scales and bound are the user's; table ranges still come from the samples.
+            let (fitted, errors) = fit_ranges(&graph, &q, &samples, &floats, 0)?;
+            q.ranges = fitted.ranges;
+            (q, errors, None, Vec::new())
         }
     };
     let target_met = errors.iter().all(|e| e.rel_l2 <= target);
@@ -164,6 +166,8 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
             target_rel_l2: target,
             target_met,
             errors,
+            held_out,
+            trials,
         },
         circuit,
         inputs,

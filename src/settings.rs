@@ -33,7 +33,7 @@
 
 use std::path::Path;
 
-use circuits::calibrate::OutputError;
+use circuits::calibrate::{HeldOut, OutputError, ScaleTrial};
 use circuits::halo2::CircuitShape;
 use circuits::QuantParams;
 use onnx_import::dims::DimBinding;
@@ -97,6 +97,12 @@ pub struct CalibrationReport {
     pub target_met: bool,
     /// Error of each output against the float reference, over the samples.
     pub errors: Vec<OutputError>,
+    /// Error on the samples held out from choosing the scale (two or more samples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<HeldOut>,
+    /// Every scale tried and its worst error (the accuracy/cost trade-off).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trials: Vec<ScaleTrial>,
 }
 
 /// The contents of `settings.json`.

@@ -19,6 +19,8 @@ pub struct FixedRun {
     pub outputs_float: Vec<Tensor>,
     /// Largest magnitude any range check saw.
     pub max_abs_checked: u128,
+    /// Table inputs seen, per node index and use slot (`[min, max]`).
+    pub observed: std::collections::BTreeMap<usize, Vec<[i128; 2]>>,
 }
 
 /// Quantizes float inputs (in `graph.inputs` order) at the activation scale.
@@ -83,5 +85,6 @@ pub fn eval_fixed_quantized(
         outputs: out.outputs,
         outputs_float,
         max_abs_checked: b.max_abs_checked,
+        observed: b.observed,
     })
 }

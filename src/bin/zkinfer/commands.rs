@@ -50,6 +50,30 @@ fn print_calibration(c: &Compiled) {
             e.name, e.max_abs_err, e.rel_l2
         );
     }
+    if let Some(h) = &s.calibration.held_out {
+        for e in &h.errors {
+            println!(
+                "  held out ({} sample(s), not used to choose the scale) {:?}: max abs error \
+                 {:.3e}, relative L2 error {:.3e}",
+                h.samples, e.name, e.max_abs_err, e.rel_l2
+            );
+        }
+    }
+    if !s.calibration.trials.is_empty() {
+        let tried: Vec<String> = s
+            .calibration
+            .trials
+            .iter()
+            .map(|t| match t.worst_rel_l2 {
+                Some(w) => format!("2^{} → {w:.1e}", t.scale),
+                None => format!("2^{} → overflow", t.scale),
+            })
+            .collect();
+        println!(
+            "  scales tried (worst relative L2 error; larger scales cost more rows): {}",
+            tried.join(", ")
+        );
+    }
     if !s.calibration.target_met {
         eprintln!(
             "warning: the target relative L2 error {:.1e} was not met at any scale tried; \

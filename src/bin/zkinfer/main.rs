@@ -36,7 +36,7 @@ pub struct QuantArgs {
     #[arg(long)]
     bits: Option<u32>,
     /// Calibration target: the largest acceptable relative L2 error of any output.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = circuits::calibrate::DEFAULT_TARGET_REL_L2)]
     target_rel_l2: f64,
     /// Circuit layout: `speed` (wide, fastest proving) or `gas` (narrow: smaller proofs,
     /// cheaper on-chain verification, slower proving).
