@@ -3,12 +3,14 @@
 //! ```json
 //! {
 //!   "format": "zkinfer-settings",
-//!   "format_version": 3,
+//!   "format_version": 4,
 //!   "zkinfer_version": "0.1.0",
 //!   "model_sha256": "<hex sha256 of model.onnx>",
-//!   "quant": {"input_scale": 7, "param_scale": 7, "bits": 12},
-//!   "calibration": {"samples": 17, "target_rel_l2": 0.001, "target_met": true,
-//!                   "errors": [{"name": "output", "max_abs_err": 0.01, "rel_l2": 0.0004}]},
+//!   "quant": {"input_scale": 10, "param_scale": 10, "bits": 15, "ranges": {"3": [[-2048, 0]]}},
+//!   "calibration": {"samples": 13, "target_rel_l2": 0.0001, "target_met": true,
+//!                   "errors": [{"name": "output", "max_abs_err": 0.001, "rel_l2": 0.00004}],
+//!                   "held_out": {"samples": 3, "errors": [...]},
+//!                   "trials": [{"scale": 7, "worst_rel_l2": 0.003}, ...]},
 //!   "circuit": {"k": 12, "lookup_bits": 11, "config": {...}, "break_points": []},
 //!   "inputs": [{"name": "input", "shape": [1, 64]}],
 //!   "outputs": [{"name": "output", "shape": [1, 10]}],
@@ -26,7 +28,11 @@
 //! these bindings.
 //!
 //! Version history: 2 (packed dot gate, layouts, public values bound by a gate) has no
-//! `dims`; it is still read, as a model with static input shapes. 3 adds `dims`.
+//! `dims`; it is still read, as a model with static input shapes. 3 adds `dims`. 4 adds
+//! `quant.ranges` (node index → per table use `[lo, hi]`, the calibrated input range of each
+//! table lookup as fixed-point integers; it shapes the tables and so the keys),
+//! `calibration.held_out` and `calibration.trials`, and `circuit.lookup_groups`; version 3
+//! files are still read (they have no tables).
 //!
 //! `format` and `format_version` are checked before anything else is parsed, so a file from
 //! another version gives a version error, not a confusing field error.
@@ -45,9 +51,9 @@ use crate::error::{Error, Result};
 
 /// The `format` value of `settings.json`.
 pub const SETTINGS_FORMAT: &str = "zkinfer-settings";
-/// The `format_version` this build writes (3: `dims`, the bindings of free input
-/// dimensions); it also reads version 2 (no `dims`).
-pub const SETTINGS_VERSION: u32 = 3;
+/// The `format_version` this build writes (4: table ranges, held-out errors, lookup
+/// groups); it also reads versions 2 (no `dims`) and 3 (no tables).
+pub const SETTINGS_VERSION: u32 = 4;
 
 /// The oldest `format_version` this build reads.
 pub const SETTINGS_MIN_VERSION: u32 = 2;

@@ -109,7 +109,7 @@ fn compile_binds_from_flag_file_and_default() {
     let t = ok(&zkinfer(&["compile", &m, "-o", out.to_str().unwrap()]));
     assert!(t.contains("batch = 1 (default)"), "{t}");
     let s = settings(&out);
-    assert_eq!(s["format_version"], 3);
+    assert_eq!(s["format_version"], zkinfer::SETTINGS_VERSION);
     assert_eq!(s["inputs"][0]["shape"], serde_json::json!([1, 1, 2, 2]));
     assert_eq!(s["dims"][0]["key"]["param"], "batch");
     assert_eq!(s["dims"][0]["source"], "default");
