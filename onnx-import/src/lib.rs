@@ -13,6 +13,7 @@ pub mod input_file;
 pub mod ir;
 
 mod bn_fold;
+mod gelu_fuse;
 mod convert;
 pub mod dims;
 pub mod error;
@@ -86,6 +87,7 @@ fn import(
     let model = proto::decode(bytes, source_name)?;
     let mut graph = convert::convert(&model, registry, opts).into_result()?;
     bn_fold::fold_batch_norms(&mut graph);
+    gelu_fuse::fuse_gelus(&mut graph);
     Ok(graph)
 }
 
