@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use onnx_import::ir::{ConvAttrs, Op, Pads, PoolAttrs};
-use onnx_import::{import_file, inspect_bytes, ImportError, NodeStatus};
+use onnx_import::{import_file, inspect_bytes, ImportError};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
 
@@ -223,40 +223,28 @@ fn pool_gemm_and_layout_attributes() {
 }
 
 #[test]
-fn unsupported_fixtures_name_node_and_op() {
-    for (name, op) in [("op_sigmoid", "Sigmoid"), ("op_softmax", "Softmax")] {
-        let err = import_file(&dir(name).join("network.onnx")).unwrap_err();
-        let ImportError::UnsupportedOps { ops, .. } = &err else {
-            panic!("{name}: {err}")
-        };
-        assert_eq!(ops.len(), 1);
-        assert_eq!(ops[0].op_type, op);
-        assert!(!ops[0].node.is_empty());
-        assert!(
-            err.to_string().contains(&format!("(ai.onnx::{op})")),
-            "{err}"
-        );
+fn once_unsupported_fixtures_import_and_inspect_as_supported() {
+    // Sigmoid and Softmax were the first operators real models needed that zkinfer refused;
+    // unsupported-op reports are covered in errors.rs with operators still refused.
+    for name in ["op_sigmoid", "op_softmax"] {
+        import_file(&dir(name).join("network.onnx")).unwrap_or_else(|e| panic!("{name}: {e}"));
         let bytes = std::fs::read(dir(name).join("network.onnx")).unwrap();
         let report = inspect_bytes(&bytes, name).unwrap();
-        assert!(!report.all_supported());
-        assert!(matches!(
-            report.nodes[0].status,
-            NodeStatus::Unsupported { .. }
-        ));
-        // The declared output shape is still shown.
+        assert!(report.all_supported(), "{report}");
         assert!(report.nodes[0].output_shapes[0].is_some(), "{report}");
     }
 }
 
 #[test]
-fn runtime_divisor_is_rejected() {
+fn runtime_divisor_imports_as_div() {
     let p = dir("op_div_tensor").join("network.onnx");
     if !p.exists() {
         return;
     }
-    let err = import_file(&p).unwrap_err();
-    assert!(matches!(err, ImportError::Node { .. }), "{err}");
-    assert!(err.to_string().contains("runtime tensor"), "{err}");
+    let g = import_file(&p).unwrap();
+    assert_eq!(g.nodes[0].op, Op::Div);
+    assert_eq!(g.nodes[0].inputs.len(), 2);
+    assert!(g.constant(g.nodes[0].inputs[1]).is_none());
 }
 
 #[test]

@@ -21,10 +21,7 @@ const CLASSIFIERS: [&str; 4] = ["digits_mlp16", "digits_conv", "mlp_chain", "cnn
 /// Fixtures the importer rejects on purpose with an error other than `UnsupportedOps`
 /// (a supported op used in an unsupported way). They must keep failing to import; when the
 /// importer gains support, remove them here so they get checked.
-const REJECTED_ON_PURPOSE: [&str; 1] = [
-    // Div by a runtime tensor: the IR's Div only accepts a constant divisor.
-    "op_div_tensor",
-];
+const REJECTED_ON_PURPOSE: [&str; 0] = [];
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")

@@ -6,7 +6,7 @@
 //! ```text
 //! num_instances u32 LE | sha256(srs-verifier.bin) (32) | config_len u32 LE |
 //! config (JSON of circuits' ModelCircuitParams: halo2-base's BaseCircuitParams fields plus
-//! `dot_columns`) | metadata_len u32 LE | metadata |
+//! `dot_columns`, and `lookup_groups` where non-zero) | metadata_len u32 LE | metadata |
 //! halo2 VerifyingKey (SerdeFormat::RawBytes)
 //! ```
 //!
@@ -43,6 +43,8 @@ use crate::transcript::TranscriptKind;
 pub const VK_FORMAT_VERSION: u32 = 2;
 /// Most columns of any one type a key may declare.
 const MAX_COLUMNS: usize = 64;
+/// Most function-table lookup groups in a configuration zkinfer produces (it uses at most 4).
+const MAX_LOOKUP_GROUPS: usize = 16;
 /// halo2's own version byte at the start of a serialized verifying key.
 const HALO2_VK_VERSION: u8 = 0x02;
 const G1_RAW: usize = 64;
@@ -98,6 +100,12 @@ fn validate_config(p: &ModelCircuitParams) -> Result<(), VerifyError> {
         return bad(format!(
             "{} dot-product columns is over the limit of {MAX_COLUMNS}",
             p.dot_columns
+        ));
+    }
+    if p.lookup_groups > MAX_LOOKUP_GROUPS {
+        return bad(format!(
+            "{} lookup groups is over the limit of {MAX_LOOKUP_GROUPS}",
+            p.lookup_groups
         ));
     }
     let c = &p.base;

@@ -70,6 +70,7 @@ fn fixture() -> &'static Fixture {
         let config = ModelCircuitParams {
             base: kg.calculate_params(Some(20)),
             dot_columns: 0,
+            lookup_groups: 0,
         };
         let vk = keygen_vk(&params, &kg).unwrap();
         let pk = keygen_pk(&params, vk.clone(), &kg).unwrap();

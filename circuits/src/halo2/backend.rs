@@ -9,6 +9,7 @@ use halo2_base::{AssignedValue, Context, ContextCell};
 
 use super::dot::{DotTable, DOT_IN, DOT_MIN_LEN, DOT_OUT};
 use super::field::{fe_to_i128, i128_to_fe};
+use super::lookup::{LookupTable, LOOKUP_X, LOOKUP_Y, LOOKUP_Z};
 use crate::backend::{Backend, Table};
 use crate::error::{CircuitError, Result};
 
@@ -27,6 +28,9 @@ pub struct Halo2Backend<'a> {
     /// Range checks by table lookup (true) or by bit decomposition on the flex gate (false:
     /// more cells, but no lookup argument for the verifier to check).
     lookups: bool,
+    /// Function-table lookups, laid out by [`super::lookup`]; collect them with
+    /// [`take_lookups`](Self::take_lookups).
+    tables: LookupTable,
 }
 
 impl<'a> Halo2Backend<'a> {
@@ -40,12 +44,14 @@ impl<'a> Halo2Backend<'a> {
             node_dot_starts: Vec::new(),
             dots: None,
             lookups: true,
+            tables: LookupTable::default(),
         }
     }
 
     /// Range checks by bit decomposition instead of the lookup table: each checked bit costs
     /// about 7 flex-gate cells instead of a share of a lookup, and the circuit then has no
-    /// lookup argument (fewer commitments for a verifier, on chain above all).
+    /// range lookup argument (fewer commitments for a verifier, on chain above all).
+    /// Function-table lookups ([`Backend::lookup`]) are unaffected.
     pub fn without_lookups(mut self) -> Self {
         self.lookups = false;
         self
@@ -61,6 +67,12 @@ impl<'a> Halo2Backend<'a> {
     /// The recorded packed products (empty without [`with_dot_gate`](Self::with_dot_gate)).
     pub fn take_dots(&mut self) -> DotTable {
         self.dots.take().unwrap_or_default()
+    }
+
+    /// The recorded function-table lookups ([`Backend::lookup`]): the circuit must lay them
+    /// out (`ModelCircuit::lookups`), or the cells named for them are never assigned.
+    pub fn take_lookups(&mut self) -> LookupTable {
+        std::mem::take(&mut self.tables)
     }
 
     /// Current number of advice cells in the context.
@@ -287,9 +299,34 @@ impl Backend for Halo2Backend<'_> {
         Ok(())
     }
 
+    // (tag, x, y, z) is a row of the fixed table, x copied in (see `super::lookup`).
     fn lookup(&mut self, table: &Table, x: &Self::Cell) -> Result<(Self::Cell, Self::Cell)> {
-        let _ = (table, x);
-        Err(CircuitError::unsupported("table lookups are not laid out yet"))
+        let tag = self.tables.tag_of(table)?;
+        // On placeholder inputs (key generation) x may lie outside the table; the witness
+        // is then just some value and the lookup argument rejects it. Real inputs outside the
+        // table fail native evaluation first, with `CircuitError::TableRange`.
+        let (y, z) = match fe_to_i128(x.value()) {
+            Some(v) if table.lo <= table.hi => (table.f)(v.clamp(table.lo, table.hi)),
+            _ => (0, 0),
+        };
+        let (y, z) = (i128_to_fe(y), i128_to_fe(z));
+        let i = self.tables.record(tag, *x.value(), y, z);
+        if !self.ctx.witness_gen_only() {
+            let mut cm = self.ctx.copy_manager.lock().map_err(|_| {
+                CircuitError::unsupported("the copy-constraint manager lock is poisoned")
+            })?;
+            // Without a cell the looked-up x would be free.
+            let cell = x
+                .cell
+                .ok_or_else(|| CircuitError::unsupported("a table input has no assigned cell"))?;
+            cm.advice_equalities
+                .push((cell, ContextCell::new(LOOKUP_X, 0, i)));
+        }
+        let out = |value, name| AssignedValue {
+            value: Assigned::Trivial(value),
+            cell: Some(ContextCell::new(name, 0, i)),
+        };
+        Ok((out(y, LOOKUP_Y), out(z, LOOKUP_Z)))
     }
 
     fn div_floor_var(&mut self, a: &Self::Cell, d: &Self::Cell) -> Result<Self::Cell> {

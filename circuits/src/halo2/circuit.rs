@@ -4,6 +4,14 @@
 //! by the quantized outputs. Weights enter as constants in fixed columns, so the verifying
 //! key commits to the model. The layout depends only on the model and the settings, never
 //! on input values, so the same model always gives the same keys.
+//!
+//! Function tables ([`Backend::lookup`](crate::backend::Backend::lookup), see
+//! [`super::lookup`]) are fixed columns too, registered in order of first use, so the same
+//! model gives the same tags and tables. The planner sizes them: the whole table
+//! (`1 + Σ rows`) and the lookups spread over the lookup groups (`⌈lookups / groups⌉`) must
+//! each fit in the usable rows `2^k − UNUSABLE_ROWS − 1`. It takes the smallest `k` at which
+//! everything fits, then the fewest groups (at most [`Layout::max_lookup_groups`]). A model
+//! without tables has no lookup columns at all, exactly the circuit from before tables.
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
@@ -13,7 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::Halo2Backend;
 use super::field::{fe_to_i128, i128_to_fe};
-use super::model::{ModelCircuit, ModelCircuitParams};
+use super::lookup::LookupTable;
+use super::model::{is_zero, ModelCircuit, ModelCircuitParams};
 use crate::error::{CircuitError, Result};
 use crate::native::NativeBackend;
 use crate::ops::{eval_graph, CellTensor};
@@ -33,7 +42,9 @@ pub enum Layout {
     #[default]
     Speed,
     /// Cheapest verification: one flex-gate column, range checks by bit decomposition (no
-    /// lookup argument), no packed gate.
+    /// range lookup argument), no packed gate. A model with function tables (non-linear
+    /// ops such as Exp or Log) still gets exactly one lookup group, hence one lookup
+    /// argument: there is no cheaper way to constrain those functions.
     Gas,
 }
 
@@ -49,6 +60,15 @@ impl Layout {
     /// Whether range checks use the lookup table.
     pub fn range_lookup(self) -> bool {
         self == Layout::Speed
+    }
+
+    /// Most groups of function-table lookup columns accepted (each group is three advice
+    /// columns, a fixed tag column and one lookup argument).
+    pub fn max_lookup_groups(self) -> usize {
+        match self {
+            Layout::Speed => 4,
+            Layout::Gas => 1,
+        }
     }
 
     /// Most packed-gate terms per row accepted (0: the packed gate is not used).
@@ -84,6 +104,10 @@ pub struct CircuitShape {
     /// Range checks by lookup table (true) or by bit decomposition (false, [`Layout::Gas`]).
     #[serde(default = "yes")]
     pub range_lookup: bool,
+    /// Groups of function-table lookup columns; 0 for models without tables (and in
+    /// settings written before tables existed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lookup_groups: usize,
 }
 
 fn yes() -> bool {
@@ -96,6 +120,7 @@ impl CircuitShape {
         ModelCircuitParams {
             base: self.config.clone(),
             dot_columns: self.dot_columns,
+            lookup_groups: self.lookup_groups,
         }
     }
 }
@@ -151,12 +176,7 @@ fn layout(
     } else {
         NativeBackend::new(params.bits)
     };
-    let expected = eval_graph(
-        &mut native,
-        params,
-        graph,
-        inputs.to_vec(),
-    )?;
+    let expected = eval_graph(&mut native, params, graph, inputs.to_vec())?;
     let ctx = builder.main(0);
     let mut b = Halo2Backend::new(ctx, &range, params.bits);
     if dot_columns > 0 {
@@ -193,6 +213,7 @@ fn layout(
         regions.push((*s, b.node_starts.get(i + 1).copied().unwrap_or(end)));
     }
     let dots = b.take_dots();
+    let lookups = b.take_lookups();
     let node_dots = b
         .node_dot_starts
         .iter()
@@ -227,6 +248,9 @@ fn layout(
             dots,
             dot_columns,
             public_rows: public.len(),
+            lookups,
+            // Set by the caller, from the plan.
+            lookup_groups: 0,
         },
         instances,
         outputs,
@@ -257,6 +281,7 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
     params.validate()?;
     let max_advice = layout_goal.max_advice_columns();
     let max_dot = layout_goal.max_dot_columns();
+    let max_groups = layout_goal.max_lookup_groups();
     let zeros = zero_inputs(graph);
     let try_k = |k: u32| -> Result<(CircuitShape, bool)> {
         let lookup_bits = k as usize - 1;
@@ -283,6 +308,16 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
                 .find(|m| dots.rows(*m) <= usable)
                 .unwrap_or(max_dot + 1)
         };
+        let lookups = &built.circuit.lookups;
+        let lookup_groups = if lookups.records.is_empty() {
+            0
+        } else if lookups.table_rows() > usable {
+            max_groups + 1
+        } else {
+            (1..=max_groups)
+                .find(|g| lookups.rows(*g) <= usable)
+                .unwrap_or(max_groups + 1)
+        };
         let public_fit = built.circuit.public_rows + 4 <= usable;
         Ok((
             CircuitShape {
@@ -292,6 +327,7 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
                 break_points: Vec::new(),
                 dot_columns,
                 range_lookup,
+                lookup_groups,
             },
             public_fit,
         ))
@@ -300,6 +336,7 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
         s.config.num_advice_per_phase.iter().sum::<usize>() <= max_advice
             && s.config.num_lookup_advice_per_phase.iter().sum::<usize>() <= max_advice
             && s.dot_columns <= max_dot
+            && s.lookup_groups <= max_groups
     };
     let public: usize = graph
         .inputs
@@ -371,6 +408,7 @@ pub fn build(
         shape.range_lookup,
         placeholder,
     )?;
+    built.circuit.lookup_groups = shape.lookup_groups;
     let usable = (1usize << shape.k) - UNUSABLE_ROWS - 1;
     // halo2-base fills the first column up to a few rows short of `usable` before it moves
     // to the next one; the public values must all be in the first.
@@ -392,11 +430,44 @@ pub fn build(
             ),
         });
     }
+    check_lookup_fit(&built.circuit.lookups, shape, usable)?;
     if stage != CircuitBuilderStage::Prover {
         // Re-derive break points deterministically (no-op when they match the plan).
         built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
     }
     Ok(built)
+}
+
+/// The function tables and lookups of a layout must fit the shape's rows and groups.
+fn check_lookup_fit(lookups: &LookupTable, shape: &CircuitShape, usable: usize) -> Result<()> {
+    if lookups.records.is_empty() {
+        return Ok(());
+    }
+    let message = if shape.lookup_groups == 0 {
+        format!(
+            "the model uses {} function tables but the circuit shape has no lookup columns \
+             (settings from before tables existed?): compile the model again",
+            lookups.tables.len()
+        )
+    } else if lookups.table_rows() > usable {
+        format!(
+            "the function tables need {} rows; 2^{} has {usable}: use a smaller scale or \
+             fewer bits, so the tables are shorter",
+            lookups.table_rows(),
+            shape.k
+        )
+    } else if lookups.rows(shape.lookup_groups) > usable {
+        format!(
+            "{} table lookups need {} rows in {} lookup groups; 2^{} has {usable}",
+            lookups.records.len(),
+            lookups.rows(shape.lookup_groups),
+            shape.lookup_groups,
+            shape.k
+        )
+    } else {
+        return Ok(());
+    };
+    Err(CircuitError::Settings { message })
 }
 
 /// Encodes quantized tensors as instance values (for callers that rebuild instances).

@@ -6,9 +6,11 @@ pub mod backend;
 pub mod circuit;
 pub mod dot;
 pub mod field;
+pub mod lookup;
 pub mod model;
 
 pub use backend::Halo2Backend;
 #[cfg(feature = "model")]
 pub use circuit::{build, plan, plan_for, BuiltCircuit, CircuitShape, Layout};
+pub use lookup::{LookupConfig, LookupRecord, LookupTable};
 pub use model::{ModelCircuit, ModelCircuitParams, ModelConfig};

@@ -1,6 +1,7 @@
 //! The model's halo2 circuit as a type: halo2-base's flex gate and lookup range chip plus the
-//! packed dot-product gate ([`super::dot`]). This part needs no ONNX: the verifier builds the
-//! same constraint system from [`ModelCircuitParams`] alone to read a verifying key.
+//! packed dot-product gate ([`super::dot`]) and the function-table lookups
+//! ([`super::lookup`]). This part needs no ONNX: the verifier builds the same constraint
+//! system from [`ModelCircuitParams`] alone to read a verifying key.
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::{BaseCircuitParams, BaseConfig};
@@ -11,10 +12,13 @@ use halo2_base::halo2_proofs::poly::Rotation;
 use serde::{Deserialize, Serialize};
 
 use super::dot::{DotConfig, DotTable};
+use super::lookup::{LookupConfig, LookupTable};
 
 /// Column configuration of a [`ModelCircuit`]. As JSON: halo2-base's `BaseCircuitParams`
-/// fields plus `dot_columns` (absent = 0). With `num_instance_columns = 0` the circuit has
-/// its own instance column bound by a gate (see `PublicConfig`); with 1 it uses halo2-base's,
+/// fields plus `dot_columns` and `lookup_groups` (absent = 0, the circuits of settings written
+/// before these existed; `lookup_groups = 0` is also left out when written, so such
+/// configurations serialize as before). With `num_instance_columns = 0` the circuit has its
+/// own instance column bound by a gate (see `PublicConfig`); with 1 it uses halo2-base's,
 /// bound by copy constraints.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModelCircuitParams {
@@ -24,6 +28,10 @@ pub struct ModelCircuitParams {
     /// Terms per row of the packed dot-product gate (0: no such gate).
     #[serde(default)]
     pub dot_columns: usize,
+    /// Groups of function-table lookup columns, each with its own lookup argument (0: no
+    /// table lookups, no table, no columns).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lookup_groups: usize,
 }
 
 /// Columns of a [`ModelCircuit`].
@@ -32,6 +40,7 @@ pub struct ModelConfig {
     base: BaseConfig<Fr>,
     dot: Option<DotConfig>,
     public: Option<PublicConfig>,
+    lookup: Option<LookupConfig>,
 }
 
 /// The public values by a gate instead of copy constraints: with halo2-base's instance
@@ -67,7 +76,7 @@ impl PublicConfig {
 }
 
 /// The model's halo2 circuit: halo2-base's flex gate and range chip plus the packed
-/// dot-product gate, tied together by halo2-base's copy manager.
+/// dot-product gate and the table lookups, tied together by halo2-base's copy manager.
 pub struct ModelCircuit {
     /// Everything but the packed products.
     pub builder: BaseCircuitBuilder<Fr>,
@@ -78,6 +87,10 @@ pub struct ModelCircuit {
     /// Rows of public values at the top of the first advice column (used when halo2-base's
     /// instance column is off; see [`ModelCircuitParams`]).
     pub public_rows: usize,
+    /// The function tables and the lookups into them.
+    pub lookups: LookupTable,
+    /// Groups of lookup columns.
+    pub lookup_groups: usize,
 }
 
 impl ModelCircuit {
@@ -88,6 +101,8 @@ impl ModelCircuit {
             dots: self.dots.clone(),
             dot_columns: self.dot_columns,
             public_rows: self.public_rows,
+            lookups: self.lookups.clone(),
+            lookup_groups: self.lookup_groups,
         }
     }
 }
@@ -101,6 +116,7 @@ impl Circuit<Fr> for ModelCircuit {
         ModelCircuitParams {
             base: self.builder.params(),
             dot_columns: self.dot_columns,
+            lookup_groups: self.lookup_groups,
         }
     }
 
@@ -111,6 +127,9 @@ impl Circuit<Fr> for ModelCircuit {
             dots: DotTable::default(),
             dot_columns: self.dot_columns,
             public_rows: self.public_rows,
+            // The tables and tags are fixed columns: keep them.
+            lookups: self.lookups.clone(),
+            lookup_groups: self.lookup_groups,
         }
     }
 
@@ -125,7 +144,14 @@ impl Circuit<Fr> for ModelCircuit {
             Some(g) if own_instance => Some(PublicConfig::configure(meta, g.value)),
             _ => None,
         };
-        ModelConfig { base, dot, public }
+        // Last, so that without lookups the constraint system is the one from before them.
+        let lookup = LookupConfig::configure(meta, p.lookup_groups);
+        ModelConfig {
+            base,
+            dot,
+            public,
+            lookup,
+        }
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
@@ -159,6 +185,33 @@ impl Circuit<Fr> for ModelCircuit {
             None if !self.dots.dots.is_empty() => return Err(Error::Synthesis),
             None => {}
         }
+        match &config.lookup {
+            Some(lookup) => {
+                let witness_only = self.builder.witness_gen_only();
+                if !witness_only {
+                    // Fixed columns: only key generation and mock proving read them.
+                    self.lookups.assign_table(lookup, &mut layouter)?;
+                }
+                layouter.assign_region(
+                    || "table lookups",
+                    |mut region| {
+                        if witness_only {
+                            self.lookups.assign(lookup, &mut region, None)
+                        } else {
+                            let mut cm = self
+                                .builder
+                                .core()
+                                .copy_manager
+                                .lock()
+                                .map_err(|_| Error::Synthesis)?;
+                            self.lookups.assign(lookup, &mut region, Some(&mut cm))
+                        }
+                    },
+                )?;
+            }
+            None if !self.lookups.records.is_empty() => return Err(Error::Synthesis),
+            None => {}
+        }
         if let Some(public) = &config.public {
             if !self.builder.witness_gen_only() {
                 layouter.assign_region(
@@ -176,4 +229,10 @@ impl Circuit<Fr> for ModelCircuit {
         }
         self.builder.synthesize(config.base, layouter)
     }
+}
+
+/// Serde: leaves out a zero count, so configurations without the feature serialize exactly
+/// as before it existed (keys and settings stay byte-identical).
+pub(crate) fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -3,7 +3,9 @@
 //! Fixed-point function:
 //! - Relu: `max(x, 0)`;
 //! - LeakyRelu: `x` if `x >= 0`, else `div_round(x·q(alpha, s_p), 2^s_p)`;
-//! - Clip: `min(max(x, q(lo, s_a)), q(hi, s_a))`;
+//! - Clip: `min(max(x, q(lo, s_a)), q(hi, s_a))`; with runtime bounds (ClipDynamic) the same
+//!   `min(max(x, lo), hi)` on the bound cells (a constant bound quantized at `s_a`), each
+//!   `max` / `min` one `is_negative` of the difference and a `select`;
 //! - PRelu: as LeakyRelu with the broadcast slope element `q(slope[j], s_p)`;
 //! - Shrink (`L = q(lambd, s_a)`, `c = q(bias, s_a)`): `lo = is_negative(x + L)` (x < -L),
 //!   `hi = is_negative(L - x)` (x > L), `y = select(lo, x + c, select(hi, x - c, 0))`.
@@ -11,7 +13,7 @@
 use onnx_import::eval::broadcast_index;
 use onnx_import::ir::Op;
 
-use super::{arity, cells, CellTensor, OpCtx, Operand};
+use super::{arity, cells, materialize, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
 use crate::quant::{pow2, quantize, quantize_all};
@@ -22,6 +24,9 @@ pub fn eval<B: Backend>(
     cx: &OpCtx<'_>,
     inputs: &[Operand<'_, B::Cell>],
 ) -> Result<CellTensor<B::Cell>> {
+    if let Op::ClipDynamic { has_min, has_max } = cx.node.op {
+        return clip_dynamic(b, cx, has_min, has_max, inputs);
+    }
     arity(inputs, 1)?;
     let x = cells(&inputs[0], "activation input")?;
     let p = cx.params;
@@ -95,6 +100,50 @@ pub fn eval<B: Backend>(
                 other.name()
             )))
         }
+    }
+    Ok(CellTensor {
+        shape: x.shape.clone(),
+        data,
+    })
+}
+
+/// Clip with runtime bounds: inputs `x`, then `min` if `has_min`, then `max` if `has_max`,
+/// each a single value broadcast to `x`: `y = min(max(x, lo), hi)` (when `lo > hi` every
+/// value becomes `hi`, as ONNX specifies).
+fn clip_dynamic<B: Backend>(
+    b: &mut B,
+    cx: &OpCtx<'_>,
+    has_min: bool,
+    has_max: bool,
+    inputs: &[Operand<'_, B::Cell>],
+) -> Result<CellTensor<B::Cell>> {
+    let n = 1 + usize::from(has_min) + usize::from(has_max);
+    arity(inputs, n)?;
+    let x = cells(&inputs[0], "Clip input")?;
+    let mut bound = |i: usize, what: &str| -> Result<B::Cell> {
+        let t = materialize(b, cx.params, inputs[i])?;
+        match t.data.as_slice() {
+            [v] => Ok(v.clone()),
+            _ => Err(CircuitError::unsupported(format!(
+                "Clip {what} must be a single value, got shape {:?}",
+                t.shape
+            ))),
+        }
+    };
+    let lo = has_min.then(|| bound(1, "min")).transpose()?;
+    let hi = has_max.then(|| bound(n - 1, "max")).transpose()?;
+    let mut data = Vec::with_capacity(x.data.len());
+    for v in &x.data {
+        let mut y = v.clone();
+        if let Some(lo) = &lo {
+            // y = max(x, lo) = select([x − lo < 0], lo, x)
+            y = b.max(&y, lo)?;
+        }
+        if let Some(hi) = &hi {
+            // y = min(y, hi) = select([y − hi < 0], y, hi)
+            y = b.min(&y, hi)?;
+        }
+        data.push(y);
     }
     Ok(CellTensor {
         shape: x.shape.clone(),

@@ -1,9 +1,10 @@
-//! Add, Sub, Mul, Div (by a constant) and Neg with numpy broadcasting.
+//! Add, Sub, Mul, Div (by a constant or a runtime tensor) and Neg with numpy broadcasting.
 //!
 //! Fixed-point function (activation scale `s_a`, parameter scale `s_p`):
 //! - `a ± b` on two activations; `a ± q(c, s_a)` with a constant;
 //! - `div_round(a·b, 2^s_a)` for two activations; `div_round(a·q(c, s_p), 2^s_p)` with a
-//!   constant, and Div by a constant `c` is Mul by `1/c`;
+//!   constant, and Div by a constant `c` is Mul by `1/c`; Div by a runtime tensor, see
+//!   [`div_cells`];
 //! - `-a`;
 //! - with `d = 2^s_a`, `h = d/2` and `n = is_negative(x)`: Abs `select(n, -x, x)`; Sign
 //!   `(is_negative(-x) - n)·d`; Floor `div_round(x - h, d)·d` (`= floor(x/d)·d`); Ceil
@@ -74,12 +75,10 @@ pub fn eval<B: Backend>(
             Operand::Cells(_) => Ok(None),
         }
     };
-    let (qa, qb) = (quant(&inputs[0])?, quant(&inputs[1])?);
-    if op == Op::Div && qb.is_none() {
-        return Err(CircuitError::unsupported(
-            "Div by a runtime tensor is not supported yet",
-        ));
+    if op == Op::Div && matches!(inputs[1], Operand::Cells(_)) {
+        return div_runtime(b, cx, inputs, shape);
     }
+    let (qa, qb) = (quant(&inputs[0])?, quant(&inputs[1])?);
     let mut data = Vec::with_capacity(len);
     for i in 0..len {
         let (ia, ib) = (
@@ -115,6 +114,54 @@ pub fn eval<B: Backend>(
         data.push(v);
     }
     Ok(CellTensor { shape, data })
+}
+
+/// Div by a runtime divisor over the broadcast operands (a constant dividend is quantized at
+/// `s_a`), elementwise [`div_cells`].
+fn div_runtime<B: Backend>(
+    b: &mut B,
+    cx: &OpCtx<'_>,
+    inputs: &[Operand<'_, B::Cell>],
+    shape: Vec<usize>,
+) -> Result<CellTensor<B::Cell>> {
+    let x = materialize(b, cx.params, inputs[0])?;
+    let d = cells(&inputs[1], "divisor")?;
+    let len: usize = shape.iter().product();
+    let mut data = Vec::with_capacity(len);
+    for i in 0..len {
+        let xi = &x.data[broadcast_index(i, &shape, &x.shape)];
+        let di = &d.data[broadcast_index(i, &shape, &d.shape)];
+        data.push(div_cells(b, xi, di, cx.params.input_scale)?);
+    }
+    Ok(CellTensor { shape, data })
+}
+
+/// `a / d` of two activations at scale `s`, rounded half up: `q = floor(a·2^s/d + 1/2)`.
+///
+/// - `n = is_negative(d)`, `|d| = select(n, −d, d)`, `a' = select(n, −a, a)` (so
+///   `a'/|d| = a/d`);
+/// - `f = div_floor_var(a'·2^s, |d|)`: `r = a'·2^s − f·|d| ∈ [0, |d|)` and `|d| ∈ [1, 2^B]`
+///   (so `d = 0` has no witness; natively it is `DivisionByZero`);
+/// - `up = 1 − is_negative(2r − |d|)` (`[r ≥ |d|/2]`, `2r − |d| ∈ [−|d|, |d|)`), and
+///   `q = f + up`: the remainder decides the half, ties (`2r = |d|`) round up.
+pub fn div_cells<B: Backend>(b: &mut B, a: &B::Cell, d: &B::Cell, s: u32) -> Result<B::Cell> {
+    let n = b.is_negative(d)?;
+    let nd = b.neg(d)?;
+    let na = b.neg(a)?;
+    // |d| = n ? −d : d; a' = n ? −a : a
+    let ad = b.select(&n, &nd, d)?;
+    let aa = b.select(&n, &na, a)?;
+    // num = a'·2^s
+    let num = b.mul_const(&aa, i128::from(pow2(s)))?;
+    let f = b.div_floor_var(&num, &ad)?;
+    // r = num − f·|d|
+    let fd = b.mul(&f, &ad)?;
+    let r = b.sub(&num, &fd)?;
+    // h = 2r − |d|; up = 1 − [h < 0]
+    let h = b.dot_const(&[r, ad], &[2, -1], 0)?;
+    let below = b.is_negative(&h)?;
+    // q = f + 1 − below
+    b.dot_const(&[f, below], &[1, -1], 1)
 }
 
 /// `x op c` (or `c op x` when `const_first`), with `c` already quantized.

@@ -1,13 +1,19 @@
-//! ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1, ReduceSumSquare, ReduceProd.
+//! ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1, ReduceSumSquare, ReduceProd,
+//! ReduceL2, ReduceLogSumExp.
 //!
 //! Fixed-point function over each group of reduced elements (scale `s_a`, `d = 2^s_a`):
 //! Sum `Σ x`; Mean `div_round(Σ x, count)`; Max / Min a chain of pairwise `max` / `min`;
 //! L1 `Σ select(is_negative(x), -x, x)`; SumSquare `div_round(Σ x·x, d)` (one rescale);
-//! Prod `p_1 = x_1`, `p_j = div_round(p_{j-1}·x_j, d)` (one rescale per factor).
+//! Prod `p_1 = x_1`, `p_j = div_round(p_{j-1}·x_j, d)` (one rescale per factor);
+//! L2 `z = sqrt_floor(4·Σ x·x) = floor(2·sqrt(Σx²))` (range-checked: calibration sizes `B`
+//! for it), `y = div_round(z, 2) = round(sqrt(Σ x²))`, the correctly rounded norm of the
+//! fixed-point inputs (0.5 ulp); LogSumExp `m + Log(Σ exp_nonpositive(x − m))`, see
+//! [`crate::ops::norm::softmax`] (≤ `1.5·(n+1)` ulp, typically ~1).
 
 use onnx_import::eval::strides;
 use onnx_import::ir::{Op, ReduceKind};
 
+use super::norm::softmax::log_sum_exp;
 use super::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
@@ -20,19 +26,25 @@ enum Kind {
     Other(ReduceKind),
 }
 
-/// One group of ReduceMax / Min / L1 / SumSquare / Prod at scale `d = 2^s_a`.
-fn reduce_group<B: Backend>(b: &mut B, kind: ReduceKind, g: &[B::Cell], d: u64) -> Result<B::Cell> {
+/// One group of ReduceMax / Min / L1 / SumSquare / Prod / L2 / LogSumExp at scale
+/// `d = 2^s_a`.
+fn reduce_group<B: Backend>(
+    b: &mut B,
+    cx: &OpCtx<'_>,
+    kind: ReduceKind,
+    g: &[B::Cell],
+    d: u64,
+) -> Result<B::Cell> {
     let Some((first, rest)) = g.split_first() else {
         return match kind {
-            ReduceKind::Max | ReduceKind::Min => Err(CircuitError::unsupported(
-                "ReduceMax / ReduceMin over an empty axis has no value",
-            )),
-            ReduceKind::L1 | ReduceKind::SumSquare => b.constant(0),
+            ReduceKind::Max | ReduceKind::Min | ReduceKind::LogSumExp => {
+                Err(CircuitError::unsupported(
+                    "ReduceMax / ReduceMin / ReduceLogSumExp over an empty axis has no value",
+                ))
+            }
+            ReduceKind::L1 | ReduceKind::SumSquare | ReduceKind::L2 => b.constant(0),
             // The empty product is 1, i.e. d at scale s_a.
             ReduceKind::Prod => b.constant(i128::from(d)),
-            ReduceKind::L2 | ReduceKind::LogSumExp => Err(CircuitError::unsupported(
-                "ReduceL2 / ReduceLogSumExp have no circuit yet",
-            )),
         };
     };
     match kind {
@@ -62,9 +74,14 @@ fn reduce_group<B: Backend>(b: &mut B, kind: ReduceKind, g: &[B::Cell], d: u64) 
             let acc = b.dot(g, g)?;
             b.div_round(&acc, d)
         }
-        ReduceKind::L2 | ReduceKind::LogSumExp => Err(CircuitError::unsupported(
-            "ReduceL2 / ReduceLogSumExp have no circuit yet",
-        )),
+        ReduceKind::L2 => {
+            let acc = b.dot(g, g)?; // Σ x·x at scale 2·s_a
+            let a = b.mul_const(&acc, 4)?; // a = 4·Σ x²
+            let z = b.sqrt_floor(&a)?; // z² ≤ a < (z+1)²
+            b.range_check(&z)?;
+            b.div_round(&z, 2) // y = floor((z + 1) / 2) = round(sqrt(Σ x²))
+        }
+        ReduceKind::LogSumExp => log_sum_exp(b, cx, g),
         ReduceKind::Prod => {
             let mut acc = first.clone();
             for v in rest {
@@ -144,7 +161,7 @@ pub fn eval<B: Backend>(
                 let s = b.sum(g)?;
                 b.div_round(&s, count.max(1) as u64)?
             }
-            Some(Kind::Other(k)) => reduce_group(b, k, g, d)?,
+            Some(Kind::Other(k)) => reduce_group(b, cx, k, g, d)?,
         });
     }
     let shape = if keepdims {

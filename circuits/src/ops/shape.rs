@@ -30,6 +30,12 @@
 //! out-of-range index therefore leaves no satisfying witness; natively it is an error naming
 //! the index element. Cost per index cell: `2n + 1` comparisons (`O(table rows)`), plus one
 //! length-`n` dot product per output element.
+//!
+//! **GatherElements with runtime indices** ([`Op::GatherElementsDynamic`]) is built the same
+//! way: each index cell at position `p` (multi-index `at`) gets its selector `e_j` (steps
+//! 1-3, exactly one 1), and `out[p] = Σ_j e_j·data[at with at[axis] = j]` (step 4 over the
+//! lane of `data` through `at` along `axis`). Same soundness argument, same cost per index
+//! cell; the output has the indices' shape.
 
 use onnx_import::eval::{shape_op_sources, Source};
 use onnx_import::ir::Op;
@@ -48,6 +54,9 @@ pub fn eval<B: Backend>(
 ) -> Result<CellTensor<B::Cell>> {
     if let Op::GatherDynamic { axis } = cx.node.op {
         return gather_dynamic(b, cx, axis, inputs);
+    }
+    if let Op::GatherElementsDynamic { axis } = cx.node.op {
+        return gather_elements_dynamic(b, cx, axis, inputs);
     }
     let shapes: Vec<Vec<usize>> = inputs.iter().map(|o| o.shape().to_vec()).collect();
     let (shape, map) = shape_op_sources(&cx.node.op, &shapes).ok_or_else(|| {
@@ -124,7 +133,7 @@ fn selector<B: Backend>(
     let t = b.add_const(&total, -1)?;
     b.assert_zero(&t).map_err(|_| {
         CircuitError::unsupported(format!(
-            "Gather index element {position} is not an integer in [-{n}, {n})"
+            "index element {position} is not an integer in [-{n}, {n})"
         ))
     })?;
     Ok(e)
@@ -192,4 +201,59 @@ fn gather_dynamic<B: Backend>(
         }
     }
     Ok(CellTensor { shape, data })
+}
+
+/// `GatherElements` along `axis` of input 0 (constant or runtime) at the runtime indices of
+/// input 1 (same rank, no larger than the data off `axis`): one selector per index cell and
+/// one selector-weighted sum over the addressed lane (see the module docs).
+fn gather_elements_dynamic<B: Backend>(
+    b: &mut B,
+    cx: &OpCtx<'_>,
+    axis: usize,
+    inputs: &[Operand<'_, B::Cell>],
+) -> Result<CellTensor<B::Cell>> {
+    arity(inputs, 2)?;
+    let idx = cells(&inputs[1], "indices")?;
+    let s = inputs[0].shape().to_vec();
+    let fits = idx.shape.len() == s.len()
+        && axis < s.len()
+        && idx
+            .shape
+            .iter()
+            .zip(&s)
+            .enumerate()
+            .all(|(ax, (&i, &d))| ax == axis || i <= d);
+    if !fits {
+        return Err(CircuitError::unsupported(format!(
+            "indices of shape {:?} do not fit data {s:?} along axis {axis}",
+            idx.shape
+        )));
+    }
+    let dim = s[axis];
+    let one = i128::from(pow2(cx.params.input_scale));
+    let data = materialize(b, cx.params, inputs[0])?;
+    let st = onnx_import::eval::strides(&s);
+    let ist = onnx_import::eval::strides(&idx.shape);
+    let mut out = Vec::with_capacity(idx.data.len());
+    for (p, x) in idx.data.iter().enumerate() {
+        let e = selector(b, x, dim, one, p)?;
+        // Flat data offset of `at` with the axis coordinate set to 0.
+        let mut base = 0;
+        for ax in 0..s.len() {
+            let c = (p / ist[ax]) % idx.shape[ax];
+            if ax != axis {
+                base += c * st[ax];
+            }
+        }
+        let ys = (0..dim)
+            .map(|j| data.data.get(base + j * st[axis]).cloned())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| CircuitError::unsupported("GatherElements data too small"))?;
+        // out = Σ_j e_j·data_j
+        out.push(b.dot(&e, &ys)?);
+    }
+    Ok(CellTensor {
+        shape: idx.shape.clone(),
+        data: out,
+    })
 }

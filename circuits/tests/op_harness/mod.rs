@@ -8,8 +8,8 @@
 //! - **accuracy**: the dequantized fixed-point outputs are within `max_rel_l2` of the float
 //!   evaluator;
 //! - **soundness**: changing any sampled advice cell of the op's region, any packed
-//!   dot-product term or result, an input or output placeholder row, or a public output
-//!   makes MockProver fail.
+//!   dot-product term or result, a sampled table lookup's input or outputs, an input or
+//!   output placeholder row, or a public output makes MockProver fail.
 #![allow(dead_code, clippy::unwrap_used, missing_docs)]
 
 use circuits::calibrate::{calibrate, CalibrationOptions};
@@ -246,8 +246,8 @@ pub fn check_op(graph: &Graph, c: &Check) -> Checked {
 }
 
 /// Soundness: every tampered witness must be rejected (sampled advice cells of each node's
-/// region, packed dot-product terms and results, the input and output placeholder rows, a
-/// public output). Returns how many were tried. `mock_fixtures.rs` runs it on whole models.
+/// region, packed dot-product terms and results, sampled table lookups, the input and
+/// output placeholder rows, a public output). Returns how many were tried. `mock_fixtures.rs` runs it on whole models.
 pub fn tamper(name: &str, k: u32, built: &circuits::halo2::BuiltCircuit) -> usize {
     let instances = built.instances.clone();
     let rejects = |b: &ModelCircuit| {
@@ -294,6 +294,36 @@ pub fn tamper(name: &str, k: u32, built: &circuits::halo2::BuiltCircuit) -> usiz
             let mut b = built.circuit.deep_clone();
             b.dots.dots[d].value += Fr::one();
             assert!(rejects(&b), "{name}: result of packed product {d}");
+            n += 1;
+        }
+    }
+    // Table lookups, 16 evenly spaced ones (first and last included): y and z (the lookup
+    // argument and the copies out object), x alone, and x, y, z moved together to another
+    // row of the same table (only the copy constraint on x can object).
+    let lookups = built.circuit.lookups.records.len();
+    let picks: Vec<usize> = if lookups <= 16 {
+        (0..lookups).collect()
+    } else {
+        (0..16).map(|i| i * (lookups - 1) / 15).collect()
+    };
+    for j in picks {
+        for which in 0..4 {
+            let mut b = built.circuit.deep_clone();
+            let rec = &mut b.lookups.records[j];
+            match which {
+                0 => rec.x += Fr::one(),
+                1 => rec.y += Fr::one(),
+                2 => rec.z += Fr::one(),
+                _ => match built.circuit.lookups.other_row(j) {
+                    Some((x, y, z)) => (rec.x, rec.y, rec.z) = (x, y, z),
+                    None => continue,
+                },
+            }
+            let what = ["x", "y", "z", "x, y and z (another row)"][which];
+            assert!(
+                rejects(&b),
+                "{name}: changing {what} of table lookup {j} went unnoticed"
+            );
             n += 1;
         }
     }

@@ -1,10 +1,13 @@
-//! Pointwise activations: Relu, LeakyRelu, Clip, PRelu, Shrink.
+//! Pointwise activations: Relu, LeakyRelu, Clip (constant or runtime bounds), PRelu, Shrink.
 
 use super::{broadcast_index, check_arity};
 use crate::ir::{Op, Tensor};
 
 /// Applies a pointwise activation to its single input.
 pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
+    if let Op::ClipDynamic { has_min, has_max } = *op {
+        return clip_dynamic(has_min, has_max, inputs);
+    }
     check_arity(inputs, 1, 1)?;
     let x = inputs[0];
     if let Op::PRelu { slope } = op {
@@ -53,6 +56,35 @@ fn prelu(x: &Tensor, slope: &Tensor) -> Result<Tensor, String> {
             } else {
                 v * slope.data[broadcast_index(i, &x.shape, &slope.shape)]
             }
+        })
+        .collect();
+    Ok(Tensor {
+        shape: x.shape.clone(),
+        data,
+    })
+}
+
+/// Clip with runtime bounds: inputs `x`, then `min` if `has_min`, then `max` if `has_max`
+/// (each a single value); `min(max(v, lo), hi)` like [`Op::Clip`].
+fn clip_dynamic(has_min: bool, has_max: bool, inputs: &[&Tensor]) -> Result<Tensor, String> {
+    let n = 1 + usize::from(has_min) + usize::from(has_max);
+    check_arity(inputs, n, n)?;
+    let scalar = |t: &Tensor, what: &str| match t.data.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(format!(
+            "Clip {what} must be a single value, got shape {:?}",
+            t.shape
+        )),
+    };
+    let lo = has_min.then(|| scalar(inputs[1], "min")).transpose()?;
+    let hi = has_max.then(|| scalar(inputs[n - 1], "max")).transpose()?;
+    let x = inputs[0];
+    let data = x
+        .data
+        .iter()
+        .map(|&v| {
+            let v = lo.map_or(v, |lo| v.max(lo));
+            hi.map_or(v, |hi| v.min(hi))
         })
         .collect();
     Ok(Tensor {

@@ -93,8 +93,8 @@ pub enum Op {
     Sub,
     /// Elementwise `a * b` with broadcasting.
     Mul,
-    /// Elementwise `a / b` with broadcasting; the importer only accepts a constant `b`
-    /// with no zero element.
+    /// Elementwise `a / b` with broadcasting; a constant `b` must have no zero element, a
+    /// runtime `b` is divided by in the circuit (rounded half up; a zero is an error then).
     Div,
     /// `-x`.
     Neg,
@@ -364,6 +364,11 @@ pub enum Op {
         axis: usize,
         /// LogSoftmax.
         log: bool,
+        /// Opset < 13 semantics: normalize jointly over *all* axes `>= axis` (the input
+        /// coerced to 2-D `[prod(dims < axis), prod(dims >= axis)]`); `false`: over `axis`
+        /// alone. The importer sets it only when `axis` is not the last axis.
+        #[serde(default)]
+        coerce_2d: bool,
     },
     /// LayerNormalization over axes `axis..`; inputs `x`, `scale`, optional `bias`.
     LayerNormalization {

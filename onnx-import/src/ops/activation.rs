@@ -15,7 +15,7 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "Clip",
         Family::Activation,
-        "constant bounds (inputs, or attributes before opset 11)",
+        "bounds: attributes before opset 11; constant or runtime scalar inputs from 11",
         |c| clip(c).map(Into::into),
     ),
     OpDef::runtime(
@@ -73,8 +73,17 @@ fn leaky_relu(ctx: &NodeCtx<'_>) -> Result<Lowering, ImportError> {
     unary(ctx, Op::LeakyRelu { alpha }).map(Into::into)
 }
 
-/// `Clip`: bounds from constant inputs 1, 2 (opset >= 11) or attributes (older opsets).
+/// `Clip`: bounds from inputs 1, 2 (opset >= 11) or attributes (older opsets). Constant
+/// bounds are resolved into [`Op::Clip`]; when a present bound is computed at runtime the
+/// node becomes [`Op::ClipDynamic`], keeping `x` and the present bounds (each a single
+/// value) as inputs.
 pub(super) fn clip(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
+    if ctx.opset >= 11 {
+        let runtime = |i: usize| ctx.opt(i).is_some_and(|b| b.constant.is_none());
+        if runtime(1) || runtime(2) {
+            return clip_dynamic(ctx);
+        }
+    }
     let (min, max) = if ctx.opset >= 11 {
         (clip_bound(ctx, 1, "min")?, clip_bound(ctx, 2, "max")?)
     } else {
@@ -103,4 +112,28 @@ fn clip_bound(ctx: &NodeCtx<'_>, i: usize, what: &str) -> Result<Option<f64>, Im
             fmt_shape(&c.tensor.shape)
         ))),
     }
+}
+
+/// `Clip` with a runtime bound: `ClipDynamic { has_min, has_max }` over `x` and the present
+/// bounds (a constant one stays a constant input).
+fn clip_dynamic(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
+    ctx.single_output()?;
+    let mut inputs = vec![0];
+    for (i, what) in [(1, "min"), (2, "max")] {
+        if let Some(b) = ctx.opt(i) {
+            if b.shape.iter().product::<usize>() != 1 {
+                return Err(ctx.shape_err(format!(
+                    "{what} (\"{}\") must be a single value (a scalar), got shape {}",
+                    b.name,
+                    fmt_shape(b.shape)
+                )));
+            }
+            inputs.push(i);
+        }
+    }
+    let op = Op::ClipDynamic {
+        has_min: ctx.opt(1).is_some(),
+        has_max: ctx.opt(2).is_some(),
+    };
+    Ok(Mapped::new(op, inputs, ctx.shape(0)?.to_vec()))
 }

@@ -1,4 +1,4 @@
-//! Elementwise arithmetic with broadcasting: Add, Sub, Mul, Div (by a constant), Neg; Abs,
+//! Elementwise arithmetic with broadcasting: Add, Sub, Mul, Div, Neg; Abs,
 //! Sign, Floor, Ceil, Round; variadic Sum, Mean, Max, Min; runtime Cast.
 //!
 //! Old opsets: before opset 7 the binary ops broadcast only with `broadcast=1`, aligning B
@@ -28,7 +28,7 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::runtime(
         "Div",
         Family::Elementwise,
-        "by a constant; opset < 7 `broadcast`/`axis`",
+        "by a constant or a runtime tensor (rounded half up); opset < 7 `broadcast`/`axis`",
         |c| div(c).map(Into::into),
     ),
     OpDef::runtime("Neg", Family::Elementwise, "", |c| {
@@ -148,21 +148,18 @@ pub(super) fn legacy_broadcast(
     Ok(numpy)
 }
 
-/// `Div`: only a constant divisor with no zero element is supported.
+/// `Div`: a constant divisor must have no zero element (checked here); a runtime divisor
+/// is divided by in the circuit (a zero there is an error when the witness is made).
 pub(super) fn div(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     let b = ctx.input(1)?;
-    let Some(c) = b.constant else {
-        return Err(ctx.err(format!(
-            "division by a runtime tensor (\"{}\") is not supported yet; only division by a \
-             constant (initializer) divisor is supported",
-            b.name
-        )));
-    };
-    if c.tensor.data.contains(&0.0) {
-        return Err(ctx.err(format!(
-            "the constant divisor \"{}\" contains a zero element; division by zero is undefined",
-            b.name
-        )));
+    if let Some(c) = b.constant {
+        if c.tensor.data.contains(&0.0) {
+            return Err(ctx.err(format!(
+                "the constant divisor \"{}\" contains a zero element; division by zero is \
+                 undefined",
+                b.name
+            )));
+        }
     }
     binary(ctx, Op::Div)
 }

@@ -1,5 +1,5 @@
 //! Reductions over axes: ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1,
-//! ReduceSumSquare, ReduceProd.
+//! ReduceSumSquare, ReduceProd, ReduceL2, ReduceLogSumExp.
 
 use super::{Mapped, NodeCtx};
 use crate::error::ImportError;
@@ -29,6 +29,12 @@ pub(super) const OPS: &[OpDef] = &[
     }),
     OpDef::runtime("ReduceProd", Family::Reduce, AXES_18, |c| {
         reduce_kind(c, ReduceKind::Prod).map(Into::into)
+    }),
+    OpDef::runtime("ReduceL2", Family::Reduce, AXES_18, |c| {
+        reduce_kind(c, ReduceKind::L2).map(Into::into)
+    }),
+    OpDef::runtime("ReduceLogSumExp", Family::Reduce, AXES_18, |c| {
+        reduce_kind(c, ReduceKind::LogSumExp).map(Into::into)
     }),
 ];
 
@@ -74,13 +80,18 @@ fn resolve(ctx: &NodeCtx<'_>, axes_input_since: i64) -> Result<Option<Resolved>,
     Ok(Some((axes, keepdims, out)))
 }
 
-/// ReduceMax, ReduceMin, ReduceL1, ReduceSumSquare, ReduceProd (axes an input from opset 18).
+/// ReduceMax, ReduceMin, ReduceL1, ReduceSumSquare, ReduceProd, ReduceL2, ReduceLogSumExp
+/// (axes an input from opset 18).
 fn reduce_kind(ctx: &NodeCtx<'_>, kind: ReduceKind) -> Result<Mapped, ImportError> {
     let Some((axes, keepdims, out)) = resolve(ctx, 18)? else {
         return Ok(Mapped::new(Op::Identity, vec![0], ctx.shape(0)?.to_vec()));
     };
     let s = ctx.shape(0)?;
-    if matches!(kind, ReduceKind::Max | ReduceKind::Min) && axes.iter().any(|&a| s[a] == 0) {
+    let needs_element = matches!(
+        kind,
+        ReduceKind::Max | ReduceKind::Min | ReduceKind::LogSumExp
+    );
+    if needs_element && axes.iter().any(|&a| s[a] == 0) {
         return Err(ctx.shape_err(format!(
             "{} over an empty axis of {} has no value",
             ctx.op_type,

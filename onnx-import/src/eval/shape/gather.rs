@@ -253,3 +253,38 @@ pub(super) fn gather_dynamic(axis: usize, inputs: &[&Tensor]) -> Result<Tensor, 
     }
     Ok(Tensor { shape, data: out })
 }
+
+/// `GatherElements` along `axis` of `inputs[0]` at the runtime indices `inputs[1]` (same
+/// rank; the output has the indices' shape; negative indices wrap by the axis size).
+pub(super) fn gather_elements_dynamic(axis: usize, inputs: &[&Tensor]) -> Result<Tensor, String> {
+    let [data, idx] = inputs else {
+        return Err(format!(
+            "GatherElements with runtime indices needs 2 inputs, got {}",
+            inputs.len()
+        ));
+    };
+    let s = &data.shape;
+    let dim = *s
+        .get(axis)
+        .ok_or_else(|| format!("axis {axis} is out of range for rank {}", s.len()))?;
+    if idx.shape.len() != s.len() {
+        return Err(format!(
+            "indices of shape {:?} do not have the rank of data {s:?}",
+            idx.shape
+        ));
+    }
+    let positions = resolve_runtime_indices(&idx.data, dim)?;
+    let (_, map) = gather_elements(axis, &positions, &idx.shape, s)?;
+    let data = map
+        .iter()
+        .map(|src| match *src {
+            Source::Input { index, .. } => data.data.get(index).copied(),
+            Source::Const(v) => Some(v),
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or("the data tensor holds fewer elements than its shape")?;
+    Ok(Tensor {
+        shape: idx.shape.clone(),
+        data,
+    })
+}

@@ -6,8 +6,9 @@
 //! input and which flat input index it copies, or which constant it holds (Pad's fill value,
 //! Trilu's zeros). The float evaluator applies that map, and the fixed-point evaluator and
 //! circuits reuse it, so these ops are pure wiring everywhere (constants become constant
-//! cells at the activation scale). The exception is Gather with runtime indices
-//! ([`Op::GatherDynamic`]): its map depends on the index values, so it has no source map.
+//! cells at the activation scale). The exceptions are Gather and GatherElements with runtime
+//! indices ([`Op::GatherDynamic`], [`Op::GatherElementsDynamic`]): their map depends on the
+//! index values, so they have no source map.
 
 mod gather;
 mod layout;
@@ -17,7 +18,10 @@ pub use gather::resolve_runtime_indices;
 
 use super::{broadcast_index, broadcast_shape, strides};
 use crate::ir::{Op, Tensor};
-use gather::{gather_dynamic, gather_elements, gather_nd, scatter_elements, scatter_nd};
+use gather::{
+    gather_dynamic, gather_elements, gather_elements_dynamic, gather_nd, scatter_elements,
+    scatter_nd,
+};
 use layout::index_map;
 use pad::{depth_to_space, pad, space_to_depth};
 
@@ -91,6 +95,9 @@ pub fn is_data_movement(op: &Op) -> bool {
 pub(super) fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
     if let Op::GatherDynamic { axis } = op {
         return gather_dynamic(*axis, inputs);
+    }
+    if let Op::GatherElementsDynamic { axis } = op {
+        return gather_elements_dynamic(*axis, inputs);
     }
     let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
     let (shape, map) = sources(op, &shapes, false)?;

@@ -98,10 +98,44 @@ fn element_axis(ctx: &NodeCtx<'_>) -> Result<(usize, usize), ImportError> {
     Ok((axis, s[axis]))
 }
 
-/// `GatherElements` with constant indices.
+/// `GatherElements`: constant indices become wiring ([`Op::GatherElements`]); runtime
+/// indices stay an input ([`Op::GatherElementsDynamic`], one selector per index cell). The
+/// output has the indices' shape, which must have the data's rank and, off `axis`,
+/// dimensions no larger than the data's.
 pub(super) fn gather_elements(ctx: &NodeCtx<'_>) -> Result<Mapped, ImportError> {
     ctx.single_output()?;
     let (axis, dim) = element_axis(ctx)?;
+    let indices = ctx.input(1)?;
+    if indices.constant.is_none() {
+        let s = ctx.shape(0)?;
+        let ishape = indices.shape;
+        let fits = ishape.len() == s.len()
+            && ishape
+                .iter()
+                .zip(s)
+                .enumerate()
+                .all(|(ax, (&i, &d))| ax == axis || i <= d);
+        if !fits {
+            return Err(ctx.shape_err(format!(
+                "runtime indices \"{}\" {} do not fit data {} (same rank, and no larger off \
+                 axis {axis})",
+                indices.name,
+                fmt_shape(ishape),
+                fmt_shape(s)
+            )));
+        }
+        if dim == 0 && numel(ctx, ishape)? > 0 {
+            return Err(ctx.err(format!(
+                "runtime indices \"{}\" index axis {axis} of size 0",
+                indices.name
+            )));
+        }
+        return Ok(Mapped::new(
+            Op::GatherElementsDynamic { axis },
+            vec![0, 1],
+            ishape.to_vec(),
+        ));
+    }
     let (indices, indices_shape) = resolved_indices(ctx, 1, &[dim])?;
     let op = Op::GatherElements {
         axis,

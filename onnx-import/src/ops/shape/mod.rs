@@ -105,9 +105,12 @@ pub(super) const OPS: &[OpDef] = &[
         trilu(c).map(Into::into)
     })
     .opsets(14, 21),
-    OpDef::runtime("GatherElements", Family::Shape, "constant indices", |c| {
-        gather_elements(c).map(Into::into)
-    })
+    OpDef::runtime(
+        "GatherElements",
+        Family::Shape,
+        "constant or runtime indices",
+        |c| gather_elements(c).map(Into::into),
+    )
     .opsets(11, 21),
     OpDef::runtime(
         "GatherND",

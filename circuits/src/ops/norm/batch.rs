@@ -5,13 +5,13 @@
 
 use onnx_import::ir::Op;
 
-use super::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
+use crate::ops::{arity, cells, CellTensor, OpCtx, Operand};
 use crate::quant::{pow2, quantize};
 
 /// Evaluates BatchNormalization.
-pub fn eval<B: Backend>(
+pub(super) fn eval<B: Backend>(
     b: &mut B,
     cx: &OpCtx<'_>,
     inputs: &[Operand<'_, B::Cell>],
