@@ -23,11 +23,13 @@ use verifier::halo2::Fr;
 
 static DIGITS: OnceLock<Prepared> = OnceLock::new();
 static CNN: OnceLock<Prepared> = OnceLock::new();
+static SIGMOID: OnceLock<Prepared> = OnceLock::new();
 
 fn model(name: &str) -> &'static Prepared {
     let cell = match name {
         "digits_mlp16" => &DIGITS,
         "cnn_chain" => &CNN,
+        "op_sigmoid" => &SIGMOID,
         _ => unreachable!(),
     };
     cell.get_or_init(|| {
@@ -106,6 +108,13 @@ fn anvil_digits_mlp16() {
 #[test]
 fn anvil_cnn_chain() {
     anvil("cnn_chain");
+}
+
+/// A model with a function table: the gas layout then has one lookup argument (the table
+/// `(tag, x, y, z)`), which the generated verifier must check like any other.
+#[test]
+fn anvil_op_sigmoid() {
+    anvil("op_sigmoid");
 }
 
 /// Gas and sizes of one model in revm.

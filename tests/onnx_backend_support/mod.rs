@@ -224,6 +224,13 @@ pub fn compare(got: &[Tensor], want: &[Tensor]) -> Result<f64, String> {
                 g.shape, w.shape
             ));
         }
+        let nan = w.data.iter().filter(|x| x.is_nan()).count();
+        if nan > 0 {
+            return Err(format!(
+                "expected output {i} holds NaN in {nan} of {} elements (no fixed-point value)",
+                w.data.len()
+            ));
+        }
         let e = rel_l2(&g.data, &w.data);
         worst = worst.max(if e.is_nan() { f64::INFINITY } else { e });
     }
