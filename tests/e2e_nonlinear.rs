@@ -9,10 +9,7 @@
 //! - `attention_tiny`: MatMul, Transpose, Div, Softmax, residual Add, LayerNormalization.
 //! - `encoder_block`: PyTorch's `TransformerEncoderLayer` as `torch.onnx.export` writes it
 //!   (two heads, Softmax, two LayerNormalizations, GELU as Erf, plus the exporter's shape
-//!   arithmetic, which folds). Ignored until the importer folds `Mod` (the export computes
-//!   one Reshape's shape with `Mod` of two constants). With that node folded by hand it
-//!   passes at k=14 in about 16 s on 2 cores (compile 1 s, keygen 5 s, prove 10 s), so it
-//!   can run in CI once `Mod` imports; until then `-- --ignored` runs it.
+//!   arithmetic, including a `Mod` of two constants, which folds).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::collections::BTreeMap;
@@ -157,7 +154,6 @@ fn attention_tiny() {
 }
 
 #[test]
-#[ignore = "the importer does not fold Mod yet (used by the torch export's shape arithmetic)"]
 fn encoder_block() {
     prove_fixture("encoder_block", &["input.json"]);
 }

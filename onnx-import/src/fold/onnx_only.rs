@@ -1,4 +1,5 @@
-//! Ops that exist only at import time: `Constant`, `Shape`, `Cast`, `ConstantOfShape`, `Range`.
+//! Ops that exist only at import time: `Constant`, `Shape`, `Cast`, `ConstantOfShape`, `Range`,
+//! `Mod`.
 
 use super::{ConstVal, MAX_FOLD_ELEMS};
 use crate::error::ImportError;
@@ -41,6 +42,7 @@ pub(crate) fn fold_only(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
         "Cast" => cast(ctx),
         "ConstantOfShape" => constant_of_shape(ctx),
         "Range" => range(ctx),
+        "Mod" => modulo(ctx),
         "Constant" => constant_node(ctx),
         other => Err(ctx.err(format!("{other} cannot be evaluated at import time"))),
     }
@@ -149,4 +151,41 @@ fn range(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
         to_ints(&data).map_err(|m| ctx.err(m))?;
     }
     ConstVal::new(vec![n], data, is_int).ok_or_else(|| ctx.err("malformed range"))
+}
+
+/// `Mod` of two constants with numpy broadcasting: `fmod = 0` (default) takes the sign of
+/// the divisor (Python's `%`, integers only per ONNX), `fmod = 1` the sign of the dividend
+/// (C's `fmod`). PyTorch exports it in shape arithmetic (head counts), so it folds.
+fn modulo(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
+    use crate::eval::{broadcast_index, broadcast_shape};
+    let a = ctx.constant(0, "dividend")?;
+    let b = ctx.constant(1, "divisor")?;
+    let fmod = ctx.int_or("fmod", 0)?;
+    if fmod == 0 && !(a.is_int && b.is_int) {
+        return Err(ctx.err("Mod of floats needs fmod=1 (ONNX)"));
+    }
+    let (sa, sb) = (&a.tensor.shape, &b.tensor.shape);
+    let shape = broadcast_shape(sa, sb).ok_or_else(|| {
+        ctx.err(format!(
+            "shapes {} and {} do not broadcast",
+            fmt_shape(sa),
+            fmt_shape(sb)
+        ))
+    })?;
+    let n: usize = shape.iter().product();
+    let mut data = Vec::with_capacity(n);
+    for i in 0..n {
+        let x = a.tensor.data[broadcast_index(i, &shape, sa)];
+        let y = b.tensor.data[broadcast_index(i, &shape, sb)];
+        if y == 0.0 {
+            return Err(ctx.err("Mod by zero"));
+        }
+        let r = x % y;
+        data.push(if fmod == 0 && r != 0.0 && (r < 0.0) != (y < 0.0) {
+            r + y
+        } else {
+            r
+        });
+    }
+    ConstVal::new(shape, data, a.is_int && b.is_int).ok_or_else(|| ctx.err("malformed Mod"))
 }

@@ -9,4 +9,11 @@ pub(super) const OPS: &[OpDef] = &[
     OpDef::fold_only("Shape", Family::Constant, "of a static shape", fold_only),
     OpDef::fold_only("ConstantOfShape", Family::Constant, "", fold_only),
     OpDef::fold_only("Range", Family::Constant, "", fold_only),
+    OpDef::fold_only(
+        "Mod",
+        Family::Constant,
+        "constant inputs (folded)",
+        fold_only,
+    )
+    .opsets(10, 21),
 ];

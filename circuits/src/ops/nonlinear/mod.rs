@@ -20,6 +20,7 @@
 //! The table sizes follow from the step rule in [`table`] (printed by the tests in
 //! `circuits/tests/ops_nonlinear.rs`); every bound is asserted there on a dense sweep.
 
+pub mod log_exp;
 pub mod root;
 pub mod table;
 
@@ -29,7 +30,7 @@ use onnx_import::eval::apply_fn;
 use onnx_import::ir::{Op, ScalarFn};
 
 use super::{arity, cells, CellTensor, OpCtx, Operand};
-use crate::backend::Backend;
+use crate::backend::{Backend, Table};
 use crate::error::{CircuitError, Result};
 use crate::quant::{pow2, quantize};
 use table::{End, Spec};
@@ -79,6 +80,15 @@ pub fn apply<B: Backend>(
         ScalarFn::Softsign => root::softsign(b, s, x),
         ScalarFn::HardSigmoid { alpha, beta } => hard_sigmoid(b, cx, alpha, beta, x),
         ScalarFn::HardSwish => hard_swish(b, cx, x),
+        ScalarFn::Log | ScalarFn::Exp => {
+            let route = route(cx, f, slot, b.bits())?;
+            b.observe(slot, x);
+            match route {
+                Route::Direct(it) => table::eval(b, &it, x),
+                Route::Log(p) => p.eval(b, x),
+                Route::Exp(p) => p.eval(b, x),
+            }
+        }
         _ => {
             let (spec, c) = spec_for(f, s, b.bits())?;
             by_table(b, cx, &spec, c, slot, x)
@@ -128,9 +138,74 @@ pub fn table_rows(cx: &OpCtx<'_>, f: ScalarFn, slot: usize) -> Result<Option<usi
     ) {
         return Ok(None);
     }
+    Ok(Some(tables(cx, f, slot)?.iter().map(Table::rows).sum()))
+}
+
+/// The tables `f` uses at `(cx.index, slot)` (empty: `f` has no table).
+pub fn tables(cx: &OpCtx<'_>, f: ScalarFn, slot: usize) -> Result<Vec<Table>> {
+    let p = cx.params;
+    if matches!(
+        f,
+        ScalarFn::Sqrt
+            | ScalarFn::Reciprocal
+            | ScalarFn::Softsign
+            | ScalarFn::HardSigmoid { .. }
+            | ScalarFn::HardSwish
+    ) {
+        return Ok(Vec::new());
+    }
+    if matches!(f, ScalarFn::Log | ScalarFn::Exp) {
+        return Ok(match route(cx, f, slot, p.bits)? {
+            Route::Direct(it) => vec![it.table.clone()],
+            Route::Log(l) => l.tables(),
+            Route::Exp(e) => e.tables(),
+        });
+    }
     let (spec, _) = spec_for(f, p.input_scale, p.bits)?;
     let it = table::resolve(&spec, p.input_scale, p.bits, p.range(cx.index, slot))?;
-    Ok(Some(it.table.rows()))
+    Ok(vec![it.table.clone()])
+}
+
+/// How Log or Exp is computed at a node.
+enum Route {
+    /// One interpolated table on the whole (calibrated) domain.
+    Direct(Arc<table::Interp>),
+    /// Range reduction, see [`log_exp`].
+    Log(log_exp::LogPlan),
+    /// Range reduction, see [`log_exp`].
+    Exp(log_exp::ExpPlan),
+}
+
+/// The direct table when it has at most [`log_exp::DIRECT_MAX_ROWS`] rows or there is no
+/// calibrated range (calibration's first pass: a native run, where the reduction's
+/// comparisons with the widest domain's powers of two would inflate the measured bound),
+/// else the range reduction (when it fits, see [`log_exp::ExpPlan::new`]).
+fn route(cx: &OpCtx<'_>, f: ScalarFn, slot: usize, bits: u32) -> Result<Route> {
+    let s = cx.params.input_scale;
+    let (spec, _) = spec_for(f, s, bits)?;
+    let cal = cx.params.range(cx.index, slot);
+    let it = table::resolve(&spec, s, bits, cal)?;
+    let Some([lo, hi]) = cal else {
+        return Ok(Route::Direct(it));
+    };
+    if it.table.rows() <= log_exp::DIRECT_MAX_ROWS {
+        return Ok(Route::Direct(it));
+    }
+    if f == ScalarFn::Log {
+        let amax = (1i128 << bits) - 1;
+        return Ok(match log_exp::LogPlan::new(s, bits, [lo, hi.min(amax)])? {
+            Some(p) => Route::Log(p),
+            None => Route::Direct(it),
+        });
+    }
+    let hmax = match spec.hi {
+        End::Data(h) => h,
+        _ => hi,
+    };
+    Ok(match log_exp::ExpPlan::new(s, [lo, hi.min(hmax)]) {
+        Some(p) => Route::Exp(p),
+        None => Route::Direct(it),
+    })
 }
 
 /// The table of `f` and the coefficient `c` of the `c·relu(x)` added to it.
