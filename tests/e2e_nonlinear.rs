@@ -157,3 +157,40 @@ fn attention_tiny() {
 fn encoder_block() {
     prove_fixture("encoder_block", &["input.json"]);
 }
+
+/// One real proof per fixture of the non-linear issue's acceptance list: the single-op
+/// fixtures (each a table lookup, a range-checked witness or a comparison), the iris linear
+/// model and the random forest in hummingbird's form. MockProver, every op's tamper checks
+/// and the evaluator's accuracy are covered in the circuits crate; this checks that real
+/// keys and proofs work for each kind of layout (lookup argument included).
+macro_rules! real_proof {
+    ($($test:ident => $name:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                prove_fixture($name, &["input.json"]);
+            }
+        )*
+    };
+}
+
+real_proof! {
+    op_sigmoid => "op_sigmoid",
+    op_tanh => "op_tanh",
+    op_exp => "op_exp",
+    op_log => "op_log",
+    op_sqrt => "op_sqrt",
+    op_erf => "op_erf",
+    op_gelu_expanded => "op_gelu_expanded",
+    op_softmax => "op_softmax",
+    op_layernormalization => "op_layernormalization",
+    op_div_tensor => "op_div_tensor",
+    op_pow => "op_pow",
+    op_reducemax => "op_reducemax",
+    op_max => "op_max",
+    op_min => "op_min",
+    op_abs => "op_abs",
+    op_where_greater => "op_where_greater",
+    iris_linear => "iris_linear",
+    tree_ensemble => "tree_ensemble",
+}

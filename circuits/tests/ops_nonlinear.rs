@@ -5,13 +5,14 @@
 
 mod op_harness;
 
+use circuits::calibrate::{calibrate, CalibrationOptions};
 use circuits::native::NativeBackend;
 use circuits::ops::nonlinear::{apply, exp_nonpositive, pow, rsqrt, table_rows};
 use circuits::ops::OpCtx;
 use circuits::quant::QuantParams;
 use onnx_import::eval::apply_fn;
 use onnx_import::ir::{Node, Op, ScalarFn};
-use op_harness::{check_op, op_graph, Check, In};
+use op_harness::{check_op, op_graph, random_inputs, Check, In};
 
 const SELU: ScalarFn = ScalarFn::Selu {
     alpha: 1.673_263_192_176_818_8,
@@ -127,6 +128,81 @@ fn calibrated_tables_meet_their_bound() {
     sweep_fn(ScalarFn::Log, (1.0 / 64.0, 40.0), true, 1.5);
     sweep_fn(ScalarFn::Sin, (-9.0, 9.0), true, 1.5);
     sweep_fn(ScalarFn::Cos, (-9.0, 9.0), true, 1.5);
+}
+
+/// `(rows, worst error)` of `f` on `[a, b]` at scale `s` (range calibrated to `[a, b]`).
+fn sweep_at(f: ScalarFn, dom: (f64, f64), s: u32, bits: u32, bound: f64) -> (usize, f64) {
+    let n = node(Op::Function(f));
+    let p = params(s, bits, Some(dom));
+    let cx = OpCtx {
+        params: &p,
+        node: &n,
+        index: 0,
+    };
+    let rows = table_rows(&cx, f, 0).unwrap().unwrap();
+    let mut b = NativeBackend::new(bits);
+    let w = sweep(
+        &format!("{f:?} at s = {s}"),
+        s,
+        dom,
+        false,
+        |x| apply(&mut b, &cx, f, 0, &x).unwrap(),
+        |x| apply_fn(f, x),
+        |_| bound,
+    );
+    (rows, w)
+}
+
+/// Log on `[2^-6, 2^6]` and Exp on `[−16, 6]` by range reduction: ≤ 1.5 ulp, ≤ 1024 rows
+/// at both scales; narrow domains keep their (small) direct table.
+#[test]
+fn wide_log_and_exp_are_range_reduced() {
+    for s in [10, 12, 14] {
+        for (f, dom) in [
+            (ScalarFn::Log, (1.0 / 64.0, 64.0)),
+            (ScalarFn::Log, (1.0 / 64.0, 40.0)),
+            (ScalarFn::Exp, (-16.0, 6.0)),
+        ] {
+            let (rows, w) = sweep_at(f, dom, s, 40, 1.5);
+            eprintln!("{f:?} on {dom:?} at s = {s}: {rows} rows, worst {w:.3} ulps");
+            assert!(rows <= 1024, "{f:?} at s = {s}: {rows} rows");
+        }
+    }
+    // A large bound and scale: still reduced and accurate; Log's one table grows as
+    // 2^(s/2) (2048 rows at s = 20).
+    let (rows, w) = sweep_at(ScalarFn::Log, (0.5, 2.0), 20, 60, 1.5);
+    eprintln!("Log on [0.5, 2] at s = 20: {rows} rows, worst {w:.3} ulps");
+    assert!(rows <= 2048);
+    // Narrow: the direct table (fewer constraints per element) is kept.
+    let (rows, _) = sweep_at(ScalarFn::Exp, (-1.0, 1.0), 10, 30, 1.5);
+    assert!(rows <= 512, "{rows}");
+}
+
+#[test]
+fn wide_log_and_exp_reject_outside_inputs() {
+    let s = 10;
+    for (f, dom, bad) in [
+        (ScalarFn::Log, (1.0 / 64.0, 64.0), vec![-3i128, 0, 1 << 18]),
+        (ScalarFn::Exp, (-16.0, 6.0), vec![9 << 10]),
+    ] {
+        let n = node(Op::Function(f));
+        let p = params(s, 40, Some(dom));
+        let cx = OpCtx {
+            params: &p,
+            node: &n,
+            index: 0,
+        };
+        assert!(table_rows(&cx, f, 0).unwrap().unwrap() <= 1024);
+        for x in bad {
+            let e = apply(&mut NativeBackend::new(40), &cx, f, 0, &x).unwrap_err();
+            assert!(e.to_string().contains("table"), "{f:?}({x}): {e}");
+        }
+        // Far below the domain Exp is clamped (e^x → 0), not an error.
+        if f == ScalarFn::Exp {
+            let y = apply(&mut NativeBackend::new(40), &cx, f, 0, &(-100 << 10)).unwrap();
+            assert_eq!(y, 0);
+        }
+    }
 }
 
 #[test]
@@ -323,4 +399,36 @@ fn circuit_calibrated_tables() {
     check_fn(ScalarFn::Sin, (-4.0, 4.0));
     check_fn(ScalarFn::Cos, (-4.0, 4.0));
     check_op_with(Op::Pow { exponent: 1.5 }, (0.0, 4.0), 1e-2);
+}
+
+/// Log and Exp on wide domains, where calibration picks the range reduction: MockProver in
+/// both layouts, circuit == evaluator, tamper of the comparisons, splits and lookups.
+#[test]
+fn circuit_wide_log_exp() {
+    for (f, range) in [
+        (ScalarFn::Log, (1.0 / 64.0, 40.0)),
+        (ScalarFn::Exp, (-16.0, 6.0)),
+    ] {
+        check_fn(f, range);
+        // The calibrated node uses the small reduced tables.
+        let g = op_graph(Op::Function(f), vec![In::Runtime(vec![2, 5])]);
+        let c = Check {
+            samples: 2,
+            range,
+            ..Check::default()
+        };
+        let samples: Vec<_> = (0..2).map(|i| random_inputs(&g, &c, c.seed + i)).collect();
+        let cal = calibrate(&g, &samples, &CalibrationOptions::default()).unwrap();
+        let cx = OpCtx {
+            params: &cal.params,
+            node: &g.nodes[0],
+            index: 0,
+        };
+        let rows = table_rows(&cx, f, 0).unwrap().unwrap();
+        eprintln!(
+            "{f:?} on {range:?}: s = {}, {rows} rows",
+            cal.params.input_scale
+        );
+        assert!(rows <= 1024, "{rows}");
+    }
 }

@@ -182,7 +182,7 @@ impl ExpPlan {
         }
         // The smallest R whose T2 interpolation error δ²/8·(ln 2)²·2^(2^-R1)·2^Q ≤ 0.4.
         let ok = |r: u32| {
-            let r1 = (r + 1) / 2;
+            let r1 = r.div_ceil(2);
             let d = f64::from(r).exp2().recip();
             d * d / 8.0
                 * std::f64::consts::LN_2.powi(2)
@@ -194,7 +194,7 @@ impl ExpPlan {
         if big_s <= r {
             return None;
         }
-        let (r1, r2) = ((r + 1) / 2, r / 2);
+        let (r1, r2) = (r.div_ceil(2), r / 2);
         let fq = move |v: f64| (v.exp2() * f64::from(q).exp2()).round() as i128;
         let t1 = Table {
             key: format!("Exp2hi|Q{q}|R{r1}"),
