@@ -13,11 +13,11 @@ pub mod input_file;
 pub mod ir;
 
 mod bn_fold;
-mod gelu_fuse;
 mod convert;
 pub mod dims;
 pub mod error;
 mod fold;
+mod gelu_fuse;
 mod ops;
 mod proto;
 pub mod registry;

@@ -230,7 +230,8 @@ pub fn eval_graph<B: Backend>(
                 .map(|&id| operand(graph, &vals, id))
                 .collect::<Result<Vec<_>>>()
                 .map_err(|e| e.at_node(&node.name, node.op.name()))?;
-            eval_node(b, params, node, index, &ops).map_err(|e| e.at_node(&node.name, node.op.name()))?
+            eval_node(b, params, node, index, &ops)
+                .map_err(|e| e.at_node(&node.name, node.op.name()))?
         };
         if let Some(&oid) = node.outputs.first() {
             vals[oid] = Some(out);

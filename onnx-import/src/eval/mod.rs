@@ -25,9 +25,9 @@ mod shape;
 #[cfg(test)]
 mod tests;
 
-pub use nonlinear::apply_fn;
 pub use arg::{arg_output_shape, split_axis, topk_output_shape};
 pub use error::EvalError;
+pub use nonlinear::apply_fn;
 pub use resize::{resize_taps, Taps};
 pub use shape::{
     is_data_movement, resolve_runtime_indices, shape_op_indices, shape_op_output, shape_op_sources,

@@ -141,7 +141,10 @@ pub(super) fn reduce_kind(
             ReduceKind::Prod => vals.product(),
             ReduceKind::L2 => vals.map(|v| v * v).sum::<f64>().sqrt(),
             ReduceKind::LogSumExp => {
-                let m = g.iter().map(|&i| x.data[i]).fold(f64::NEG_INFINITY, f64::max);
+                let m = g
+                    .iter()
+                    .map(|&i| x.data[i])
+                    .fold(f64::NEG_INFINITY, f64::max);
                 if m.is_finite() {
                     m + vals.map(|v| (v - m).exp()).sum::<f64>().ln()
                 } else {

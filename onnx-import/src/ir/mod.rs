@@ -12,9 +12,9 @@ mod attrs;
 mod dtype;
 
 pub use attrs::{
-    ArgKind, CastTarget, CompareOp, ConvAttrs, ConvTransposeAttrs, CoordMode, DepthToSpaceMode, EinsumSpec,
-    NearestMode, PadMode, Pads, PoolAttrs, ReduceKind, ResizeAttrs, ResizeMode, ScalarFn,
-    SliceAxis, TopKOutput, VariadicOp, LogicOp,
+    ArgKind, CastTarget, CompareOp, ConvAttrs, ConvTransposeAttrs, CoordMode, DepthToSpaceMode,
+    EinsumSpec, LogicOp, NearestMode, PadMode, Pads, PoolAttrs, ReduceKind, ResizeAttrs,
+    ResizeMode, ScalarFn, SliceAxis, TopKOutput, VariadicOp,
 };
 pub use dtype::DType;
 
