@@ -107,3 +107,55 @@ fn an_input_beyond_the_calibrated_range_is_reported_not_wrapped() {
         .to_string();
     assert!(err.contains("outside the circuit's range"), "{err}");
 }
+
+/// Accuracy by default on data calibration never saw: each trained digits model calibrated
+/// on its one `input.json` (as `zkinfer run` does), then evaluated on its 16 held-out test
+/// digits. The issue measured EZKL's default ("resources") calibration on the same models at
+/// a median rel-L2 of 1.1e-4 (MLP) and 3.5e-5 (CNN); the default target (1e-4) must match
+/// that order: median ≤ 2e-4 and max ≤ 5e-4 on samples not used for calibration.
+#[test]
+fn default_calibration_generalizes_to_held_out_digits() {
+    for name in ["digits_mlp16", "digits_conv"] {
+        let f = load(name).unwrap();
+        let cal = calibrate(
+            &f.graph,
+            std::slice::from_ref(&f.input),
+            &CalibrationOptions::default(),
+        )
+        .unwrap();
+        let mut errs: Vec<f64> = f
+            .test_samples
+            .iter()
+            .map(|(input, _)| {
+                let want = onnx_import::eval::eval_graph(&f.graph, input).unwrap();
+                // A held-out digit outside the calibrated range is an error, never wrapped;
+                // widen the bound as `--calibration` with more samples would.
+                let mut p = cal.params.clone();
+                let run = loop {
+                    match eval_fixed(&f.graph, &p, input) {
+                        Ok(r) => break r,
+                        Err(_) if p.bits < 40 => p.bits += 1,
+                        Err(e) => panic!("{name}: {e}"),
+                    }
+                };
+                let (mut num, mut den) = (0.0, 0.0);
+                for (g, w) in run.outputs_float[0].data.iter().zip(&want[0].data) {
+                    num += (g - w) * (g - w);
+                    den += w * w;
+                }
+                (num / den).sqrt()
+            })
+            .collect();
+        errs.sort_by(f64::total_cmp);
+        let median = errs[errs.len() / 2];
+        let max = errs[errs.len() - 1];
+        println!(
+            "{name}: scale 2^{}, held-out rel-L2 median {median:.2e}, max {max:.2e}",
+            cal.params.input_scale
+        );
+        assert!(
+            median <= 2e-4 && max <= 5e-4,
+            "{name}: median {median:.2e}, max {max:.2e}"
+        );
+    }
+}
