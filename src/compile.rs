@@ -9,6 +9,7 @@ use onnx_import::dims::{hints_from_file, hints_from_shapes, DimKey, ImportOption
 use onnx_import::ir::{Graph, Tensor};
 use prover::fsutil::sha256_hex;
 
+use crate::cost::{cost_by_target, TargetCost};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::settings::{CalibrationReport, Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
@@ -94,6 +95,9 @@ pub struct Compiled {
     pub graph: Graph,
     /// The bytes of the ONNX model.
     pub model_bytes: Vec<u8>,
+    /// What each error target would cost (empty for fixed scales or a loaded model; not
+    /// saved).
+    pub costs: Vec<TargetCost>,
 }
 
 /// Imports the model at `model_path`, calibrates on `samples` and plans the circuit.
@@ -153,6 +157,17 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
     };
     let target_met = errors.iter().all(|e| e.rel_l2 <= target);
     let circuit = plan_for(&graph, &quant, opts.layout)?;
+    let costs = if opts.quant.is_none() {
+        cost_by_target(
+            &graph,
+            &samples,
+            &trials,
+            opts.calibration.headroom_bits,
+            opts.layout,
+        )?
+    } else {
+        Vec::new()
+    };
     let (inputs, outputs) = TensorSpec::of_graph(&graph);
     let num_instances = inputs.iter().chain(&outputs).map(TensorSpec::len).sum();
     let settings = Settings {
@@ -179,6 +194,7 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         settings,
         graph,
         model_bytes,
+        costs,
     })
 }
 
@@ -242,6 +258,7 @@ impl Compiled {
             settings,
             graph,
             model_bytes,
+            costs: Vec::new(),
         })
     }
 }

@@ -49,6 +49,7 @@
 
 pub mod artifacts;
 pub mod compile;
+pub mod cost;
 pub mod error;
 pub mod pipeline;
 pub mod settings;

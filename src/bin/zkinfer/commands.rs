@@ -74,6 +74,25 @@ fn print_calibration(c: &Compiled) {
             tried.join(", ")
         );
     }
+    if !c.costs.is_empty() {
+        println!("  cost per error target (rough prove time on a 2-core machine):");
+        for t in &c.costs {
+            println!(
+                "    rel-L2 ≤ {:.0e}: scale 2^{} (error {:.1e}), k = {}, {} columns, ~{:.2} s to prove{}",
+                t.target,
+                t.scale,
+                t.worst_rel_l2,
+                t.k,
+                t.columns,
+                t.predicted_prove_s,
+                if t.scale == s.quant.input_scale {
+                    "  ← chosen"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     if !s.calibration.target_met {
         eprintln!(
             "warning: the target relative L2 error {:.1e} was not met at any scale tried; \
