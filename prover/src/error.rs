@@ -49,6 +49,15 @@ pub enum ProverError {
     /// Laying out or evaluating the circuit failed.
     #[error(transparent)]
     Circuit(#[from] circuits::CircuitError),
+    /// The operating system's randomness (the zero-knowledge blinding seed) is unavailable.
+    #[error(
+        "cannot read the operating system's randomness for the proof's blinding: {message}; \
+         proofs are zero-knowledge only with secret randomness"
+    )]
+    Randomness {
+        /// What the OS reported.
+        message: String,
+    },
     /// halo2 failed (key generation, proving, or the prover's own check of its proof).
     #[error("halo2: {message}")]
     Halo2 {

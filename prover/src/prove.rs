@@ -2,17 +2,18 @@
 //!
 //! # Randomness and zero knowledge
 //!
-//! The prover's randomness (halo2's blinding factors) comes from a ChaCha20 stream seeded
-//! with [`ProveOptions::seed`]; by default a fixed, public seed, so no OS entropy is needed.
-//! The blinding is then known to everyone and the proof is **not zero-knowledge**: it may
-//! leak information about private witness values (the intermediate activations). zkinfer's
-//! inputs and outputs are public, and the weights sit in fixed columns whose commitments
-//! are in the verifying key (binding, not hiding), so the circuit does not aim to hide them
-//! anyway. Pass a secret random seed if the activations must stay hidden.
+//! The prover's randomness (halo2's blinding factors) comes from a ChaCha20 stream. By
+//! default its seed is drawn from the operating system's randomness for every proof, so the
+//! blinding is secret and the proof is **zero-knowledge**: it reveals nothing about the
+//! private witness (the intermediate activations) beyond the public instances. Two proofs of
+//! the same statement then differ in every advice commitment.
 //!
-//! Proof bytes are still not reproducible: halo2-axiom's lookup argument orders equal
-//! values through a randomly seeded hash map, so two proofs of the same statement differ
-//! (both verify). Instances and outputs are deterministic.
+//! [`ProveOptions::seed`] set to `Some(seed)` makes the blinding a function of that seed:
+//! for reproducible tests only. Whoever knows the seed can strip the blinding, so such a
+//! proof is **not zero-knowledge**. The seed reproduces the advice commitments exactly; the
+//! later proof bytes may still differ between two seeded runs (halo2-axiom's prover also
+//! draws on state the seed does not control, e.g. it orders equal looked-up values through a
+//! randomly seeded hash map). Both proofs verify; instances and outputs are deterministic.
 
 use circuits::halo2::{build, CircuitShape};
 use circuits::ops::CellTensor;
@@ -35,19 +36,30 @@ use crate::error::{guard, ProverError, Result};
 use crate::srs::Srs;
 use crate::Stage;
 
+/// 32 bytes of operating-system randomness (the default blinding seed).
+fn os_seed() -> Result<[u8; 32]> {
+    use rand::RngCore;
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut seed)
+        .map_err(|e| ProverError::Randomness {
+            message: e.to_string(),
+        })?;
+    Ok(seed)
+}
+
 /// The Keccak (EVM) transcript writing a proof.
 type EvmWriter = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
-
-/// The public default seed of the prover's randomness (see the module docs).
-pub const DEFAULT_SEED: [u8; 32] = *b"zkinfer deterministic blinding!!";
 
 /// How to prove.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProveOptions {
     /// Fiat–Shamir transcript hash.
     pub transcript: TranscriptKind,
-    /// Seed of the blinding randomness; the default is public (see the module docs).
-    pub seed: [u8; 32],
+    /// Seed of the blinding randomness. `None` (the default): fresh operating-system
+    /// randomness, zero-knowledge. `Some`: reproducible blinding, **not zero-knowledge**
+    /// (see the module docs).
+    pub seed: Option<[u8; 32]>,
     /// Verify the proof before returning it (costs about one verification).
     pub self_check: bool,
 }
@@ -56,7 +68,7 @@ impl Default for ProveOptions {
     fn default() -> Self {
         Self {
             transcript: TranscriptKind::Blake2b,
-            seed: DEFAULT_SEED,
+            seed: None,
             self_check: true,
         }
     }
@@ -99,7 +111,11 @@ pub fn prove(
     )?;
     let instances = built.instances;
     progress(Stage::Proof);
-    let rng = ChaCha20Rng::from_seed(opts.seed);
+    let seed = match opts.seed {
+        Some(s) => s,
+        None => os_seed()?,
+    };
+    let rng = ChaCha20Rng::from_seed(seed);
     let circuit = [built.circuit];
     let bytes = match opts.transcript {
         TranscriptKind::Blake2b => create::<Challenge255<G1Affine>, _>(

@@ -202,11 +202,19 @@ pub fn prove(
     input: &Path,
     out: &Path,
     transcript: verifier::TranscriptKind,
+    seed: Option<[u8; 32]>,
 ) -> Result<ProofArtifact> {
     let (compiled, inputs) = read_inputs(dir, input)?;
+    if seed.is_some() {
+        eprintln!(
+            "warning: --seed makes the blinding reproducible: this proof is NOT \
+             zero-knowledge (anyone with the seed can strip its blinding); use it for tests only"
+        );
+    }
     let spinner = Spinner::new();
     let opts = ProveOptions {
         transcript,
+        seed,
         ..ProveOptions::default()
     };
     let art = zkinfer::prove_with(dir, &inputs, &opts, &|s| spinner.stage(s));
@@ -292,6 +300,7 @@ pub fn run(
     cache: Option<&Path>,
     out: &Path,
     transcript: verifier::TranscriptKind,
+    seed: Option<[u8; 32]>,
 ) -> Result<()> {
     let mut times = Vec::new();
     let t = Instant::now();
@@ -313,7 +322,7 @@ pub fn run(
     let t = Instant::now();
     println!("[3/4] prove");
     let proof_path = out.join("proof.json");
-    prove(out, input, &proof_path, transcript)?;
+    prove(out, input, &proof_path, transcript, seed)?;
     times.push(("prove", t.elapsed()));
     let t = Instant::now();
     println!("[4/4] verify");

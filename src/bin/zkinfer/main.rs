@@ -67,6 +67,17 @@ impl QuantArgs {
     }
 }
 
+fn parse_seed(s: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(s.trim_start_matches("0x"))
+        .map_err(|e| format!("the seed must be 64 hex digits: {e}"))?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+        format!(
+            "the seed must be 32 bytes (64 hex digits), got {}",
+            bytes.len()
+        )
+    })
+}
+
 fn parse_layout(s: &str) -> Result<Layout, String> {
     match s {
         "speed" => Ok(Layout::Speed),
@@ -135,6 +146,11 @@ enum Command {
         /// Prove with the Keccak transcript, for EVM verification (see create-evm-verifier).
         #[arg(long)]
         evm: bool,
+        /// Blinding seed (64 hex digits) for reproducible proofs in tests. The proof is then
+        /// NOT zero-knowledge: anyone with the seed can strip its blinding. Default: fresh
+        /// operating-system randomness (zero-knowledge).
+        #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+        seed: Option<[u8; 32]>,
     },
     /// Check a proof against the model's verifying key; exit 0 iff valid.
     Verify {
@@ -172,6 +188,9 @@ enum Command {
         /// Prove with the Keccak transcript, for EVM verification (see create-evm-verifier).
         #[arg(long)]
         evm: bool,
+        /// Blinding seed (64 hex digits): reproducible, NOT zero-knowledge (see `prove`).
+        #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+        seed: Option<[u8; 32]>,
     },
     /// Write the Solidity verifier of a set-up model (sources, ABI and, with a compiler,
     /// bytecode) to OUTDIR.
@@ -233,7 +252,8 @@ fn main() -> ExitCode {
             input,
             out,
             evm,
-        } => commands::prove(dir, input, out, transcript(*evm)).map(|_| ()),
+            seed,
+        } => commands::prove(dir, input, out, transcript(*evm), *seed).map(|_| ()),
         Command::Verify { dir, proof } => commands::verify(dir, proof),
         Command::Run {
             model,
@@ -245,6 +265,7 @@ fn main() -> ExitCode {
             srs_cache,
             out,
             evm,
+            seed,
         } => commands::run(
             model,
             input,
@@ -255,6 +276,7 @@ fn main() -> ExitCode {
             srs_cache.as_deref(),
             out,
             transcript(*evm),
+            *seed,
         ),
         Command::CreateEvmVerifier(args) => evm::create(args),
         Command::DeployEvm(args) => evm::deploy(args),
