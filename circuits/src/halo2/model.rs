@@ -9,6 +9,7 @@ use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Selector};
 use halo2_base::halo2_proofs::poly::Rotation;
+use halo2_base::virtual_region::copy_constraints::CopyConstraintManager;
 use serde::{Deserialize, Serialize};
 
 use super::dot::{DotConfig, DotTable};
@@ -107,6 +108,27 @@ impl ModelCircuit {
     }
 }
 
+impl ModelCircuit {
+    /// Runs `f` with halo2-base's copy manager, so a custom region can register where its
+    /// named cells landed; with `None` when only the witness is generated (proving), where
+    /// copy constraints are not laid out.
+    fn with_copies<R>(
+        &self,
+        f: impl FnOnce(Option<&mut CopyConstraintManager<Fr>>) -> std::result::Result<R, Error>,
+    ) -> std::result::Result<R, Error> {
+        if self.builder.witness_gen_only() {
+            return f(None);
+        }
+        let mut cm = self
+            .builder
+            .core()
+            .copy_manager
+            .lock()
+            .map_err(|_| Error::Synthesis)?;
+        f(Some(&mut cm))
+    }
+}
+
 impl Circuit<Fr> for ModelCircuit {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
@@ -167,19 +189,7 @@ impl Circuit<Fr> for ModelCircuit {
             Some(dot) => {
                 layouter.assign_region(
                     || "packed dot products",
-                    |mut region| {
-                        if self.builder.witness_gen_only() {
-                            self.dots.assign(dot, &mut region, None)
-                        } else {
-                            let mut cm = self
-                                .builder
-                                .core()
-                                .copy_manager
-                                .lock()
-                                .map_err(|_| Error::Synthesis)?;
-                            self.dots.assign(dot, &mut region, Some(&mut cm))
-                        }
-                    },
+                    |mut region| self.with_copies(|cm| self.dots.assign(dot, &mut region, cm)),
                 )?;
             }
             None if !self.dots.dots.is_empty() => return Err(Error::Synthesis),
@@ -195,17 +205,7 @@ impl Circuit<Fr> for ModelCircuit {
                 layouter.assign_region(
                     || "table lookups",
                     |mut region| {
-                        if witness_only {
-                            self.lookups.assign(lookup, &mut region, None)
-                        } else {
-                            let mut cm = self
-                                .builder
-                                .core()
-                                .copy_manager
-                                .lock()
-                                .map_err(|_| Error::Synthesis)?;
-                            self.lookups.assign(lookup, &mut region, Some(&mut cm))
-                        }
+                        self.with_copies(|cm| self.lookups.assign(lookup, &mut region, cm))
                     },
                 )?;
             }
