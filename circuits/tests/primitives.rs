@@ -79,6 +79,16 @@ fn apply<B: Backend>(be: &mut B, which: &str, a: B::Cell, b: B::Cell, bi: i128) 
         "relu" => be.relu(&a).unwrap(),
         "max" => be.max(&a, &b).unwrap(),
         "min" => be.min(&a, &b).unwrap(),
+        // A runtime divisor in [1, 2^14 + 1]: relu(b) + 1.
+        "div_floor_var" => {
+            let r = be.relu(&b).unwrap();
+            let d = be.add_const(&r, 1).unwrap();
+            be.div_floor_var(&a, &d).unwrap()
+        }
+        "sqrt_floor" => {
+            let r = be.relu(&b).unwrap();
+            be.sqrt_floor(&r).unwrap()
+        }
         other => panic!("unknown primitive {other}"),
     }
 }
@@ -99,7 +109,7 @@ impl PrimOps for CircuitOps<'_, '_> {
     }
 }
 
-const PRIMS: [&str; 15] = [
+const PRIMS: [&str; 17] = [
     "add",
     "sub",
     "neg",
@@ -115,6 +125,8 @@ const PRIMS: [&str; 15] = [
     "relu",
     "max",
     "min",
+    "div_floor_var",
+    "sqrt_floor",
 ];
 
 proptest! {
@@ -535,5 +547,86 @@ fn real_proof_with_lookups() {
     // verify).
     if let Ok((proof, instances)) = prove(&[(0, -5), (1, 25), (0, 10), (0, 0), (1, 20)]) {
         assert!(!verify(&proof, &instances));
+    }
+}
+
+/// `div_floor_var` and `sqrt_floor` natively: exact floors for both signs of the dividend,
+/// and a named error (not a wrong value) for a divisor ≤ 0 or a negative square root.
+#[test]
+fn witness_division_and_root_are_exact_floors() {
+    let mut nb = NativeBackend::new(BITS);
+    for (a, d, q) in [
+        (7, 2, 3),
+        (-7, 2, -4),
+        (6, 3, 2),
+        (-6, 3, -2),
+        (0, 5, 0),
+        (5, 1, 5),
+    ] {
+        assert_eq!(nb.div_floor_var(&a, &d).unwrap(), q, "{a} / {d}");
+    }
+    for (a, y) in [(0, 0), (1, 1), (3, 1), (4, 2), (99, 9), (100, 10)] {
+        assert_eq!(nb.sqrt_floor(&a).unwrap(), y, "sqrt {a}");
+    }
+    assert!(matches!(
+        nb.div_floor_var(&5, &0),
+        Err(CircuitError::DivisionByZero { divisor: 0 })
+    ));
+    assert!(matches!(
+        nb.div_floor_var(&5, &-3),
+        Err(CircuitError::DivisionByZero { divisor: -3 })
+    ));
+    assert!(matches!(
+        nb.sqrt_floor(&-1),
+        Err(CircuitError::NegativeSqrt { value: -1 })
+    ));
+}
+
+/// Wrong quotients and roots, laid out with the primitives' own constraints: only the honest
+/// witness satisfies them. `q − 1` keeps `r = a − q·d ≥ 0` and is caught only by `r < d`;
+/// `q + 1` only by `r ≥ 0`; likewise `y ± 1` by the two bounds of `y² ≤ a < (y+1)²`.
+#[test]
+fn wrong_quotients_and_roots_are_rejected() {
+    let run = |lookups: bool, q_delta: i128, y_delta: i128| -> bool {
+        let mut builder =
+            BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
+        builder.set_lookup_bits(K as usize - 1);
+        builder.set_instance_columns(1);
+        let range = builder.range_chip();
+        {
+            let ctx = builder.main(0);
+            let mut hb = Halo2Backend::new(ctx, &range, BITS);
+            if !lookups {
+                hb = hb.without_lookups();
+            }
+            for (a, d) in [(-1234i128, 978i128), (977, 31), (5, 7)] {
+                let (ca, cd) = (hb.load(a), hb.load(d));
+                hb.div_floor_var_with(&ca, &cd, a.div_euclid(d) + q_delta)
+                    .unwrap();
+            }
+            for a in [977i128, 1024, 0] {
+                let ca = hb.load(a);
+                hb.sqrt_floor_with(&ca, circuits::native::isqrt(a) + y_delta)
+                    .unwrap();
+            }
+        }
+        builder.assigned_instances = vec![vec![]];
+        builder.calculate_params(Some(20));
+        MockProver::run(K, &builder, vec![vec![]])
+            .unwrap()
+            .verify()
+            .is_ok()
+    };
+    for lookups in [true, false] {
+        assert!(
+            run(lookups, 0, 0),
+            "honest witnesses rejected (lookups {lookups})"
+        );
+        for (dq, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+            assert!(
+                !run(lookups, dq, dy),
+                "lookups {lookups}: quotient {dq:+} / root {dy:+} accepted"
+            );
+        }
     }
 }

@@ -124,6 +124,52 @@ impl<'a> Halo2Backend<'a> {
             self.bits_check(rest, n);
         }
     }
+    /// [`Backend::div_floor_var`]'s constraints around the quotient witness `qv` (the
+    /// primitive passes the honest `floor(a / d)`; tests pass wrong ones, which must fail).
+    pub fn div_floor_var_with(
+        &mut self,
+        a: &AssignedValue<Fr>,
+        d: &AssignedValue<Fr>,
+        qv: i128,
+    ) -> Result<AssignedValue<Fr>> {
+        let q = self.ctx.load_witness(i128_to_fe(qv));
+        let b = self.bits as usize;
+        // r = a − q·d
+        let qd = self.range.gate().mul(self.ctx, q, *d);
+        let r = self.range.gate().sub(self.ctx, *a, qd);
+        // r ∈ [0, 2^B)
+        self.bits_check(r, b);
+        // d − 1 − r ∈ [0, 2^B), i.e. r < d
+        let dm1 = self.range.gate().sub(self.ctx, *d, Constant(Fr::one()));
+        let slack = self.range.gate().sub(self.ctx, dm1, r);
+        self.bits_check(slack, b);
+        // d − 1 ∈ [0, 2^B), i.e. d ≥ 1 (and d ≤ 2^B, so q·d cannot wrap)
+        self.bits_check(dm1, b);
+        self.range_check(&q)?;
+        Ok(q)
+    }
+
+    /// [`Backend::sqrt_floor`]'s constraints around the root witness `yv` (the primitive
+    /// passes the honest `floor(sqrt(a))`; tests pass wrong ones, which must fail).
+    pub fn sqrt_floor_with(
+        &mut self,
+        a: &AssignedValue<Fr>,
+        yv: i128,
+    ) -> Result<AssignedValue<Fr>> {
+        let y = self.ctx.load_witness(i128_to_fe(yv));
+        let b = self.bits as usize;
+        // y ∈ [0, 2^B)
+        self.bits_check(y, b);
+        // r = a − y² ∈ [0, 2^(B+1))
+        let yy = self.range.gate().mul(self.ctx, y, y);
+        let r = self.range.gate().sub(self.ctx, *a, yy);
+        self.bits_check(r, b + 1);
+        // 2y − r ∈ [0, 2^(B+1)), i.e. a < (y + 1)²
+        let two_y = self.range.gate().add(self.ctx, y, y);
+        let slack = self.range.gate().sub(self.ctx, two_y, r);
+        self.bits_check(slack, b + 1);
+        Ok(y)
+    }
 }
 
 impl Backend for Halo2Backend<'_> {
@@ -332,42 +378,14 @@ impl Backend for Halo2Backend<'_> {
     fn div_floor_var(&mut self, a: &Self::Cell, d: &Self::Cell) -> Result<Self::Cell> {
         let (av, dv) = (Self::value(a)?, Self::value(d)?);
         // A placeholder witness where the divisor is not positive (key generation on zero
-        // inputs): the constraints below then fail, as they must.
+        // inputs): the constraints then fail, as they must.
         let qv = if dv > 0 { av.div_euclid(dv) } else { 0 };
-        let q = self.ctx.load_witness(i128_to_fe(qv));
-        let b = self.bits as usize;
-        // r = a − q·d
-        let qd = self.range.gate().mul(self.ctx, q, *d);
-        let r = self.range.gate().sub(self.ctx, *a, qd);
-        // r ∈ [0, 2^B)
-        self.bits_check(r, b);
-        // d − 1 − r ∈ [0, 2^B), i.e. r < d
-        let dm1 = self.range.gate().sub(self.ctx, *d, Constant(Fr::one()));
-        let slack = self.range.gate().sub(self.ctx, dm1, r);
-        self.bits_check(slack, b);
-        // d − 1 ∈ [0, 2^B), i.e. d ≥ 1 (and d ≤ 2^B, so q·d cannot wrap)
-        self.bits_check(dm1, b);
-        self.range_check(&q)?;
-        Ok(q)
+        self.div_floor_var_with(a, d, qv)
     }
 
     fn sqrt_floor(&mut self, a: &Self::Cell) -> Result<Self::Cell> {
         let av = Self::value(a)?;
-        let y = self
-            .ctx
-            .load_witness(i128_to_fe(crate::native::isqrt(av.max(0))));
-        let b = self.bits as usize;
-        // y ∈ [0, 2^B)
-        self.bits_check(y, b);
-        // r = a − y² ∈ [0, 2^(B+1))
-        let yy = self.range.gate().mul(self.ctx, y, y);
-        let r = self.range.gate().sub(self.ctx, *a, yy);
-        self.bits_check(r, b + 1);
-        // 2y − r ∈ [0, 2^(B+1)), i.e. a < (y + 1)²
-        let two_y = self.range.gate().add(self.ctx, y, y);
-        let slack = self.range.gate().sub(self.ctx, two_y, r);
-        self.bits_check(slack, b + 1);
-        Ok(y)
+        self.sqrt_floor_with(a, crate::native::isqrt(av.max(0)))
     }
 
     // a = 0 (a copy constraint to the fixed constant 0)
