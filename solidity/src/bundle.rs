@@ -9,27 +9,35 @@
 //! ```
 //!
 //! The manifest lists the contracts in deploy order with their constructor arguments:
-//! `{"address": "<earlier contract>"}`, `{"uint256": "<decimal>"}` or
-//! `{"bytes32": "0x<hex>"}`. The last contract, `ZkinferVerifier`, is the one to call: the
-//! whole verifier when the generated code fits in one contract ([`crate::inline`]), else a
-//! [wrapper](crate::wrapper) in front of the (split) generated verifier.
+//! `{"address": "<earlier contract>"}`, `{"codehash": "<earlier contract>"}` (`keccak256`
+//! of that contract's runtime code, from its `.bin-runtime`; only in bundles written without
+//! a compiler, see [`crate::split`]), `{"uint256": "<decimal>"}` or `{"bytes32": "0x<hex>"}`.
+//! The last contract, `ZkinferVerifier`, is the one to call: the whole verifier when the
+//! generated code fits in one contract ([`crate::inline`]), else a [wrapper](crate::wrapper)
+//! in front of the (split) generated verifier, whose only constructor argument is the
+//! verifier's address.
+//!
+//! With a compiler, a split verifier's parts are compiled first and their code hashes
+//! written into the entry's source as constants, so the entry's code pins every part.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::calldata::keccak256;
 use crate::codegen::{GeneratedVerifier, SOLC_VERSION};
 use crate::error::{Result, SolidityError};
 use crate::inline::{inline_source, INLINE_ABI};
 use crate::solc::{CompiledContract, Solc};
-use crate::split::{initial_parts, split, EIP170_LIMIT};
-use crate::wrapper::{WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};
+use crate::split::{initial_parts, split, PartHashes, EIP170_LIMIT};
+use crate::wrapper::{integrator_abi, WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};
 
 /// The `format` of the manifest.
 pub const BUNDLE_FORMAT: &str = "zkinfer-evm-verifier";
-/// The manifest's `format_version`.
-pub const BUNDLE_VERSION: u32 = 1;
+/// The manifest's `format_version` (2: the wrapper reads the model commitment from the
+/// verifier; split entries pin their parts' code hashes).
+pub const BUNDLE_VERSION: u32 = 2;
 /// File name of the manifest.
 pub const MANIFEST: &str = "evm-verifier.json";
 
@@ -46,6 +54,9 @@ pub enum ConstructorArg {
     Uint256(String),
     /// 32 bytes (`0x`-prefixed hex in JSON).
     Bytes32(String),
+    /// `keccak256` of the runtime code of an earlier contract of the bundle, by name
+    /// (resolved from its compiled runtime bytecode when deploying).
+    Codehash(String),
 }
 
 /// One contract of the bundle.
@@ -105,8 +116,9 @@ const MAX_ATTEMPTS: usize = 4;
 
 impl Bundle {
     /// Builds the bundle for a generated verifier: split if its estimated code is over the
-    /// limit, plus the wrapper. With a compiler, compiles everything (one compiler run when
-    /// the estimate was right) and re-splits finer while any contract is over
+    /// limit, plus the wrapper. With a compiler, compiles everything (one compiler run for a
+    /// single contract, two for a split: the parts, then the entry that pins their code
+    /// hashes, and the wrapper) and re-splits finer while any contract is over
     /// [`EIP170_LIMIT`].
     pub fn new(
         verifier: &GeneratedVerifier,
@@ -137,9 +149,10 @@ impl Bundle {
             }
         }
         for _ in 0..MAX_ATTEMPTS {
-            let mut bundle = Self::assemble(verifier, vk_digest, n)?;
-            let Some(solc) = solc else { return Ok(bundle) };
-            bundle.compile(solc)?;
+            let bundle = Self::assemble(verifier, vk_digest, n, solc)?;
+            if solc.is_none() {
+                return Ok(bundle);
+            }
             let largest = bundle
                 .contracts
                 .iter()
@@ -160,66 +173,89 @@ impl Bundle {
         })
     }
 
-    /// The uncompiled bundle with the verifier split into `n` contracts.
-    pub fn assemble(verifier: &GeneratedVerifier, vk_digest: [u8; 32], n: usize) -> Result<Self> {
-        let mut contracts: Vec<BundleContract> = split(verifier, n)?
-            .into_iter()
-            .map(|p| BundleContract {
-                name: p.name,
-                source: p.source,
-                constructor: p
-                    .constructor_addresses
-                    .into_iter()
-                    .map(ConstructorArg::Address)
-                    .collect(),
-                compiled: None,
-            })
-            .collect();
-        let entry = contracts
-            .last()
-            .map(|c| c.name.clone())
-            .ok_or_else(|| SolidityError::Codegen("empty split".into()))?;
-        contracts.push(BundleContract {
+    /// The bundle with the verifier split into `n` contracts, behind the wrapper. With a
+    /// compiler, compiled (even if a contract is over the limit: [`Bundle::new`] checks), the
+    /// parts first, so that the entry pins their code hashes as constants; without one, the
+    /// entry takes the hashes as constructor arguments.
+    pub fn assemble(
+        verifier: &GeneratedVerifier,
+        vk_digest: [u8; 32],
+        n: usize,
+        solc: Option<&Solc>,
+    ) -> Result<Self> {
+        let split = split(verifier, n)?;
+        let contract = |p: crate::split::VerifierPart| BundleContract {
+            name: p.name,
+            source: p.source,
+            constructor: p.constructor,
+            compiled: None,
+        };
+        let mut contracts: Vec<BundleContract> =
+            split.parts.iter().cloned().map(contract).collect();
+        let mut version = None;
+        let hashes: Option<Vec<[u8; 32]>> = match solc {
+            Some(solc) if !contracts.is_empty() => {
+                version = Some(checked_version(solc)?);
+                let mut out = compile_contracts(solc, &contracts)?;
+                let mut hashes = Vec::new();
+                for c in &mut contracts {
+                    let compiled = take_compiled(&mut out, &c.name)?;
+                    hashes.push(keccak256(&compiled.runtime));
+                    c.compiled = Some(compiled);
+                }
+                Some(hashes)
+            }
+            _ => None,
+        };
+        let entry = contract(split.entry(
+            vk_digest,
+            match &hashes {
+                Some(h) => PartHashes::Constants(h),
+                None if contracts.is_empty() => PartHashes::Constants(&[]),
+                None => PartHashes::ConstructorArgs,
+            },
+        )?);
+        let wrapper = BundleContract {
             name: WRAPPER_CONTRACT.into(),
             source: WRAPPER_SOURCE.into(),
-            constructor: vec![
-                ConstructorArg::Address(entry),
-                ConstructorArg::Uint256(verifier.num_instances.to_string()),
-                ConstructorArg::Uint256(verifier.proof_len.to_string()),
-                ConstructorArg::Bytes32(format!("0x{}", hex::encode(vk_digest))),
-            ],
+            constructor: vec![ConstructorArg::Address(entry.name.clone())],
             compiled: None,
-        });
-        Ok(Self {
+        };
+        contracts.push(entry);
+        contracts.push(wrapper);
+        let mut bundle = Self {
             vk_digest,
             num_instances: verifier.num_instances,
             proof_len: verifier.proof_len,
             contracts,
             solc_version: None,
-        })
+        };
+        if let Some(solc) = solc {
+            let version = match version {
+                Some(v) => v,
+                None => checked_version(solc)?,
+            };
+            let pending: Vec<BundleContract> = bundle
+                .contracts
+                .iter()
+                .filter(|c| c.compiled.is_none())
+                .cloned()
+                .collect();
+            let mut out = compile_contracts(solc, &pending)?;
+            for c in bundle.contracts.iter_mut().filter(|c| c.compiled.is_none()) {
+                c.compiled = Some(take_compiled(&mut out, &c.name)?);
+            }
+            bundle.solc_version = Some(version);
+        }
+        Ok(bundle)
     }
 
     /// Compiles every contract with one compiler run.
     pub fn compile(&mut self, solc: &Solc) -> Result<()> {
-        let version = solc.version()?;
-        if !version.starts_with(SOLC_VERSION) {
-            return Err(SolidityError::Compiler(format!(
-                "{} is solc {version}, but the generated verifier needs exactly {SOLC_VERSION}",
-                solc.path.display()
-            )));
-        }
-        let files: Vec<(String, &str)> = self
-            .contracts
-            .iter()
-            .map(|c| (format!("{}.sol", c.name), c.source.as_str()))
-            .collect();
-        let refs: Vec<(&str, &str)> = files.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-        let mut out = solc.compile(&refs)?;
+        let version = checked_version(solc)?;
+        let mut out = compile_contracts(solc, &self.contracts)?;
         for c in &mut self.contracts {
-            let compiled = out.remove(&c.name).ok_or_else(|| {
-                SolidityError::Compiler(format!("the compiler output has no contract {}", c.name))
-            })?;
-            c.compiled = Some(compiled);
+            c.compiled = Some(take_compiled(&mut out, &c.name)?);
         }
         self.solc_version = Some(version);
         Ok(())
@@ -287,8 +323,13 @@ impl Bundle {
         } else {
             WRAPPER_ABI
         };
-        let abi = match self.entry().and_then(|c| c.compiled.as_ref()) {
-            Some(k) => serde_json::to_string_pretty(&k.abi).unwrap_or_else(|_| documented.into()),
+        // solc's ABI, with the fallback described as the verifyProof it implements.
+        let abi = match self
+            .entry()
+            .and_then(|c| c.compiled.as_ref())
+            .and_then(|k| integrator_abi(&k.abi))
+        {
+            Some(abi) => serde_json::to_string_pretty(&abi).unwrap_or_else(|_| documented.into()),
             None => documented.into(),
         };
         write(&format!("{WRAPPER_CONTRACT}.abi.json"), &abi)?;
@@ -321,7 +362,8 @@ impl Bundle {
         let bad = |m: String| SolidityError::bundle(dir.join(MANIFEST).display().to_string(), m);
         if m.format != BUNDLE_FORMAT || m.format_version != BUNDLE_VERSION {
             return Err(bad(format!(
-                "expected {BUNDLE_FORMAT} version {BUNDLE_VERSION}, found {} version {}",
+                "expected {BUNDLE_FORMAT} version {BUNDLE_VERSION}, found {} version {}: \
+                 re-run create-evm-verifier",
                 m.format, m.format_version
             )));
         }
@@ -392,7 +434,7 @@ impl Bundle {
             })?;
             let mut code = k.deploy.clone();
             for arg in &c.constructor {
-                code.extend_from_slice(&encode_arg(arg, &addresses)?);
+                code.extend_from_slice(&self.encode_arg(arg, &addresses)?);
             }
             let address = deploy(&c.name, code)?;
             addresses.push((c.name.clone(), address));
@@ -409,29 +451,149 @@ fn is_plain_name(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// One ABI word for a constructor argument.
-fn encode_arg(arg: &ConstructorArg, deployed: &[(String, Address)]) -> Result<[u8; 32]> {
-    let mut w = [0u8; 32];
-    match arg {
-        ConstructorArg::Address(name) => {
-            let (_, a) = deployed.iter().find(|(n, _)| n == name).ok_or_else(|| {
-                SolidityError::bundle(
-                    MANIFEST,
-                    format!("constructor refers to {name}, not deployed before"),
-                )
-            })?;
-            w[12..].copy_from_slice(a);
+/// The compiler's version, if it is the one the generated code needs.
+fn checked_version(solc: &Solc) -> Result<String> {
+    let version = solc.version()?;
+    if !version.starts_with(SOLC_VERSION) {
+        return Err(SolidityError::Compiler(format!(
+            "{} is solc {version}, but the generated verifier needs exactly {SOLC_VERSION}",
+            solc.path.display()
+        )));
+    }
+    Ok(version)
+}
+
+/// Compiles `contracts` (each `<name>.sol`) with one compiler run.
+fn compile_contracts(
+    solc: &Solc,
+    contracts: &[BundleContract],
+) -> Result<BTreeMap<String, CompiledContract>> {
+    let files: Vec<(String, &str)> = contracts
+        .iter()
+        .map(|c| (format!("{}.sol", c.name), c.source.as_str()))
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+    solc.compile(&refs)
+}
+
+fn take_compiled(
+    out: &mut BTreeMap<String, CompiledContract>,
+    name: &str,
+) -> Result<CompiledContract> {
+    out.remove(name).ok_or_else(|| {
+        SolidityError::Compiler(format!("the compiler output has no contract {name}"))
+    })
+}
+
+impl Bundle {
+    /// One ABI word for a constructor argument; `deployed` holds the addresses so far.
+    fn encode_arg(&self, arg: &ConstructorArg, deployed: &[(String, Address)]) -> Result<[u8; 32]> {
+        let mut w = [0u8; 32];
+        match arg {
+            ConstructorArg::Address(name) => {
+                let (_, a) = deployed.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                    SolidityError::bundle(
+                        MANIFEST,
+                        format!("constructor refers to {name}, not deployed before"),
+                    )
+                })?;
+                w[12..].copy_from_slice(a);
+            }
+            ConstructorArg::Codehash(name) => {
+                let runtime = deployed
+                    .iter()
+                    .any(|(n, _)| n == name)
+                    .then(|| self.contracts.iter().find(|c| &c.name == name))
+                    .flatten()
+                    .and_then(|c| c.compiled.as_ref())
+                    .ok_or_else(|| {
+                        SolidityError::bundle(
+                            MANIFEST,
+                            format!(
+                                "constructor wants the code hash of {name}, not deployed before"
+                            ),
+                        )
+                    })?;
+                w = keccak256(&runtime.runtime);
+            }
+            ConstructorArg::Uint256(s) => {
+                let v: u128 = s
+                    .parse()
+                    .map_err(|_| SolidityError::bundle(MANIFEST, format!("bad uint256 {s:?}")))?;
+                w[16..].copy_from_slice(&v.to_be_bytes());
+            }
+            ConstructorArg::Bytes32(s) => {
+                hex::decode_to_slice(s.strip_prefix("0x").unwrap_or(s), &mut w).map_err(|e| {
+                    SolidityError::bundle(MANIFEST, format!("bad bytes32 {s:?}: {e}"))
+                })?;
+            }
         }
-        ConstructorArg::Uint256(s) => {
-            let v: u128 = s
-                .parse()
-                .map_err(|_| SolidityError::bundle(MANIFEST, format!("bad uint256 {s:?}")))?;
-            w[16..].copy_from_slice(&v.to_be_bytes());
-        }
-        ConstructorArg::Bytes32(s) => {
-            hex::decode_to_slice(s.strip_prefix("0x").unwrap_or(s), &mut w)
-                .map_err(|e| SolidityError::bundle(MANIFEST, format!("bad bytes32 {s:?}: {e}")))?;
+        Ok(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn contract(name: &str, constructor: Vec<ConstructorArg>, runtime: &[u8]) -> BundleContract {
+        BundleContract {
+            name: name.into(),
+            source: format!("contract {name} {{}}"),
+            constructor,
+            compiled: Some(CompiledContract {
+                abi: serde_json::Value::Null,
+                deploy: vec![0xfe],
+                runtime: runtime.to_vec(),
+            }),
         }
     }
-    Ok(w)
+
+    #[test]
+    fn deploy_resolves_addresses_and_code_hashes() {
+        let bundle = Bundle {
+            vk_digest: [3; 32],
+            num_instances: 1,
+            proof_len: 32,
+            contracts: vec![
+                contract("Part", vec![], &[1, 2, 3]),
+                contract(
+                    WRAPPER_CONTRACT,
+                    vec![
+                        ConstructorArg::Address("Part".into()),
+                        ConstructorArg::Codehash("Part".into()),
+                    ],
+                    &[4],
+                ),
+            ],
+            solc_version: None,
+        };
+        let mut codes = Vec::new();
+        bundle
+            .deploy(|_, code| {
+                codes.push(code);
+                Ok([codes.len() as u8; 20])
+            })
+            .unwrap();
+        assert_eq!(codes[0], [0xfe]);
+        let mut want = vec![0xfe];
+        want.extend_from_slice(&[0; 12]);
+        want.extend_from_slice(&[1; 20]);
+        want.extend_from_slice(&keccak256(&[1, 2, 3]));
+        assert_eq!(codes[1], want);
+        // The manifest spells the kind "codehash" and reads back the same.
+        let dir = tempfile::tempdir().unwrap();
+        bundle.write(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(MANIFEST)).unwrap();
+        assert!(text.contains("\"codehash\": \"Part\""), "{text}");
+        assert_eq!(
+            Bundle::read(dir.path()).unwrap().contracts[1].constructor,
+            bundle.contracts[1].constructor
+        );
+        // A code hash of a contract not deployed before is an error, not a zero word.
+        let mut bad = bundle.clone();
+        bad.contracts[1].constructor = vec![ConstructorArg::Codehash(WRAPPER_CONTRACT.into())];
+        assert!(bad.deploy(|_, _| Ok([0; 20])).is_err());
+    }
 }

@@ -6,6 +6,22 @@
 //! verifying key (fixed and permutation commitments, the domain, the KZG points) is
 //! inlined as constants. Compile it with solc 0.8.19 and the optimizer **off** (with it on,
 //! solc fails with "stack too deep").
+//!
+//! **Canonical scalars.** snark-verifier reads every scalar of the calldata (the instances
+//! and the proof's evaluations) as `mstore(PTR, mod(calldataload(OFFSET), f_q))`: a word
+//! `s ≥ r` is silently reduced, so `s` and `s + r` would both verify (the native verifier
+//! rejects `s + r`). [`generate_verifier`] therefore rewrites each such read into
+//!
+//! ```text
+//! { let zkinfer_scalar := calldataload(OFFSET)
+//!   success := and(lt(zkinfer_scalar, f_q), success)      // s < r, else the proof fails
+//!   mstore(PTR, zkinfer_scalar) }
+//! ```
+//!
+//! and refuses code with any other kind of calldata read than these and snark-verifier's
+//! point reads (`let x := calldataload(..)`, `let y := calldataload(..)`, then
+//! `validate_ec_point(x, y)`: both coordinates below `p` and on the curve). So the EVM accepts
+//! exactly one encoding of every scalar and point, like the native verifier.
 
 use std::rc::Rc;
 
@@ -32,7 +48,8 @@ pub const SOLC_VERSION: &str = "0.8.19";
 /// A generated verifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedVerifier {
-    /// Solidity source of [`VERIFIER_CONTRACT`], exactly as snark-verifier writes it.
+    /// Solidity source of [`VERIFIER_CONTRACT`] as snark-verifier writes it, with every scalar
+    /// read made canonical (see the module docs).
     pub source: String,
     /// Number of public instances (32-byte words before the proof in the calldata).
     pub num_instances: usize,
@@ -65,7 +82,7 @@ pub fn generate_verifier(
         .get_g()
         .first()
         .ok_or_else(|| SolidityError::Codegen("the parameters hold no G1 point".into()))?;
-    guard("generating the verifier", || {
+    let (source, proof_len) = guard("generating the verifier", || {
         let protocol = compile(
             params,
             vk,
@@ -83,10 +100,171 @@ pub fn generate_verifier(
                 .map_err(|e| SolidityError::Codegen(format!("{e:?}")))?;
         PlonkVerifier::<SHPLONK>::verify(&dk, &protocol, &instances, &proof)
             .map_err(|e| SolidityError::Codegen(format!("{e:?}")))?;
-        Ok(GeneratedVerifier {
-            source: loader.solidity_code(),
-            num_instances,
-            proof_len,
-        })
-    })?
+        Ok::<_, SolidityError>((loader.solidity_code(), proof_len))
+    })??;
+    Ok(GeneratedVerifier {
+        source: harden(&source, num_instances)?,
+        num_instances,
+        proof_len,
+    })
+}
+
+impl GeneratedVerifier {
+    /// Offsets in the raw calldata (`instances || proof`) of every scalar the code reads, in
+    /// code order: the instances (`0, 32, …`), then the proof's scalars (offsets from
+    /// `32 · num_instances` on); the other proof words are point coordinates.
+    pub fn scalar_offsets(&self) -> Vec<usize> {
+        self.source
+            .match_indices(HARDENED_READ)
+            .filter_map(|(i, _)| {
+                let rest = &self.source[i + HARDENED_READ.len()..];
+                parse_literal(&rest[..rest.find(')')?])
+            })
+            .collect()
+    }
+}
+
+/// The BN254 scalar modulus `r`, as the generated header declares `f_q`.
+const F_Q_LINE: &str =
+    "let f_q := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+
+/// How a hardened scalar read starts (see the module docs).
+const HARDENED_READ: &str = "{ let zkinfer_scalar := calldataload(";
+
+/// A Yul number literal (`0x…` or decimal).
+pub(crate) fn parse_literal(s: &str) -> Option<usize> {
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(h) => usize::from_str_radix(h, 16).ok(),
+        None if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+        None => None,
+    }
+}
+
+/// Rewrites snark-verifier's scalar reads to reject non-canonical scalars (see the module
+/// docs) and checks that every calldata read is a scalar read or a validated point read.
+pub(crate) fn harden(source: &str, num_instances: usize) -> Result<String> {
+    const CHECK: &str = "every calldata read a canonical scalar or a validated point";
+    let bad = |m: String| SolidityError::unexpected(CHECK, m);
+    if !source.lines().any(|l| l.trim() == F_Q_LINE) {
+        return Err(bad("no `f_q` (the scalar modulus) in the header".into()));
+    }
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = String::with_capacity(source.len() + source.len() / 4);
+    let mut instance_reads = vec![false; num_instances];
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        if !t.contains("calldataload(") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        // The scalar read: mstore(PTR, mod(calldataload(OFFSET), f_q)).
+        let scalar = t
+            .strip_prefix("mstore(")
+            .and_then(|r| r.strip_suffix("), f_q))"))
+            .and_then(|r| r.split_once(", mod(calldataload("))
+            .filter(|(p, o)| parse_literal(p).is_some() && parse_literal(o).is_some());
+        if let Some((ptr, offset)) = scalar {
+            if let Some(seen) = parse_literal(offset)
+                .filter(|o| o % 32 == 0)
+                .and_then(|o| instance_reads.get_mut(o / 32))
+            {
+                *seen = true;
+            }
+            let indent = &line[..line.len() - line.trim_start().len()];
+            out.push_str(&format!(
+                "{indent}{HARDENED_READ}{offset}) success := and(lt(zkinfer_scalar, f_q), success) \
+                 mstore({ptr}, zkinfer_scalar) }}\n"
+            ));
+            continue;
+        }
+        // A point read: x, then y, then validate_ec_point(x, y) (see snark-verifier's
+        // EvmLoader::calldataload_ec_point).
+        let is_read = |l: Option<&&str>, var: &str| {
+            l.and_then(|l| l.trim().strip_prefix(var))
+                .and_then(|r| r.strip_prefix(" := calldataload("))
+                .and_then(|r| r.strip_suffix(')'))
+                .is_some_and(|o| parse_literal(o).is_some())
+        };
+        let validated = |k: usize| {
+            lines.get(k).map(|l| l.trim())
+                == Some("success := and(validate_ec_point(x, y), success)")
+        };
+        let point_x =
+            is_read(Some(line), "let x") && is_read(lines.get(i + 2), "let y") && validated(i + 4);
+        let point_y = i >= 2
+            && is_read(lines.get(i - 2), "let x")
+            && is_read(Some(line), "let y")
+            && validated(i + 2);
+        if !(point_x || point_y) {
+            return Err(bad(format!(
+                "a calldata read that is neither a scalar nor a point: {t}"
+            )));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if let Some(i) = instance_reads.iter().position(|seen| !seen) {
+        return Err(bad(format!("instance {i} is never read as a scalar")));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn source(body: &str) -> String {
+        format!("{{\n            {F_Q_LINE}\n{body}}}\n")
+    }
+
+    const POINT: &str = "        {
+            let x := calldataload(0x20)
+            mstore(0xc0, x)
+            let y := calldataload(0x40)
+            mstore(0xe0, y)
+            success := and(validate_ec_point(x, y), success)
+        }
+";
+
+    #[test]
+    fn scalar_reads_become_canonical_and_points_stay_validated() {
+        let src = source(&format!(
+            "        mstore(0xa0, mod(calldataload(0x0), f_q))\n{POINT}mstore(0x100, mod(calldataload(0x60), f_q))\n"
+        ));
+        let out = harden(&src, 1).unwrap();
+        assert!(!out.contains("mod(calldataload("), "{out}");
+        assert!(out.contains(
+            "        { let zkinfer_scalar := calldataload(0x0) success := and(lt(zkinfer_scalar, \
+             f_q), success) mstore(0xa0, zkinfer_scalar) }\n"
+        ));
+        assert!(out.contains(POINT));
+        let v = GeneratedVerifier {
+            source: out,
+            num_instances: 1,
+            proof_len: 96,
+        };
+        assert_eq!(v.scalar_offsets(), [0, 0x60]);
+    }
+
+    #[test]
+    fn refuses_reads_it_cannot_vouch_for() {
+        let scalar = "mstore(0xa0, mod(calldataload(0x0), f_q))\n";
+        // A point without validate_ec_point, a bare read, a computed offset.
+        let unvalidated = POINT.replace("success := and(validate_ec_point(x, y), success)", "");
+        for body in [
+            format!("{scalar}{unvalidated}"),
+            format!("{scalar}let z := calldataload(0x20)\n"),
+            format!("{scalar}mstore(0xc0, mod(calldataload(add(0x20, 1)), f_q))\n"),
+            format!("{scalar}mstore(0xc0, calldataload(0x20))\n"),
+        ] {
+            assert!(harden(&source(&body), 1).is_err(), "{body}");
+        }
+        // The second instance is never read; no f_q in the header.
+        assert!(harden(&source(scalar), 2).is_err());
+        assert!(harden(scalar, 1).is_err());
+        assert!(harden(&source(scalar), 1).is_ok());
+    }
 }

@@ -11,6 +11,19 @@ pub enum SolidityError {
     /// snark-verifier could not generate a verifier for this key.
     #[error("cannot generate the EVM verifier: {0}")]
     Codegen(String),
+    /// The generated code is not in the shape that zkinfer's hardening of it (canonical
+    /// scalars, see `codegen`) or its split (literal memory addresses, see `memory`) relies
+    /// on: zkinfer supports snark-verifier 0.2.7's output.
+    #[error(
+        "unexpected verifier code ({check}): {found}; zkinfer supports the code of \
+         snark-verifier 0.2.7 only"
+    )]
+    UnexpectedCode {
+        /// What was being checked.
+        check: &'static str,
+        /// What was found instead.
+        found: String,
+    },
     /// No Solidity compiler was found.
     #[error(
         "no Solidity compiler found: pass --solc PATH or set ZKINFER_SOLC to an executable that \
@@ -96,6 +109,13 @@ impl SolidityError {
         SolidityError::Input {
             what,
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn unexpected(check: &'static str, found: impl Into<String>) -> Self {
+        SolidityError::UnexpectedCode {
+            check,
+            found: found.into(),
         }
     }
 

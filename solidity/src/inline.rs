@@ -12,16 +12,21 @@
 //! 0x44 P | 0x64 proof (P bytes) | 0x64+P N | 0x84+P instances (32·N bytes)
 //! ```
 //!
-//! (`P`, the proof length, is a multiple of 32.) A call whose encoding is not exactly that
-//! (other offsets, lengths or trailing bytes) returns `false`, as does an instance that is
-//! not below the scalar modulus `r` (the generated code reduces it mod `r`, so `x` and
-//! `x + r` would both pass) and a rejected proof. Running out of gas reverts: also when only
-//! a precompile call ran out (it then fails like a rejection, and the contract checks how
-//! much gas is left), so a call given at least ~1.07 times the verification gas always gets
-//! `true` or `false`.
+//! (`P`, the proof length, is a multiple of 32.) `verifyProof` is decoded by hand in the
+//! contract's `fallback`, not by Solidity (whose decoder reverts on a malformed call): a
+//! call with the `verifyProof` selector whose encoding is not exactly that — other offsets
+//! or lengths, truncated, or with trailing bytes — returns `false`, as does an instance
+//! or proof scalar that is not below the scalar modulus `r` (the generated code checks every
+//! one, see [`crate::codegen`]) and a rejected proof. Every ABI encoder (Solidity's
+//! `abi.encodeCall`, ethers, viem, cast) produces exactly the canonical encoding. Other
+//! selectors revert, like any contract without that function. Running out of gas reverts:
+//! also when only a precompile call ran out (it then fails like a rejection, and the
+//! contract checks how much gas is left), so a call given at least ~1.07 times the
+//! verification gas always gets `true` or `false`.
 
+use crate::calldata::selector;
 use crate::codegen::GeneratedVerifier;
-use crate::wrapper::WRAPPER_CONTRACT;
+use crate::wrapper::{VERIFY_PROOF_SIGNATURE, WRAPPER_CONTRACT};
 
 /// The contract source, or `None` when the generated code reads calldata in a way this
 /// rewrite does not understand (then the bundle falls back to the wrapper).
@@ -31,6 +36,10 @@ pub fn inline_source(verifier: &GeneratedVerifier, vk_digest: [u8; 32]) -> Optio
         return None;
     }
     let src = &verifier.source;
+    // Only code whose scalar reads are canonical (see crate::codegen).
+    if src.contains("mod(calldataload(") {
+        return None;
+    }
     // The assembly block: from its opening to the generated tail.
     let open = "assembly (\"memory-safe\") {";
     let start = src.find(open)? + open.len();
@@ -38,6 +47,7 @@ pub fn inline_source(verifier: &GeneratedVerifier, vk_digest: [u8; 32]) -> Optio
     let end = src.rfind(tail)?;
     let body = remap_calldata(&src[start..end], n, p)?;
     let digest = hex::encode(vk_digest);
+    let sel = hex::encode(selector(VERIFY_PROOF_SIGNATURE));
     Some(format!(
         r#"// SPDX-License-Identifier: MIT
 
@@ -53,23 +63,27 @@ contract {WRAPPER_CONTRACT} {{
     uint256 public constant numInstances = {n};
     /// @notice Exact length of a proof, in bytes.
     uint256 public constant proofLength = {p};
-    /// @notice sha256 of the model's vk.bin (the model commitment zkinfer prints).
+    /// @notice sha256 of the model's vk.bin (the model commitment zkinfer prints), from which
+    /// the verifying code below was generated.
     bytes32 public constant modelCommitment = 0x{digest};
 
-    /// @notice True iff `proof` proves `instances` for this model. Returns false on a wrong
-    /// length, a non-canonical argument encoding, an instance not below r, or a rejected
-    /// proof; reverts only when it runs out of gas.
-    function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool ok) {{
-        if (proof.length != proofLength || instances.length != numInstances) {{
-            return false;
-        }}
+    /// @notice verifyProof(bytes proof, uint256[] instances) returns (bool ok): true iff
+    /// `proof` proves `instances` for this model. Decoded by hand, so that it returns false,
+    /// never reverts, on a malformed call: any encoding but the canonical one, a wrong length,
+    /// an instance or proof scalar not below r, or a rejected proof. Reverts only when it runs
+    /// out of gas, and for other selectors.
+    fallback(bytes calldata) external returns (bytes memory) {{
         assembly ("memory-safe") {{
-            // The canonical encoding only: the code below reads fixed positions.
-            let canonical := and(eq(proof.offset, 0x64), eq(instances.offset, {inst_base:#x}))
-            canonical := and(canonical, eq(calldatasize(), {size:#x}))
-            // Every instance must be below r (unrolled: no loop bookkeeping).
-            let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
-{checks}            if iszero(canonical) {{
+            // verifyProof(bytes,uint256[]) only.
+            if iszero(eq(shr(224, calldataload(0)), 0x{sel})) {{ revert(0, 0) }}
+            // The canonical encoding only: the code below reads fixed positions. Reads past
+            // the end of calldata give zeros, and then the size check fails.
+            let canonical := eq(calldatasize(), {size:#x})
+            canonical := and(canonical, eq(calldataload(0x4), 0x40))
+            canonical := and(canonical, eq(calldataload(0x24), {inst_off:#x}))
+            canonical := and(canonical, eq(calldataload(0x44), {p}))
+            canonical := and(canonical, eq(calldataload({inst_len:#x}), {n}))
+            if iszero(canonical) {{
                 mstore(0, 0)
                 return(0, 0x20)
             }}
@@ -88,19 +102,15 @@ contract {WRAPPER_CONTRACT} {{
     }}
 }}
 "#,
-        inst_base = 0x84 + p,
+        inst_off = 0x60 + p,
+        inst_len = 0x64 + p,
         size = 0x84 + p + 32 * n,
-        checks = (0..n)
-            .map(|i| format!(
-                "            canonical := and(canonical, lt(calldataload({:#x}), r))\n",
-                0x84 + p + 32 * i
-            ))
-            .collect::<String>(),
     ))
 }
 
-/// The ABI of the single-contract verifier (what solc emits for [`inline_source`]): the
-/// wrapper's, without its constructor and `verifier()` getter.
+/// The ABI of the single-contract verifier (what solc emits for [`inline_source`], with the
+/// `fallback` described as the `verifyProof` it implements): the wrapper's, without its
+/// constructor and `verifier()` getter.
 pub const INLINE_ABI: &str = r#"[
   {"type":"function","name":"modelCommitment","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"bytes32","internalType":"bytes32"}]},
   {"type":"function","name":"numInstances","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"uint256","internalType":"uint256"}]},
@@ -163,5 +173,26 @@ mod tests {
             proof_len: 64,
         };
         assert!(inline_source(&v, [0; 32]).is_none());
+        // A scalar read the generated code would reduce mod r: refused.
+        let raw = "assembly (\"memory-safe\") {\nmstore(0x80, mod(calldataload(0x0), f_q))\n\
+                   if iszero(success) { revert(0, 0) }";
+        let v = GeneratedVerifier {
+            source: raw.into(),
+            ..v
+        };
+        assert!(inline_source(&v, [0; 32]).is_none());
+        let hardened = GeneratedVerifier {
+            source: raw.replace(
+                "mstore(0x80, mod(calldataload(0x0), f_q))",
+                "{ let zkinfer_scalar := calldataload(0x0) success := and(lt(zkinfer_scalar, \
+                 f_q), success) mstore(0x80, zkinfer_scalar) }",
+            ),
+            ..v
+        };
+        let src = inline_source(&hardened, [0xab; 32]).unwrap();
+        // The instance moved to 0x84 + 64; verifyProof's selector dispatched by hand.
+        assert!(src.contains("calldataload(0xc4)"), "{src}");
+        assert!(src.contains("eq(shr(224, calldataload(0)), 0x1e8e1e13)"));
+        assert!(src.contains(&format!("0x{}", hex::encode([0xab; 32]))));
     }
 }

@@ -2,15 +2,19 @@
 //!
 //! * [`codegen`]: snark-verifier's EVM loader turns a model's verifying key into a Solidity
 //!   verifier (`Halo2Verifier`, pragma `0.8.19`, compile with the optimizer **off**) for
-//!   proofs made with the Keccak transcript (`zkinfer prove --evm`).
+//!   proofs made with the Keccak transcript (`zkinfer prove --evm`), with every scalar read
+//!   made canonical (a scalar `s ≥ r` fails instead of being reduced).
 //! * [`split`]: verifiers over the EIP-170 limit of 24,576 bytes of runtime code are split
-//!   into an entry contract and parts that hand memory to each other; no chain needs a
-//!   code-size flag.
+//!   into an entry contract and parts that hand memory ([`memory`]: a size known in advance)
+//!   to each other; no chain needs a code-size flag. The entry pins each part's code hash
+//!   and fails closed on any other code or return size. It answers `modelCommitment()`.
 //! * [`inline`]: when the generated code fits in one contract, it becomes the body of
 //!   `ZkinferVerifier.verifyProof` itself, reading the ABI-encoded arguments in place.
 //! * [`wrapper`]: otherwise `ZkinferVerifier` is a wrapper, the stable interface integrators call,
 //!   `verifyProof(bytes proof, uint256[] instances) returns (bool)`, so nobody depends on
-//!   the generated calldata layout.
+//!   the generated calldata layout. It reads the model commitment from the verifier.
+//!   Both shapes decode `verifyProof` by hand and return `false`, never revert, on a
+//!   malformed call (anything but the canonical ABI encoding).
 //! * [`bundle`]: all contracts of a model in deploy order, written to / read from a
 //!   directory; [`solc`] compiles them with any compiler speaking `--standard-json`.
 //! * [`calldata`], [`rpc`], [`tx`]: transaction data, a tiny HTTP JSON-RPC client and
@@ -22,13 +26,14 @@
 //!
 //! | model | k | instances | proof | gas | contracts (runtime bytes) |
 //! | --- | --- | --- | --- | --- | --- |
-//! | digits_mlp16 (64-16-10 MLP) | 15 | 74 | 992 B | 289,402 | single contract 22,421 |
-//! | cnn_chain (2 conv) | 18 | 148 | 992 B | 375,593 | 22,181 + 10,931 + wrapper 1,316 |
+//! | digits_mlp16 (64-16-10 MLP) | 15 | 74 | 992 B | 288,634 | single contract 21,838 |
+//! | cnn_chain (2 conv) | 19 | 148 | 992 B | 368,063 | 19,871 + 14,645 + wrapper 854 |
 //!
-//! The wrapper in front of the unsplit generated code costs about 7.6k more than the single
-//! contract on digits_mlp16 (297,017); splitting cnn_chain costs about 15k (unsplit behind the
-//! wrapper: 360,892 gas, 32,840 bytes, over the limit). The generated code grows with the
-//! number of public instances (about 180 bytes each).
+//! The wrapper in front of the unsplit generated code costs about 3.5k more than the single
+//! contract on digits_mlp16 (292,171); splitting cnn_chain costs about 16k (unsplit behind the
+//! wrapper: 351,750 gas, 34,122 bytes, over the limit), of which about 100 gas per part is the
+//! code-hash check on every call. The generated code grows with the number of public
+//! instances (about 180 bytes each).
 //!
 //! Nothing here depends on the prover or the ONNX importer: the inputs are the halo2
 //! verifying key and the verifier's part of the SRS (`verifier::VerifierKey` provides both).
@@ -40,6 +45,7 @@ pub mod error;
 pub mod inline;
 #[cfg(feature = "revm")]
 pub mod local;
+pub mod memory;
 pub mod rpc;
 pub mod solc;
 pub mod split;
@@ -51,5 +57,5 @@ pub use codegen::{generate_verifier, GeneratedVerifier, SOLC_VERSION, VERIFIER_C
 pub use error::{Result, SolidityError};
 pub use inline::INLINE_ABI;
 pub use solc::{find_solc, Solc};
-pub use split::EIP170_LIMIT;
+pub use split::{PartHashes, SplitVerifier, EIP170_LIMIT};
 pub use wrapper::{WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};

@@ -4,27 +4,54 @@
 //! snark-verifier's verifier is one straight-line `assembly` block: a header (the
 //! memory-layout check, `success`, the moduli `f_p` and `f_q`, `validate_ec_point`), then
 //! statements whose only shared state is memory and `success`, then the final
-//! `if iszero(success) { revert(0, 0) } return(0, 0)`. Its code grows with the number of
-//! public instances (each adds a Lagrange-basis evaluation) and with the circuit's columns.
+//! `if iszero(success) { revert(0, 0) } return(0, 0)`. Every memory access is at a literal
+//! address, so the code's memory size `M` (the highest byte it touches, rounded up to a
+//! word) is known here. Its code grows with the number of public instances (each adds a
+//! Lagrange-basis evaluation) and with the circuit's columns.
 //!
 //! The split keeps that code verbatim and cuts the statement list into parts:
 //!
-//! * `Halo2VerifierPart{i}` (i ≥ 1) runs part `i`. Its calldata is the verifier's own
-//!   calldata (`instances || proof`, exactly `calldata_len` bytes) followed by a snapshot of
-//!   the caller's memory; it restores the snapshot, runs its statements, reverts if
-//!   `success` is false, and returns its whole memory (`return(0, msize())`).
-//! * `Halo2Verifier` (the entry, same interface as the unsplit contract) checks the
-//!   calldata length, runs part 0, then for each part staticcalls it with
-//!   `calldata || memory` and copies the returned memory back, and finally
-//!   `return(0, 0)` on success or reverts. The parts' addresses are constructor arguments
-//!   (immutables).
+//! * `Halo2VerifierPart{i}` (i ≥ 1) runs part `i`. Its calldata is exactly the caller's
+//!   memory (`M` bytes), preceded by the verifier's own calldata (`instances || proof`) when
+//!   the part reads it; it restores the memory, runs its statements, reverts if `success`
+//!   is false, and returns its whole memory (`return(0, msize())`, `M` bytes).
+//! * `Halo2Verifier` (the entry, same calldata as the unsplit contract) checks the calldata
+//!   length, expands its memory to `M`, runs part 0, then for each part staticcalls it and
+//!   copies the returned memory back, and finally `return(0, 0)` on success or reverts.
+//!
+//! **The entry trusts its parts only as far as it checked them.** A staticcall to an
+//! address without code succeeds with empty return data, so an unchecked part address would
+//! let the final pairing check be skipped and any proof pass. Therefore the entry:
+//!
+//! * pins each part's runtime code hash (`keccak256` of its code): its constructor requires
+//!   that each part address has code with exactly that hash, and every verification checks
+//!   `extcodehash` again before calling (≈100 gas per part: the call that follows is then
+//!   warm), so an address whose code changed fails closed. The hashes are `bytes32`
+//!   constants of the entry's own source when the parts were compiled first
+//!   ([`PartHashes::Constants`], what [`crate::Bundle::new`] does with a compiler): the
+//!   entry's code then transitively pins every part, and auditing one code hash covers the
+//!   whole verifier. A bundle written without a compiler cannot know them, so its entry
+//!   takes them as constructor arguments ([`PartHashes::ConstructorArgs`], manifest kind
+//!   `{"codehash": "<part>"}`, resolved from the compiled part at deployment);
+//! * requires every part to return exactly `M` bytes (`returndatasize`), and reverts
+//!   otherwise — never returns success.
+//!
+//! The entry (also when not split) answers three 4-byte calls in its fallback:
+//! `modelCommitment()` (the sha256 of `vk.bin` it was generated from, a constant of its
+//! code), `numInstances()` and `proofLength()`. A proof's calldata is exactly
+//! `32 · instances + proof length ≥ 32` bytes long, so it never collides with them; the
+//! entry has no Solidity functions, whose selector dispatch could catch a proof's first
+//! instance.
 //!
 //! Every part is a pure function of its calldata, so anyone may call it; only the entry's
 //! verdict means anything. The extra cost is a few cold calls and memory copies (measured
 //! by the tests; see the crate docs).
 
+use crate::bundle::ConstructorArg;
+use crate::calldata::selector;
 use crate::codegen::{GeneratedVerifier, VERIFIER_CONTRACT};
 use crate::error::{Result, SolidityError};
+use crate::memory::memory_size;
 
 /// EIP-170: the most runtime code a contract may have.
 pub const EIP170_LIMIT: usize = 24_576;
@@ -54,8 +81,33 @@ pub struct VerifierPart {
     pub name: String,
     /// Solidity source.
     pub source: String,
-    /// Names of the contracts whose addresses the constructor takes, in order.
-    pub constructor_addresses: Vec<String>,
+    /// The constructor's arguments, in order.
+    pub constructor: Vec<ConstructorArg>,
+}
+
+/// Where the entry gets its parts' code hashes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartHashes<'a> {
+    /// `keccak256` of each part's runtime code, in part order, compiled into the entry.
+    Constants(&'a [[u8; 32]]),
+    /// Constructor arguments (`{"codehash": "<part>"}` in the manifest), for bundles whose
+    /// parts are not compiled yet.
+    ConstructorArgs,
+}
+
+/// A verifier cut into parts; [`SplitVerifier::entry`] writes the entry contract once the
+/// parts' code hashes are known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitVerifier {
+    /// `Halo2VerifierPart1`, … (deployed before the entry); empty when not split.
+    pub parts: Vec<VerifierPart>,
+    header: String,
+    first_run: String,
+    reads_calldata: Vec<bool>,
+    calldata_len: usize,
+    memory: usize,
+    num_instances: usize,
+    proof_len: usize,
 }
 
 /// Splits the top level of the assembly block into statements: a statement ends at a
@@ -142,6 +194,11 @@ pub fn parse(source: &str) -> Result<Parsed> {
     {
         return Err(bad("top-level variables or functions after the header"));
     }
+    if body.iter().any(|s| s.contains("mod(calldataload(")) {
+        return Err(bad(
+            "a scalar read that is not canonical (make the verifier with generate_verifier)",
+        ));
+    }
     Ok(Parsed { header, body })
 }
 
@@ -174,17 +231,11 @@ fn indent(statements: &[String]) -> String {
     s
 }
 
-/// Splits `verifier` into an entry contract (named [`VERIFIER_CONTRACT`]) and `n - 1`
-/// parts; `n == 1` returns the generated contract unchanged. The entry comes last: it is
-/// deployed after the parts, whose addresses its constructor takes.
-pub fn split(verifier: &GeneratedVerifier, n: usize) -> Result<Vec<VerifierPart>> {
-    if n <= 1 {
-        return Ok(vec![VerifierPart {
-            name: VERIFIER_CONTRACT.into(),
-            source: verifier.source.clone(),
-            constructor_addresses: Vec::new(),
-        }]);
-    }
+/// Splits `verifier` into an entry contract (named [`VERIFIER_CONTRACT`], written by
+/// [`SplitVerifier::entry`]) and `n - 1` parts; `n == 1` gives no parts and an entry with
+/// the whole code.
+pub fn split(verifier: &GeneratedVerifier, n: usize) -> Result<SplitVerifier> {
+    let n = n.max(1);
     let parsed = parse(&verifier.source)?;
     if parsed.body.len() < n {
         return Err(SolidityError::Codegen(format!(
@@ -193,118 +244,209 @@ pub fn split(verifier: &GeneratedVerifier, n: usize) -> Result<Vec<VerifierPart>
         )));
     }
     let calldata_len = verifier.num_instances * 32 + verifier.proof_len;
+    let memory = memory_size(&parsed.body.join("\n"))?;
     let header = indent(&parsed.header);
     let runs = cut(&parsed.body, n);
-    let mut out = Vec::with_capacity(n);
-    let names: Vec<String> = (1..n)
-        .map(|i| format!("{VERIFIER_CONTRACT}Part{i}"))
-        .collect();
-    // Parts that read the proof get it before the memory snapshot; the others (usually
-    // all: the proof is read early) get only the snapshot, which saves a memory copy.
+    // Parts that read the proof get it before the memory; the others (usually all: the
+    // proof is read early) get only the memory, which saves a copy.
     let reads_calldata: Vec<bool> = runs
         .iter()
         .map(|run| run.iter().any(|s| s.contains("calldata")))
         .collect();
+    let mut parts = Vec::with_capacity(n - 1);
     for (i, run) in runs.iter().enumerate().skip(1) {
-        let name = &names[i - 1];
-        let (input, restore) = if reads_calldata[i] {
+        let name = format!("{VERIFIER_CONTRACT}Part{i}");
+        let (input, skip) = if reads_calldata[i] {
             (
-                format!("instances || proof ({calldata_len} bytes) || a snapshot of its memory"),
-                format!(
-                    "            if lt(calldatasize(), {calldata_len}) {{ revert(0, 0) }}
-            calldatacopy(0, {calldata_len}, sub(calldatasize(), {calldata_len}))
-"
-                ),
+                format!("instances || proof ({calldata_len} bytes) || its memory ({memory} bytes)"),
+                calldata_len,
             )
         } else {
-            (
-                "a snapshot of its memory".to_string(),
-                "            calldatacopy(0, 0, calldatasize())\n".to_string(),
-            )
+            (format!("its memory ({memory} bytes)"), 0)
         };
-        out.push(VerifierPart {
+        parts.push(VerifierPart {
             name: name.clone(),
             source: format!(
                 "{PRELUDE}
 /// Part {i} of {n} of a zkinfer verifier (generated by snark-verifier, split by zkinfer).
 /// Called by {VERIFIER_CONTRACT} with calldata = {input};
-/// returns its memory after this part's statements.
+/// returns its memory after this part's statements. Reverts on any other calldata length.
 contract {name} {{
     fallback(bytes calldata) external returns (bytes memory) {{
         assembly (\"memory-safe\") {{
-{header}{restore}{body}            if iszero(success) {{ revert(0, 0) }}
+{header}            if iszero(eq(calldatasize(), {size})) {{ revert(0, 0) }}
+            calldatacopy(0, {skip}, {memory})
+{body}            if iszero(success) {{ revert(0, 0) }}
             return(0, msize())
         }}
     }}
 }}
 ",
+                size = skip + memory,
                 body = indent(run),
             ),
-            constructor_addresses: Vec::new(),
+            constructor: Vec::new(),
         });
     }
-    let fields: String = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            format!(
-                "    /// Address of {n}.\n    address private immutable PART_{};\n",
-                i + 1
-            )
-        })
-        .collect();
-    let params: Vec<String> = (1..n).map(|i| format!("address part{i}")).collect();
-    let assigns: String = (1..n)
-        .map(|i| format!("        PART_{i} = part{i};\n"))
-        .collect();
-    let locals: String = (1..n)
-        .map(|i| format!("        address part{i} = PART_{i};\n"))
-        .collect();
-    let calls: String = (1..n)
-        .map(|i| if !reads_calldata[i] {
-            format!(
-                "            if iszero(success) {{ revert(0, 0) }}
-            {{
-                // Part {i}: memory snapshot in, memory back.
-                success := and(eq(staticcall(gas(), part{i}, 0, msize(), 0, 0), 1), success)
-                if iszero(success) {{ revert(0, 0) }}
-                returndatacopy(0, 0, returndatasize())
-            }}
+    Ok(SplitVerifier {
+        parts,
+        header,
+        first_run: indent(runs[0]),
+        reads_calldata,
+        calldata_len,
+        memory,
+        num_instances: verifier.num_instances,
+        proof_len: verifier.proof_len,
+    })
+}
+
+impl SplitVerifier {
+    /// The entry contract for `vk_digest` (the sha256 of `vk.bin`, answered by
+    /// `modelCommitment()`), deployed after the parts (see the module docs).
+    pub fn entry(&self, vk_digest: [u8; 32], hashes: PartHashes<'_>) -> Result<VerifierPart> {
+        let k = self.parts.len();
+        if let PartHashes::Constants(h) = hashes {
+            if h.len() != k {
+                return Err(SolidityError::Codegen(format!(
+                    "{} code hashes for {k} parts",
+                    h.len()
+                )));
+            }
+        }
+        let (l, m) = (self.calldata_len, self.memory);
+        let mut fields = String::new();
+        let mut params = Vec::new();
+        let mut checks = String::new();
+        let mut assigns = String::new();
+        let mut pinned = String::new();
+        let mut locals = String::new();
+        let mut constructor = Vec::new();
+        for (i, part) in self.parts.iter().enumerate().map(|(i, p)| (i + 1, p)) {
+            let name = &part.name;
+            fields.push_str(&format!(
+                "    /// Address of {name}.\n    address private immutable PART_{i};\n"
+            ));
+            let hash = match hashes {
+                PartHashes::Constants(h) => {
+                    fields.push_str(&format!(
+                        "    /// keccak256 of {name}'s runtime code.\n    bytes32 private constant \
+                         PART_{i}_CODEHASH = 0x{};\n",
+                        hex::encode(h[i - 1])
+                    ));
+                    format!("PART_{i}_CODEHASH")
+                }
+                PartHashes::ConstructorArgs => {
+                    fields.push_str(&format!(
+                        "    /// keccak256 of {name}'s runtime code.\n    bytes32 private immutable \
+                         PART_{i}_CODEHASH;\n"
+                    ));
+                    assigns.push_str(&format!("        PART_{i}_CODEHASH = part{i}CodeHash;\n"));
+                    format!("part{i}CodeHash")
+                }
+            };
+            params.push(format!("address part{i}"));
+            checks.push_str(&format!(
+                "        require(part{i}.code.length > 0, \"{VERIFIER_CONTRACT}: no code at part {i}\");
+        require(part{i}.codehash == {hash}, \"{VERIFIER_CONTRACT}: wrong code at part {i}\");
 "
-            )
+            ));
+            assigns.push_str(&format!("        PART_{i} = part{i};\n"));
+            pinned.push_str(&format!(
+                "        if (PART_{i}.codehash != PART_{i}_CODEHASH) {{ revert(); }}\n"
+            ));
+            locals.push_str(&format!("        address part{i} = PART_{i};\n"));
+            constructor.push(ConstructorArg::Address(name.clone()));
+        }
+        if hashes == PartHashes::ConstructorArgs {
+            for (i, part) in self.parts.iter().enumerate().map(|(i, p)| (i + 1, p)) {
+                params.push(format!("bytes32 part{i}CodeHash"));
+                constructor.push(ConstructorArg::Codehash(part.name.clone()));
+            }
+        }
+        let constructor_code = if k == 0 {
+            String::new()
         } else {
             format!(
-                "            if iszero(success) {{ revert(0, 0) }}
+                "\n    /// Reverts unless every part address holds exactly the pinned code.
+    constructor({}) {{
+{checks}{assigns}    }}
+",
+                params.join(", ")
+            )
+        };
+        let calls: String = (1..=k)
+            .map(|i| {
+                let call = if self.reads_calldata[i] {
+                    format!(
+                        "                // Part {i}: calldata || memory in, memory back.
+                calldatacopy({m}, 0, {l})
+                success := and(eq(staticcall(gas(), 0x4, 0, {m}, {at}, {m}), 1), success)
+                success := and(eq(staticcall(gas(), part{i}, {m}, {len}, 0, 0), 1), success)
+",
+                        at = m + l,
+                        len = l + m,
+                    )
+                } else {
+                    format!(
+                        "                // Part {i}: memory in, memory back.
+                success := and(eq(staticcall(gas(), part{i}, 0, {m}, 0, 0), 1), success)
+"
+                    )
+                };
+                format!(
+                    "            if iszero(success) {{ revert(0, 0) }}
             {{
-                // Part {i}: calldata || memory snapshot in, memory back.
-                let m := msize()
-                calldatacopy(m, 0, {calldata_len})
-                success := and(eq(staticcall(gas(), 0x4, 0, m, add(m, {calldata_len}), m), 1), success)
-                success := and(eq(staticcall(gas(), part{i}, m, add(m, {calldata_len}), 0, 0), 1), success)
+{call}                // Exactly the memory back, or this is not part {i}.
+                success := and(eq(returndatasize(), {m}), success)
                 if iszero(success) {{ revert(0, 0) }}
-                returndatacopy(0, 0, returndatasize())
+                returndatacopy(0, 0, {m})
             }}
 "
+                )
+            })
+            .collect();
+        let expand = if k == 0 {
+            String::new()
+        } else {
+            format!(
+                "            // Memory is {m} bytes from here on: what every part gets and returns.\n            pop(mload({:#x}))\n",
+                m - 32
             )
-        })
-        .collect();
-    out.push(VerifierPart {
-        name: VERIFIER_CONTRACT.into(),
-        source: format!(
-            "{PRELUDE}
-/// A zkinfer verifier generated by snark-verifier, split by zkinfer into this entry and
-/// {parts} part contracts to stay under the EIP-170 code-size limit. Calldata: instances
-/// (32-byte big-endian words) || proof, exactly {calldata_len} bytes. Returns empty data
-/// when the proof is valid and reverts otherwise.
+        };
+        let shape = match k {
+            0 => "the verifier generated by snark-verifier.".to_string(),
+            _ => format!(
+                "a verifier generated by snark-verifier, split by zkinfer into\n/// this entry \
+                 and {k} part contract{} (whose code hashes it pins) to stay under the\n/// \
+                 EIP-170 code-size limit.",
+                if k == 1 { "" } else { "s" }
+            ),
+        };
+        Ok(VerifierPart {
+            name: VERIFIER_CONTRACT.into(),
+            source: format!(
+                "{PRELUDE}
+/// zkinfer: {shape}
+/// Calldata: instances (32-byte big-endian words, each below r) || proof, exactly {l} bytes.
+/// Returns empty data when the proof is
+/// valid and reverts otherwise. A 4-byte call of modelCommitment(), numInstances() or
+/// proofLength() returns that value (no proof's calldata is 4 bytes long).
 contract {VERIFIER_CONTRACT} {{
-{fields}
-    constructor({params}) {{
-{assigns}    }}
-
+{fields}{constructor_code}
     fallback(bytes calldata) external returns (bytes memory) {{
-{locals}        assembly (\"memory-safe\") {{
-{header}            if iszero(eq(calldatasize(), {calldata_len})) {{ revert(0, 0) }}
-{body}{calls}            // Revert if anything fails
+{pinned}{locals}        assembly (\"memory-safe\") {{
+            if eq(calldatasize(), 4) {{
+                switch shr(224, calldataload(0))
+                // modelCommitment(): sha256 of the vk.bin this verifier was generated from.
+                case 0x{sel_commitment} {{ mstore(0, 0x{digest}) return(0, 0x20) }}
+                // numInstances()
+                case 0x{sel_instances} {{ mstore(0, {n}) return(0, 0x20) }}
+                // proofLength()
+                case 0x{sel_length} {{ mstore(0, {p}) return(0, 0x20) }}
+                default {{ revert(0, 0) }}
+            }}
+{header}            if iszero(eq(calldatasize(), {l})) {{ revert(0, 0) }}
+{expand}{body}{calls}            // Revert if anything fails
             if iszero(success) {{ revert(0, 0) }}
             // Return empty bytes on success
             return(0, 0)
@@ -312,13 +454,18 @@ contract {VERIFIER_CONTRACT} {{
     }}
 }}
 ",
-            parts = n - 1,
-            params = params.join(", "),
-            body = indent(runs[0]),
-        ),
-        constructor_addresses: names,
-    });
-    Ok(out)
+                header = self.header,
+                body = self.first_run,
+                digest = hex::encode(vk_digest),
+                sel_commitment = hex::encode(selector("modelCommitment()")),
+                sel_instances = hex::encode(selector("numInstances()")),
+                sel_length = hex::encode(selector("proofLength()")),
+                n = self.num_instances,
+                p = self.proof_len,
+            ),
+            constructor,
+        })
+    }
 }
 
 /// The number of contracts a verifier of `source_len` bytes of source is first split
@@ -335,45 +482,104 @@ pub fn initial_parts(source_len: usize) -> usize {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::codegen::harden;
 
+    /// A verifier-shaped source: 40 scalar reads (2 instances, then the proof) and blocks.
     fn fake() -> GeneratedVerifier {
         let body: String = (0..40)
             .map(|i| format!("mstore({:#x}, mod(calldataload({:#x}), f_q))\n        {{\n            let x := {i}\n        }}\n", 0xa0 + 32 * i, 32 * i))
             .collect();
+        let source = format!(
+            "pragma solidity 0.8.19;\ncontract Halo2Verifier {{\n    fallback(bytes calldata) external returns (bytes memory) {{\n        assembly (\"memory-safe\") {{\n            // Enforce\n            let data := mload(0x40)\n            if iszero(eq(data, 0x80)) {{\n                revert(0, 0)\n            }}\n            let success := true\n            let f_p := 1\n            let f_q := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001\n            function validate_ec_point(x, y) -> valid {{\n                {{ valid := 1 }}\n            }}\n{body}\n            // Revert if anything fails\n            if iszero(success) {{ revert(0, 0) }}\n\n            // Return empty bytes on success\n            return(0, 0)\n        }}\n    }}\n}}\n"
+        );
         GeneratedVerifier {
-            source: format!(
-                "pragma solidity 0.8.19;\ncontract Halo2Verifier {{\n    fallback(bytes calldata) external returns (bytes memory) {{\n        assembly (\"memory-safe\") {{\n            // Enforce\n            let data := mload(0x40)\n            if iszero(eq(data, 0x80)) {{\n                revert(0, 0)\n            }}\n            let success := true\n            let f_p := 1\n            let f_q := 2\n            function validate_ec_point(x, y) -> valid {{\n                {{ valid := 1 }}\n            }}\n{body}\n            // Revert if anything fails\n            if iszero(success) {{ revert(0, 0) }}\n\n            // Return empty bytes on success\n            return(0, 0)\n        }}\n    }}\n}}\n"
-            ),
+            source: harden(&source, 2).unwrap(),
             num_instances: 2,
-            proof_len: 64,
+            proof_len: 38 * 32,
         }
     }
 
     #[test]
     fn parses_and_splits_keeping_every_statement() {
         let v = fake();
+        assert_eq!(
+            v.scalar_offsets(),
+            (0..40).map(|i| 32 * i).collect::<Vec<_>>()
+        );
         let p = parse(&v.source).unwrap();
         assert_eq!(p.header.len(), 6);
         assert_eq!(p.body.len(), 80);
-        let parts = split(&v, 3).unwrap();
-        assert_eq!(parts.len(), 3);
-        assert_eq!(parts[2].name, "Halo2Verifier");
+        let s = split(&v, 3).unwrap();
+        assert_eq!(s.parts.len(), 2);
+        // The highest access: mstore(0xa0 + 32·39) = 0x580, one word.
+        assert_eq!(s.memory, 0x5a0);
+        let hashes = [[1u8; 32], [2u8; 32]];
+        let entry = s.entry([7; 32], PartHashes::Constants(&hashes)).unwrap();
+        assert_eq!(entry.name, "Halo2Verifier");
         assert_eq!(
-            parts[2].constructor_addresses,
-            ["Halo2VerifierPart1", "Halo2VerifierPart2"]
+            entry.constructor,
+            [
+                ConstructorArg::Address("Halo2VerifierPart1".into()),
+                ConstructorArg::Address("Halo2VerifierPart2".into())
+            ]
         );
-        // Every body statement appears in exactly one contract, in order.
-        let all: String = parts.iter().map(|p| p.source.clone()).collect();
-        for s in &p.body {
-            assert_eq!(all.matches(s.as_str()).count(), 1, "{s}");
-        }
-        // The fake's statements all read calldata.
-        assert!(parts[0]
+        assert!(entry
             .source
-            .contains("calldatacopy(0, 128, sub(calldatasize(), 128))"));
-        assert_eq!(split(&v, 1).unwrap()[0].source, v.source);
+            .contains(&format!("PART_2_CODEHASH = 0x{}", hex::encode([2u8; 32]))));
+        assert!(entry
+            .source
+            .contains(&format!("mstore(0, 0x{})", hex::encode([7u8; 32]))));
+        assert!(entry.source.contains("eq(returndatasize(), 1440)"));
+        // Every body statement appears in exactly one contract, in order.
+        let all: String = s
+            .parts
+            .iter()
+            .map(|p| p.source.clone())
+            .chain([entry.source.clone()])
+            .collect();
+        for st in &p.body {
+            assert_eq!(all.matches(st.as_str()).count(), 1, "{st}");
+        }
+        // The fake's statements all read calldata: instances || proof (1280 bytes) first.
+        assert!(s.parts[0]
+            .source
+            .contains("if iszero(eq(calldatasize(), 2720)) { revert(0, 0) }"));
+        assert!(s.parts[0].source.contains("calldatacopy(0, 1280, 1440)"));
+        // Without compiled parts, the hashes are constructor arguments.
+        let args = s.entry([7; 32], PartHashes::ConstructorArgs).unwrap();
+        assert_eq!(
+            args.constructor[2..],
+            [
+                ConstructorArg::Codehash("Halo2VerifierPart1".into()),
+                ConstructorArg::Codehash("Halo2VerifierPart2".into())
+            ]
+        );
+        assert!(args.source.contains("bytes32 part2CodeHash"));
+        assert!(s
+            .entry([7; 32], PartHashes::Constants(&hashes[..1]))
+            .is_err());
+        // Unsplit: no parts, no constructor, the same queries.
+        let whole = split(&v, 1).unwrap();
+        assert!(whole.parts.is_empty());
+        let e = whole.entry([7; 32], PartHashes::ConstructorArgs).unwrap();
+        assert!(e.constructor.is_empty() && !e.source.contains("constructor"));
+        assert!(e.source.contains("case 0x80f73cd4"));
         assert!(split(&v, 1000).is_err());
         assert!(parse("contract X {}").is_err());
+    }
+
+    #[test]
+    fn refuses_unhardened_scalar_reads() {
+        let v = fake();
+        let raw = GeneratedVerifier {
+            source: v.source.replace(
+                "{ let zkinfer_scalar := calldataload(0x20) success := and(lt(zkinfer_scalar, f_q), success) mstore(0xc0, zkinfer_scalar) }",
+                "mstore(0xc0, mod(calldataload(0x20), f_q))",
+            ),
+            ..v
+        };
+        assert_ne!(raw.source, fake().source);
+        assert!(split(&raw, 2).is_err());
     }
 
     #[test]
