@@ -101,6 +101,39 @@ pub enum CircuitError {
         /// What is wrong.
         message: String,
     },
+    /// A node computed an output whose shape differs from the one the graph declares for it
+    /// (an inconsistent graph: the circuit would not compute what the statement says).
+    #[error(
+        "node \"{node}\" ({op}): computed output shape {got:?}, but the graph declares \
+         {expected:?} for \"{value}\"; the graph is inconsistent (import the model again)"
+    )]
+    OutputShape {
+        /// Node name.
+        node: String,
+        /// Op type.
+        op: &'static str,
+        /// The output value's name.
+        value: String,
+        /// The declared shape.
+        expected: Vec<usize>,
+        /// The computed shape.
+        got: Vec<usize>,
+    },
+    /// The graph's runtime tensors hold more elements than any circuit can handle; checked
+    /// before anything of that size is allocated.
+    #[error(
+        "the model's runtime tensors hold {} elements in all, over the circuit budget of \
+         {budget}; the largest is \"{largest}\"; use smaller inputs or a smaller model",
+        elements.map_or_else(|| "more than usize::MAX".to_string(), |n| n.to_string())
+    )]
+    Budget {
+        /// Total elements of the inputs and node outputs; `None` when it overflows `usize`.
+        elements: Option<usize>,
+        /// The budget.
+        budget: usize,
+        /// The largest runtime tensor.
+        largest: String,
+    },
     /// The float reference evaluation failed (calibration).
     #[cfg(feature = "model")]
     #[error("float reference evaluation failed: {0}")]

@@ -135,6 +135,83 @@ pub enum ImportError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// Folding a node at import time would go over the model's folding budget
+    /// ([`crate::budget::MAX_FOLD_ELEMS`] elements in all); checked before allocating.
+    #[error(
+        "node \"{node}\" ({op_type}): evaluating it at import time would create {} elements, \
+         but the model may fold at most {budget} elements in all and {used} are already used; \
+         the model asks for more memory than an ONNX file of this kind should (a malformed or \
+         hostile file?), or compute the tensor at runtime instead",
+        fmt_count(*requested)
+    )]
+    FoldBudget {
+        /// The node's name.
+        node: String,
+        /// Its op type.
+        op_type: String,
+        /// Elements the fold needs; `None` when the count overflows `usize`.
+        requested: Option<usize>,
+        /// Elements already folded by earlier nodes.
+        used: usize,
+        /// The budget.
+        budget: usize,
+    },
+    /// The graph's runtime tensors hold more elements than any circuit can handle
+    /// ([`crate::budget::MAX_RUNTIME_ELEMS`]).
+    #[error(
+        "the model's runtime tensors (inputs and node outputs) hold {} elements in all, over \
+         the budget of {budget}; the largest is \"{largest}\" with {} elements. Use smaller \
+         inputs (bind symbolic dimensions to smaller values) or a smaller model",
+        fmt_count(*elements),
+        fmt_count(*largest_elements)
+    )]
+    RuntimeBudget {
+        /// Total elements; `None` when the count overflows `usize`.
+        elements: Option<usize>,
+        /// The budget.
+        budget: usize,
+        /// The largest runtime tensor.
+        largest: String,
+        /// Its elements; `None` when the count overflows `usize`.
+        largest_elements: Option<usize>,
+    },
+    /// A stored tensor (initializer or `Constant` value) whose dims disagree with the data it
+    /// holds, checked before anything is allocated.
+    #[error(
+        "tensor \"{tensor}\" has dims {dims:?}, which call for {} elements ({} bytes of \
+         raw_data), but it holds {found} {unit}; the file is corrupt or truncated: export the \
+         model again",
+        fmt_count(*elements),
+        fmt_count(elements.and_then(|n| n.checked_mul(*elem_bytes)))
+    )]
+    TensorSize {
+        /// The tensor's name.
+        tensor: String,
+        /// Its dims as written.
+        dims: Vec<i64>,
+        /// Their product; `None` when it overflows `usize`.
+        elements: Option<usize>,
+        /// Bytes per element of its data type.
+        elem_bytes: usize,
+        /// What it holds: a byte count for `raw_data`, an element count for typed data.
+        found: usize,
+        /// `"bytes of raw_data"` or `"typed elements"`.
+        unit: &'static str,
+    },
+    /// A graph output's declared shape disagrees with the shape the importer infers.
+    #[error(
+        "graph output \"{tensor}\" is declared with shape {} in the model, but its inputs \
+         give {inferred:?}; the model's output declaration is wrong (fix it or re-export)",
+        fmt_dims(declared)
+    )]
+    OutputShape {
+        /// The output tensor's name.
+        tensor: String,
+        /// The declared dims (`None` for a symbolic or missing one).
+        declared: Vec<Option<i64>>,
+        /// The inferred shape.
+        inferred: Vec<usize>,
+    },
     /// A serialized `TensorProto` file (ONNX test data such as `input_0.pb`) cannot be read,
     /// decoded or converted; see [`crate::tensor_file`].
     #[error("cannot read tensor file {}: {message}", path.display())]
@@ -144,6 +221,20 @@ pub enum ImportError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// An element count, or "more than `usize::MAX`" where it overflowed.
+fn fmt_count(n: Option<usize>) -> String {
+    n.map_or_else(|| format!("more than {}", usize::MAX), |n| n.to_string())
+}
+
+/// Declared dims, `?` for unknown ones.
+fn fmt_dims(dims: &[Option<i64>]) -> String {
+    let parts: Vec<String> = dims
+        .iter()
+        .map(|d| d.map_or_else(|| "?".to_string(), |v| v.to_string()))
+        .collect();
+    format!("[{}]", parts.join(", "))
 }
 
 impl ImportError {

@@ -174,9 +174,15 @@ fn read_tensor(
             });
         }
     }
+    // The product is checked before the data is read: a shape such as [2^32, 2^32, 16]
+    // would wrap around to 0 and "match" an empty data list.
+    let expected =
+        crate::shapes::checked_numel(&shape).ok_or_else(|| InputError::ShapeOverflow {
+            tensor: name.to_string(),
+            shape: shape.clone(),
+        })?;
     let data_json = obj.get("data").unwrap_or(&Json::Null);
     let data = read_values(name, "data", data_json, dtype)?;
-    let expected = shape.iter().product::<usize>();
     let got = data.len();
     Tensor::new(shape, data).ok_or_else(|| InputError::Length {
         tensor: name.to_string(),

@@ -8,6 +8,7 @@
 //! [`inspect_bytes_with`]) take [`ImportOptions`]: values for symbolic input dimensions
 //! (see [`dims`]). Errors are [`ImportError`]s that name the file, node and tensor involved.
 
+pub mod budget;
 pub mod eval;
 pub mod input_file;
 pub mod ir;
@@ -51,8 +52,11 @@ pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
 /// The result has every supported node mapped to an [`ir::Op`] with resolved attributes,
 /// every value with a static shape, constants folded (shape arithmetic, `Constant` nodes,
 /// BatchNormalization folded into a preceding Conv/Gemm where possible) and nodes in
-/// topological order. All unsupported operators are reported together in
-/// [`ImportError::UnsupportedOps`]. Never panics on malformed input.
+/// topological order. Only the nodes some graph output depends on are imported: the others
+/// are skipped ([`NodeStatus::Unused`] in [`inspect_bytes`]), while every declared graph
+/// input stays an input. All unsupported operators are reported together in
+/// [`ImportError::UnsupportedOps`]. Never panics on malformed input, and never allocates in
+/// proportion to a shape read from the file beyond the budgets of [`budget`].
 pub fn import_bytes(bytes: &[u8], source_name: &str) -> Result<Graph, ImportError> {
     import_bytes_registry(bytes, source_name, &Registry::standard())
 }

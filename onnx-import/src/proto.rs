@@ -52,18 +52,84 @@ pub(crate) fn is_float_type(code: i32) -> bool {
     )
 }
 
-/// Converts an ONNX dims list into a static shape, with a checked element count.
-fn tensor_shape(dims: &[i64]) -> Result<(Vec<usize>, usize), String> {
+/// Converts an ONNX dims list into a static shape with its element count (`None` when the
+/// count overflows `usize`).
+fn tensor_shape(dims: &[i64]) -> Result<(Vec<usize>, Option<usize>), ConstError> {
     let mut shape = Vec::with_capacity(dims.len());
-    let mut count: usize = 1;
     for &d in dims {
-        let d = usize::try_from(d).map_err(|_| format!("has a negative dimension {d}"))?;
-        count = count
-            .checked_mul(d)
-            .ok_or("has too many elements (overflow)")?;
+        let d = usize::try_from(d)
+            .map_err(|_| ConstError::Other(format!("has a negative dimension {d}")))?;
         shape.push(d);
     }
+    let count = crate::shapes::checked_numel(&shape);
     Ok((shape, count))
+}
+
+/// Why a stored `TensorProto` cannot be read as a constant.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ConstError {
+    /// Its dims disagree with the data it holds (checked before anything is allocated).
+    Size {
+        /// The dims as written.
+        dims: Vec<i64>,
+        /// Their product; `None` when it overflows `usize`.
+        elements: Option<usize>,
+        /// Bytes per element of its data type.
+        elem_bytes: usize,
+        /// What it holds: bytes of `raw_data`, or elements of the typed field.
+        found: usize,
+        /// `"bytes of raw_data"` or `"typed elements"`.
+        unit: &'static str,
+    },
+    /// Anything else; the message completes "tensor X ...".
+    Other(String),
+}
+
+impl ConstError {
+    /// The importer error for tensor `tensor` whose role (`"initializer"`, ...) is `role`.
+    pub fn into_import_error(self, role: &str, tensor: &str) -> ImportError {
+        match self {
+            ConstError::Size {
+                dims,
+                elements,
+                elem_bytes,
+                found,
+                unit,
+            } => ImportError::TensorSize {
+                tensor: tensor.to_string(),
+                dims,
+                elements,
+                elem_bytes,
+                found,
+                unit,
+            },
+            ConstError::Other(m) => ImportError::model(format!("{role} \"{tensor}\" {m}")),
+        }
+    }
+}
+
+impl std::fmt::Display for ConstError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConstError::Size {
+                dims,
+                elements,
+                found,
+                unit,
+                ..
+            } => match elements {
+                Some(n) => write!(
+                    f,
+                    "has dims {dims:?} ({n} elements) but holds {found} {unit}"
+                ),
+                None => write!(
+                    f,
+                    "has dims {dims:?}, whose element count overflows, but holds {found} {unit}"
+                ),
+            },
+            ConstError::Other(m) => f.write_str(m),
+        }
+    }
 }
 
 /// Reads little-endian fixed-width values out of `raw`.
@@ -86,9 +152,6 @@ fn read_raw<const N: usize>(
     )
 }
 
-/// Converts a `TensorProto` (float32, float64, int32 or int64) into a constant.
-///
-/// The error string describes the problem; callers wrap it with the tensor's role.
 /// IEEE 754 half precision (binary16) bits to `f64`, exactly (subnormals, infinities, NaN).
 fn f16_to_f64(bits: u16) -> f64 {
     let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
@@ -102,16 +165,53 @@ fn f16_to_f64(bits: u16) -> f64 {
     }
 }
 
-pub(crate) fn tensor_to_const(t: &TensorProto) -> Result<ConstVal, String> {
+/// Converts a `TensorProto` (float16/32/64, bool or an 8- to 64-bit integer type) into a
+/// constant.
+///
+/// Its dims must agree with the data it holds (`raw_data` bytes, or the typed field's
+/// length), which is checked before any element is converted: otherwise
+/// [`ConstError::Size`]. Other problems are [`ConstError::Other`]; callers add the tensor's
+/// role and name.
+pub(crate) fn tensor_to_const(t: &TensorProto) -> Result<ConstVal, ConstError> {
     if t.data_location.enum_value() == Ok(DataLocation::EXTERNAL) || !t.external_data.is_empty() {
-        return Err(
+        return Err(ConstError::Other(
             "stores its data in an external file, which is not supported; save the \
                     model with all tensors embedded (onnx.save(..., save_as_external_data=False))"
                 .into(),
-        );
+        ));
     }
-    let (shape, count) = tensor_shape(&t.dims)?;
+    let (shape, elements) = tensor_shape(&t.dims)?;
     let raw = !t.raw_data.is_empty();
+    // The dims are checked against the stored data before anything is allocated, so a
+    // tensor whose dims claim more than the file holds costs nothing.
+    let Some((elem_bytes, typed_len)) = stored_layout(t) else {
+        return Err(ConstError::Other(format!(
+            "has data type {}; constants of type float16/32/64, bool and 8- to 64-bit \
+             integers are supported (convert the tensor to float32 before exporting)",
+            dtype_name(t.data_type)
+        )));
+    };
+    let (found, unit, fits) = if raw {
+        let need = elements.and_then(|n| n.checked_mul(elem_bytes));
+        (
+            t.raw_data.len(),
+            "bytes of raw_data",
+            need == Some(t.raw_data.len()),
+        )
+    } else {
+        (typed_len, "typed elements", elements == Some(typed_len))
+    };
+    let size_err = || ConstError::Size {
+        dims: t.dims.clone(),
+        elements,
+        elem_bytes,
+        found,
+        unit,
+    };
+    let count = match elements {
+        Some(n) if fits => n,
+        _ => return Err(size_err()),
+    };
     let (data, is_int) = match DataType::from_i32(t.data_type) {
         Some(DataType::FLOAT) => {
             let d = if raw {
@@ -204,23 +304,33 @@ pub(crate) fn tensor_to_const(t: &TensorProto) -> Result<ConstVal, String> {
             (d, false)
         }
         _ => {
-            return Err(format!(
-                "has data type {}; constants of type float16/32/64, bool and 8- to 64-bit \
-                 integers are supported (convert the tensor to float32 before exporting)",
+            return Err(ConstError::Other(format!(
+                "has data type {}",
                 dtype_name(t.data_type)
-            ))
+            )))
         }
     };
-    let data = data.ok_or_else(|| {
-        format!(
-            "raw_data holds {} bytes, which does not match its shape {shape:?}",
-            t.raw_data.len()
-        )
-    })?;
-    let len = data.len();
-    let tensor = Tensor::new(shape.clone(), data)
-        .ok_or_else(|| format!("holds {len} elements but its shape {shape:?} needs {count}"))?;
+    let tensor = data
+        .and_then(|data| Tensor::new(shape, data))
+        .ok_or_else(size_err)?;
     Ok(ConstVal { tensor, is_int })
+}
+
+/// Bytes per element in `raw_data` and the length of the typed field that holds the data
+/// otherwise, for the data types [`tensor_to_const`] reads; `None` for the others.
+fn stored_layout(t: &TensorProto) -> Option<(usize, usize)> {
+    Some(match DataType::from_i32(t.data_type)? {
+        DataType::FLOAT => (4, t.float_data.len()),
+        DataType::DOUBLE => (8, t.double_data.len()),
+        DataType::INT64 => (8, t.int64_data.len()),
+        DataType::INT32 => (4, t.int32_data.len()),
+        // ONNX keeps the narrow types (bool, 8/16-bit integers, float16 bits) in int32_data.
+        DataType::BOOL | DataType::UINT8 | DataType::INT8 => (1, t.int32_data.len()),
+        DataType::INT16 | DataType::UINT16 | DataType::FLOAT16 => (2, t.int32_data.len()),
+        DataType::UINT32 => (4, t.uint64_data.len()),
+        DataType::UINT64 => (8, t.uint64_data.len()),
+        _ => return None,
+    })
 }
 
 /// A declared (value_info / graph input / graph output) tensor type.
@@ -435,8 +545,17 @@ mod tests {
             Ok((vec![1.0, -2.0], false))
         );
         let bad = tensor_to_const(&tensor(DataType::INT16, &[2], vec![1, 2, 3], vec![]));
-        assert!(bad.is_err_and(|m| m.contains("raw_data holds 3 bytes")));
+        assert_eq!(
+            bad,
+            Err(ConstError::Size {
+                dims: vec![2],
+                elements: Some(2),
+                elem_bytes: 2,
+                found: 3,
+                unit: "bytes of raw_data"
+            })
+        );
         let s = tensor_to_const(&tensor(DataType::STRING, &[1], vec![], vec![]));
-        assert!(s.is_err_and(|m| m.contains("STRING") || m.contains("string")));
+        assert!(s.is_err_and(|m| m.to_string().contains("STRING")));
     }
 }

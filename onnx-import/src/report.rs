@@ -21,6 +21,8 @@ pub enum NodeStatus {
         /// Human-readable explanation.
         reason: String,
     },
+    /// No graph output depends on it, so it is skipped (neither mapped nor evaluated).
+    Unused,
 }
 
 /// One ONNX node as seen by the importer.
@@ -113,6 +115,7 @@ impl fmt::Display for ModelReport {
                 NodeStatus::Supported => "ok".to_string(),
                 NodeStatus::Folded => "ok (folded to a constant)".to_string(),
                 NodeStatus::Unsupported { reason } => format!("NOT SUPPORTED: {reason}"),
+                NodeStatus::Unused => "unused (no graph output depends on it; skipped)".into(),
             };
             writeln!(
                 f,

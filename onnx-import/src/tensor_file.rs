@@ -52,7 +52,7 @@ pub fn read_tensor_pb(path: &Path) -> Result<(String, Tensor, DataKind), ImportE
         err(format!("{name}{what}"))
     };
     // The element types the importer reads as constants (proto::tensor_to_const).
-    let c = tensor_to_const(&t).map_err(tensor_err)?;
+    let c = tensor_to_const(&t).map_err(|e| tensor_err(e.to_string()))?;
     let kind = if t.data_type == DataType::BOOL.value() {
         DataKind::Bool
     } else if c.is_int {

@@ -76,6 +76,36 @@ pub(crate) fn sort(nodes: &[NodeProto], available: &HashSet<&str>) -> TopoOrder 
     result
 }
 
+/// Which nodes some graph output depends on: `needed[i]` for node `i`, found by walking
+/// back from `outputs` through each tensor's producer (the first node that lists it as an
+/// output). Nodes no output depends on need not be imported at all.
+pub(crate) fn needed(nodes: &[NodeProto], outputs: &[&str]) -> Vec<bool> {
+    let mut producer: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        for o in n.output.iter().filter(|o| !o.is_empty()) {
+            producer.entry(o.as_str()).or_insert(i);
+        }
+    }
+    let mut needed = vec![false; nodes.len()];
+    let mut stack: Vec<&str> = outputs.to_vec();
+    while let Some(name) = stack.pop() {
+        let Some(&i) = producer.get(name) else {
+            continue; // a graph input, an initializer, or dangling (reported elsewhere)
+        };
+        if !needed[i] {
+            needed[i] = true;
+            stack.extend(
+                nodes[i]
+                    .input
+                    .iter()
+                    .filter(|x| !x.is_empty())
+                    .map(String::as_str),
+            );
+        }
+    }
+    needed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +132,25 @@ mod tests {
         let cyc = vec![node(&["a"], &["b"]), node(&["b"], &["a"])];
         let t = sort(&cyc, &HashSet::new());
         assert_eq!(t.cyclic, vec![0, 1]);
+    }
+
+    #[test]
+    fn needed_walks_back_from_the_outputs_only() {
+        let nodes = vec![
+            node(&["x"], &["a"]),      // used through "b"
+            node(&["x"], &["unused"]), // feeds only node 3
+            node(&["a", ""], &["b"]),  // an absent optional input is skipped
+            node(&["unused"], &["c"]), // downstream of an unused node, itself unused
+            node(&["c", "b"], &["d"]), // joins the unused branch and the used chain
+        ];
+        assert_eq!(needed(&nodes, &["b"]), [true, false, true, false, false]);
+        assert_eq!(needed(&nodes, &["d"]), [true, true, true, true, true]);
+        assert_eq!(
+            needed(&nodes, &["x"]),
+            [false; 5],
+            "a graph input needs no node"
+        );
+        let cyc = vec![node(&["a"], &["b"]), node(&["b"], &["a"])];
+        assert_eq!(needed(&cyc, &["a"]), [true, true], "cycles terminate");
     }
 }

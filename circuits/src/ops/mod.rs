@@ -15,7 +15,9 @@ pub mod reduce;
 pub mod resize;
 pub mod shape;
 
+use onnx_import::budget::{runtime_elements, MAX_RUNTIME_ELEMS};
 use onnx_import::ir::{Graph, Node, Op, Tensor};
+use onnx_import::shapes::checked_numel;
 
 use crate::backend::Backend;
 use crate::error::{CircuitError, Result};
@@ -185,13 +187,38 @@ pub struct GraphCells<C> {
     pub outputs: Vec<CellTensor<C>>,
 }
 
+/// Requires the graph's runtime tensors (inputs and node outputs) to hold at most
+/// [`MAX_RUNTIME_ELEMS`] elements together, the bound the importer enforces: reads shapes
+/// only, so call it before allocating anything the size of a graph input (placeholder
+/// inputs for key generation, for instance).
+pub fn check_budget(graph: &Graph) -> Result<()> {
+    let (total, largest) = runtime_elements(graph);
+    if total.is_some_and(|t| t <= MAX_RUNTIME_ELEMS) {
+        return Ok(());
+    }
+    Err(CircuitError::Budget {
+        elements: total,
+        budget: MAX_RUNTIME_ELEMS,
+        largest: largest
+            .and_then(|id| graph.values.get(id))
+            .map(|v| v.name.clone())
+            .unwrap_or_default(),
+    })
+}
+
 /// Evaluates the whole graph on `b`, starting from input cells (in `graph.inputs` order).
+///
+/// The graph must fit the runtime budget ([`check_budget`]), and every node's computed
+/// output must have the shape the graph declares for it (else [`CircuitError::OutputShape`]
+/// naming the node): a graph whose declared shapes lie would lay out a circuit that does
+/// not compute what its statement says.
 pub fn eval_graph<B: Backend>(
     b: &mut B,
     params: &QuantParams,
     graph: &Graph,
     inputs: Vec<CellTensor<B::Cell>>,
 ) -> Result<GraphCells<B::Cell>> {
+    check_budget(graph)?;
     if inputs.len() != graph.inputs.len() {
         return Err(CircuitError::Input {
             name: "<all>".into(),
@@ -205,7 +232,7 @@ pub fn eval_graph<B: Backend>(
     let mut vals: Vec<Option<CellTensor<B::Cell>>> = vec![None; graph.values.len()];
     for (&id, t) in graph.inputs.iter().zip(inputs) {
         let want = &graph.values[id].shape;
-        if &t.shape != want || t.data.len() != want.iter().product::<usize>() {
+        if &t.shape != want || Some(t.data.len()) != checked_numel(want) {
             return Err(CircuitError::Input {
                 name: graph.values[id].name.clone(),
                 message: format!("expected shape {want:?}, got {:?}", t.shape),
@@ -234,6 +261,19 @@ pub fn eval_graph<B: Backend>(
                 .map_err(|e| e.at_node(&node.name, node.op.name()))?
         };
         if let Some(&oid) = node.outputs.first() {
+            let declared = graph.values.get(oid).ok_or_else(|| {
+                CircuitError::unsupported(format!("output id {oid} is not in the value table"))
+                    .at_node(&node.name, node.op.name())
+            })?;
+            if out.shape != declared.shape || Some(out.data.len()) != checked_numel(&out.shape) {
+                return Err(CircuitError::OutputShape {
+                    node: node.name.clone(),
+                    op: node.op.name(),
+                    value: declared.name.clone(),
+                    expected: declared.shape.clone(),
+                    got: out.shape,
+                });
+            }
             vals[oid] = Some(out);
         }
     }

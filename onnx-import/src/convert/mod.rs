@@ -8,11 +8,12 @@ use std::collections::{HashMap, HashSet};
 
 use onnx_protobuf::{GraphProto, ModelProto, NodeProto};
 
+use crate::budget::{FoldBudget, MAX_FOLD_ELEMS};
 use crate::error::{display_domain, ImportError, UnsupportedOp};
 use crate::fold::ConstVal;
 use crate::ir::{Graph, Value, ValueId, ValueKind};
 use crate::ops::{InputRef, NodeCtx};
-use crate::proto::{self, Attrs, Declared};
+use crate::proto::{self, Attrs, ConstError, Declared};
 use crate::registry::{Lower, OpDef, Registry};
 use crate::report::{NodeReport, NodeStatus};
 use crate::topo;
@@ -32,8 +33,13 @@ enum Slot {
     Const { val: ConstVal, id: Option<ValueId> },
     /// Not known (after an unsupported node or an unusable graph input).
     Unknown { reason: String },
-    /// An initializer the importer cannot read (the reason is reported where it is used).
-    Bad { reason: String },
+    /// An initializer the importer cannot read (the error is reported where it is used).
+    Bad { tensor: String, error: ConstError },
+}
+
+/// The error of reading the unreadable initializer `tensor`.
+fn bad_initializer(tensor: &str, error: &ConstError) -> ImportError {
+    error.clone().into_import_error("initializer", tensor)
 }
 
 /// The result of running the engine over a model.
@@ -82,6 +88,10 @@ struct Engine<'m> {
     opts: &'m crate::dims::ImportOptions,
     declared: HashMap<&'m str, Declared>,
     slots: HashMap<String, Slot>,
+    /// Elements folded so far, against [`MAX_FOLD_ELEMS`].
+    fold: FoldBudget,
+    /// `needed[i]`: some graph output depends on node `i` (the others are skipped).
+    needed: Vec<bool>,
     conv: Conversion,
 }
 
@@ -126,12 +136,15 @@ pub(crate) fn convert(
             .entry(vi.name.as_str())
             .or_insert_with(|| proto::declared(vi));
     }
+    let outputs: Vec<&str> = g.output.iter().map(|o| o.name.as_str()).collect();
     let mut e = Engine {
         g,
         registry,
         opts,
         declared,
         slots: HashMap::new(),
+        fold: FoldBudget::new(MAX_FOLD_ELEMS),
+        needed: topo::needed(&g.node, &outputs),
         conv,
     };
     e.run();
@@ -182,10 +195,43 @@ impl<'m> Engine<'m> {
         }
         let mut reports: Vec<Option<NodeReport>> = vec![None; g.node.len()];
         for &i in &order.order {
-            reports[i] = Some(self.visit(i));
+            reports[i] = Some(if self.needed[i] {
+                self.visit(i)
+            } else {
+                self.unused(i)
+            });
         }
         self.conv.reports = reports.into_iter().flatten().collect();
         self.resolve_outputs();
+        self.check_runtime_budget();
+    }
+
+    /// The report of a node no graph output depends on: it is neither mapped nor folded, so
+    /// it costs nothing (and cannot fail the import).
+    fn unused(&self, index: usize) -> NodeReport {
+        let n = &self.g.node[index];
+        NodeReport {
+            name: node_name(n, index),
+            op_type: n.op_type.clone(),
+            domain: n.domain.clone(),
+            input_shapes: n
+                .input
+                .iter()
+                .filter(|x| !x.is_empty())
+                .map(|x| self.shape_of(x))
+                .collect(),
+            output_shapes: n
+                .output
+                .iter()
+                .filter(|o| !o.is_empty())
+                .map(|o| {
+                    self.declared
+                        .get(o.as_str())
+                        .and_then(Declared::static_shape)
+                })
+                .collect(),
+            status: NodeStatus::Unused,
+        }
     }
 
     fn push_value(&mut self, name: &str, shape: Vec<usize>, kind: ValueKind) -> ValueId {
@@ -209,6 +255,23 @@ impl<'m> Engine<'m> {
             *slot_id = Some(id);
         }
         Some(id)
+    }
+
+    /// [`Self::ensure_id`] for a graph output, once every node has been visited: a constant
+    /// not yet in the value table is moved there rather than copied, since no node reads its
+    /// slot any more (the slot keeps only the id, for an output listed twice).
+    fn output_id(&mut self, name: &str) -> Option<ValueId> {
+        if !matches!(self.slots.get(name), Some(Slot::Const { id: None, .. })) {
+            return self.ensure_id(name);
+        }
+        if let Some(Slot::Const { val, .. }) = self.slots.remove(name) {
+            let shape = val.tensor.shape.clone();
+            let id = self.push_value(name, shape.clone(), ValueKind::Constant(val.tensor));
+            self.slots
+                .insert(name.to_string(), Slot::Runtime { id, shape });
+            return Some(id);
+        }
+        None
     }
 
     /// Marks a node's outputs as unknown (or as runtime values of their declared shape).
@@ -345,8 +408,8 @@ impl<'m> Engine<'m> {
                         "input \"{inp}\" is not available (dangling or part of a cycle)"
                     )))
                 }
-                Some(Slot::Bad { reason }) => {
-                    return Err(Failure::Error(ImportError::model(reason.clone())))
+                Some(Slot::Bad { tensor, error }) => {
+                    return Err(Failure::Error(bad_initializer(tensor, error)))
                 }
                 Some(Slot::Unknown { reason }) => {
                     return Err(Failure::Blocked(format!(
@@ -373,6 +436,7 @@ impl<'m> Engine<'m> {
             attrs: Attrs::new(&n.attribute),
             inputs,
             n_outputs: n.output.iter().filter(|o| !o.is_empty()).count(),
+            fold: &self.fold,
         };
         let out_names: Vec<String> = n.output.iter().filter(|o| !o.is_empty()).cloned().collect();
         let map = match def.lower {

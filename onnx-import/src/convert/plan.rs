@@ -1,6 +1,8 @@
 //! Planning and emitting one mapped op: folding when every kept input is constant,
 //! otherwise an IR node (with inserted reshapes), and its multiply-accumulate count.
 
+use std::borrow::Cow;
+
 use super::{Engine, Slot};
 use crate::error::ImportError;
 use crate::fold::{self, ConstVal};
@@ -39,20 +41,31 @@ impl<'m> Engine<'m> {
                 r.map(|(_, s)| s.clone())
             })
             .collect();
-        let reshaped: Option<Vec<ConstVal>> = kept
-            .iter()
-            .zip(&reshapes)
-            .map(|(i, r)| {
-                let mut c = i.constant?.clone();
-                if let Some(s) = r {
-                    c.tensor.shape = s.clone();
-                }
-                Some(c)
+        // Fold when every kept input is a constant and the output fits the folding budget
+        // (checked first, so that a refused fold copies nothing).
+        let foldable = kept.iter().all(|i| i.constant.is_some())
+            && checked_numel(&mapped.shape).is_some_and(|n| ctx.fold.fits(n));
+        let reshaped: Option<Vec<Cow<'_, ConstVal>>> = foldable
+            .then(|| {
+                kept.iter()
+                    .zip(&reshapes)
+                    .map(|(i, r)| {
+                        let c = i.constant?;
+                        Some(match r {
+                            None => Cow::Borrowed(c),
+                            Some(s) => {
+                                let mut c = c.clone();
+                                c.tensor.shape = s.clone();
+                                Cow::Owned(c)
+                            }
+                        })
+                    })
+                    .collect()
             })
-            .collect();
+            .flatten();
         if let Some(val) = reshaped.and_then(|c| {
-            let refs: Vec<&ConstVal> = c.iter().collect();
-            fold::eval_op(&mapped.op, &refs, &mapped.shape)
+            let refs: Vec<&ConstVal> = c.iter().map(|c| c.as_ref()).collect();
+            fold::eval_op(&mapped.op, &refs, &mapped.shape, ctx.fold)
         }) {
             return Ok(Planned::Folded(val));
         }

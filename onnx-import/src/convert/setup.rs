@@ -6,7 +6,10 @@ use onnx_protobuf::type_proto::Value as TypeValue;
 use onnx_protobuf::{ModelProto, ValueInfoProto};
 use protobuf::Enum;
 
+use std::collections::HashSet;
+
 use super::{Engine, Slot, OPSET_RANGE};
+use crate::budget::{runtime_elements, MAX_RUNTIME_ELEMS};
 use crate::dims::{self, DimDecl, InputDecl};
 use crate::error::ImportError;
 use crate::ir::{DType, ValueKind};
@@ -41,13 +44,27 @@ pub(super) fn read_opset(model: &ModelProto, errors: &mut Vec<ImportError>) -> i
 }
 
 impl Engine<'_> {
+    /// Reads the initializers that a needed node or a graph output reads (their dims are
+    /// checked against their data first); the others are only recorded by name.
     pub(super) fn load_initializers(&mut self) {
-        for t in &self.g.initializer {
-            let slot = match proto::tensor_to_const(t) {
-                Ok(val) => Slot::Const { val, id: None },
-                Err(m) => Slot::Bad {
-                    reason: format!("initializer \"{}\" {m}", t.name),
-                },
+        let g = self.g;
+        let mut used: HashSet<&str> = g.output.iter().map(|o| o.name.as_str()).collect();
+        for (n, _) in g.node.iter().zip(&self.needed).filter(|(_, &k)| k) {
+            used.extend(n.input.iter().map(String::as_str));
+        }
+        for t in &g.initializer {
+            let slot = if !used.contains(t.name.as_str()) {
+                Slot::Unknown {
+                    reason: format!("initializer \"{}\" is not used by any graph output", t.name),
+                }
+            } else {
+                match proto::tensor_to_const(t) {
+                    Ok(val) => Slot::Const { val, id: None },
+                    Err(error) => Slot::Bad {
+                        tensor: t.name.clone(),
+                        error,
+                    },
+                }
             };
             self.slots.insert(t.name.clone(), slot);
         }
@@ -127,18 +144,55 @@ impl Engine<'_> {
                     vi.name
                 ))),
                 Some(Slot::Unknown { .. }) => {}
-                Some(Slot::Bad { reason }) => {
-                    self.conv
-                        .model_errors
-                        .push(ImportError::model(reason.clone()));
+                Some(Slot::Bad { tensor, error }) => {
+                    let e = super::bad_initializer(tensor, error);
+                    self.conv.model_errors.push(e);
                 }
                 Some(_) => {
-                    if let Some(id) = self.ensure_id(&vi.name) {
+                    if let Some(id) = self.output_id(&vi.name) {
+                        self.check_output_shape(vi, id);
                         self.conv.graph.outputs.push(id);
                     }
                 }
             }
         }
+    }
+
+    /// A graph output's own declaration (its entry in `graph.output`, where it has a shape)
+    /// must agree with the inferred shape. Node outputs are also checked where they are
+    /// produced, but against the first declaration found (value_info before the output
+    /// list); this catches a graph output declared differently from its value_info, and an
+    /// output that is a graph input or a constant.
+    fn check_output_shape(&mut self, vi: &ValueInfoProto, id: usize) {
+        let declared = proto::declared(vi);
+        let inferred = &self.conv.graph.values[id].shape;
+        if let Some(dims) = &declared.dims {
+            if !declared.agrees_with(inferred) {
+                self.conv.model_errors.push(ImportError::OutputShape {
+                    tensor: vi.name.clone(),
+                    declared: dims.clone(),
+                    inferred: inferred.clone(),
+                });
+            }
+        }
+    }
+
+    /// The graph's runtime tensors must fit [`MAX_RUNTIME_ELEMS`] together; this reads
+    /// shapes only (nothing of that size is allocated at import).
+    pub(super) fn check_runtime_budget(&mut self) {
+        let graph = &self.conv.graph;
+        let (total, largest) = runtime_elements(graph);
+        if total.is_some_and(|t| t <= MAX_RUNTIME_ELEMS) {
+            return;
+        }
+        let largest = largest.and_then(|id| graph.values.get(id));
+        let e = ImportError::RuntimeBudget {
+            elements: total,
+            budget: MAX_RUNTIME_ELEMS,
+            largest: largest.map(|v| v.name.clone()).unwrap_or_default(),
+            largest_elements: largest.and_then(|v| checked_numel(&v.shape)),
+        };
+        self.conv.model_errors.push(e);
     }
 }
 

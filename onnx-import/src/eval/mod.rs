@@ -105,7 +105,7 @@ pub fn broadcast_index(out_index: usize, out_shape: &[usize], in_shape: &[usize]
 /// [`EvalError::Node`] with the node's name.
 pub fn eval_op(op: &Op, inputs: &[&Tensor]) -> Result<Tensor, String> {
     for (i, t) in inputs.iter().enumerate() {
-        if t.shape.iter().product::<usize>() != t.data.len() {
+        if crate::shapes::checked_numel(&t.shape) != Some(t.data.len()) {
             return Err(format!(
                 "input {i} has shape {:?} but {} element(s)",
                 t.shape,
@@ -236,12 +236,12 @@ pub fn eval_all(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Option<Tensor>>,
                 got: tensor.shape.clone(),
             });
         }
-        let expected = tensor.shape.iter().product::<usize>();
-        if tensor.data.len() != expected {
+        let expected = crate::shapes::checked_numel(&tensor.shape);
+        if expected != Some(tensor.data.len()) {
             return Err(EvalError::InputData {
                 input: value.name.clone(),
                 shape: tensor.shape.clone(),
-                expected,
+                expected: expected.unwrap_or(usize::MAX),
                 got: tensor.data.len(),
             });
         }

@@ -9,11 +9,9 @@ mod onnx_only;
 
 pub(crate) use onnx_only::{constant_node, fold_only};
 
+use crate::budget::FoldBudget;
 use crate::ir::{Op, Tensor};
 use crate::shapes::checked_numel;
-
-/// Largest tensor the folder will materialise (elements).
-pub(crate) const MAX_FOLD_ELEMS: usize = 1 << 24;
 
 /// A constant value with its ONNX element class (integer or floating point).
 #[derive(Clone, Debug, PartialEq)]
@@ -35,18 +33,27 @@ impl ConstVal {
 /// shape `out_shape`, with the float evaluator every runtime op already has (so a new op
 /// folds with no code here). Integer-ness is derived: the result is an integer tensor when
 /// every input is and (after C-style truncation of an integer `Div`) every element is
-/// integral. Returns `None` when the result would be too large or the evaluator refuses the
-/// inputs, in which case the node is kept.
-pub(crate) fn eval_op(op: &Op, inputs: &[&ConstVal], out_shape: &[usize]) -> Option<ConstVal> {
+/// integral. The output's elements are reserved from `budget` before anything is evaluated.
+/// Returns `None` (reserving nothing) when the result would not fit the budget or the
+/// evaluator refuses the inputs, in which case the node is kept as an IR node.
+pub(crate) fn eval_op(
+    op: &Op,
+    inputs: &[&ConstVal],
+    out_shape: &[usize],
+    budget: &FoldBudget,
+) -> Option<ConstVal> {
     let n = checked_numel(out_shape)?;
-    if n > MAX_FOLD_ELEMS {
+    if !budget.reserve(Some(n)) {
         return None;
     }
     let tensors: Vec<&Tensor> = inputs.iter().map(|c| &c.tensor).collect();
-    let mut out = crate::eval::eval_op(op, &tensors).ok()?;
-    if out.shape != out_shape {
+    let out = crate::eval::eval_op(op, &tensors)
+        .ok()
+        .filter(|out| out.shape == out_shape);
+    let Some(mut out) = out else {
+        budget.release(n);
         return None;
-    }
+    };
     let all_int = !inputs.is_empty() && inputs.iter().all(|c| c.is_int);
     if all_int && *op == Op::Div {
         for v in &mut out.data {
@@ -64,7 +71,29 @@ pub(crate) fn eval_op(op: &Op, inputs: &[&ConstVal], out_shape: &[usize]) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::MAX_FOLD_ELEMS;
     use crate::ir::SliceAxis;
+
+    fn eval_op(op: &Op, inputs: &[&ConstVal], out_shape: &[usize]) -> Option<ConstVal> {
+        super::eval_op(op, inputs, out_shape, &FoldBudget::new(MAX_FOLD_ELEMS))
+    }
+
+    #[test]
+    fn a_fold_over_the_budget_is_refused_and_reserves_nothing() {
+        let x = c(&[4], &[1.0, 2.0, 3.0, 4.0], false);
+        let budget = FoldBudget::new(6);
+        assert!(super::eval_op(&Op::Neg, &[&x], &[4], &budget).is_some());
+        assert_eq!(budget.used(), 4);
+        assert!(
+            super::eval_op(&Op::Neg, &[&x], &[4], &budget).is_none(),
+            "4 + 4 > 6"
+        );
+        assert_eq!(budget.used(), 4);
+        // A fold the evaluator refuses (the shape it computes is not the declared one)
+        // gives its reservation back.
+        assert!(super::eval_op(&Op::Neg, &[&x], &[2], &budget).is_none());
+        assert_eq!(budget.used(), 4);
+    }
 
     fn c(shape: &[usize], data: &[f64], is_int: bool) -> ConstVal {
         ConstVal {

@@ -1,18 +1,31 @@
 //! Ops that exist only at import time: `Constant`, `Shape`, `Cast`, `ConstantOfShape`, `Range`,
 //! `Mod`.
+//!
+//! Every one but `Constant` (whose value is stored in the file) reserves its output's
+//! elements from the model's folding budget ([`NodeCtx::reserve_fold`]) before allocating
+//! it, so a tiny file cannot make the importer allocate gigabytes.
 
-use super::{ConstVal, MAX_FOLD_ELEMS};
+use super::ConstVal;
 use crate::error::ImportError;
 use crate::ir::Op;
 use crate::ops::{cast_target, to_ints, NodeCtx};
-use crate::proto::{dtype_name, tensor_to_const};
-use crate::shapes::fmt_shape;
+use crate::proto::{dtype_name, tensor_to_const, ConstError};
+use crate::shapes::{checked_numel, fmt_shape};
+
+/// The error for a node's unreadable `value` tensor attribute: dims that disagree with its
+/// data are an [`ImportError::TensorSize`] for the tensor `<node>.value`.
+fn value_err(ctx: &NodeCtx<'_>, e: ConstError) -> ImportError {
+    match e {
+        ConstError::Size { .. } => e.into_import_error("", &format!("{}.value", ctx.name)),
+        ConstError::Other(m) => ctx.err(format!("attribute value {m}")),
+    }
+}
 
 /// Evaluates a `Constant` node from its attributes.
 pub(crate) fn constant_node(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
     let a = &ctx.attrs;
     if let Some(t) = ctx.attr(a.tensor("value"))? {
-        return tensor_to_const(t).map_err(|m| ctx.err(format!("attribute value {m}")));
+        return tensor_to_const(t).map_err(|e| value_err(ctx, e));
     }
     let made = if let Some(v) = ctx.attr(a.float("value_float"))? {
         ConstVal::new(vec![], vec![v], false)
@@ -67,6 +80,7 @@ fn shape(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
         })
         .map(|(_, &d)| d as f64)
         .collect();
+    ctx.reserve_fold(Some(dims.len()))?;
     ConstVal::new(vec![dims.len()], dims, true).ok_or_else(|| ctx.err("malformed shape"))
 }
 
@@ -83,42 +97,31 @@ fn cast(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
             dtype_name(to)
         )));
     };
+    ctx.reserve_fold(Some(x.tensor.len()))?;
     let out = crate::eval::eval_op(&Op::Cast { to: target }, &[&x.tensor])
         .map_err(|m| ctx.err(format!("Cast: {m}")))?;
     ConstVal::new(out.shape, out.data, target.is_integer()).ok_or_else(|| ctx.err("malformed cast"))
 }
 
-fn too_large(ctx: &NodeCtx<'_>, what: &str) -> ImportError {
-    ctx.err(format!(
-        "{what} would have more than {MAX_FOLD_ELEMS} elements; too large to fold"
-    ))
-}
-
 fn constant_of_shape(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
     let dims = ctx.const_ints(0, "shape")?;
-    let mut shape = Vec::with_capacity(dims.len());
-    let mut count: usize = 1;
-    for &d in &dims {
-        let d = usize::try_from(d)
-            .map_err(|_| ctx.err(format!("shape {dims:?} has a negative dimension")))?;
-        count = count
-            .checked_mul(d)
-            .ok_or_else(|| too_large(ctx, "the output"))?;
-        shape.push(d);
-    }
-    if count > MAX_FOLD_ELEMS {
-        return Err(too_large(ctx, "the output"));
-    }
+    let shape = dims
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<Vec<usize>, _>>()
+        .map_err(|_| ctx.err(format!("shape {dims:?} has a negative dimension")))?;
     let (value, is_int) = match ctx.attr(ctx.attrs.tensor("value"))? {
         None => (0.0, false),
         Some(t) => {
-            let c = tensor_to_const(t).map_err(|m| ctx.err(format!("attribute value {m}")))?;
+            let c = tensor_to_const(t).map_err(|e| value_err(ctx, e))?;
             match c.tensor.data.as_slice() {
                 [v] => (*v, c.is_int),
                 _ => return Err(ctx.err("attribute value must hold exactly one element")),
             }
         }
     };
+    // `None` (overflow) is over any budget.
+    let count = ctx.reserve_fold(checked_numel(&shape))?;
     ConstVal::new(shape, vec![value; count], is_int).ok_or_else(|| ctx.err("malformed output"))
 }
 
@@ -142,10 +145,13 @@ fn range(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
         return Err(ctx.err("delta is 0; Range needs a non-zero step"));
     }
     let n = ((limit - start) / delta).ceil().max(0.0);
-    if n.is_nan() || n > MAX_FOLD_ELEMS as f64 {
-        return Err(too_large(ctx, "the range"));
+    if n.is_nan() {
+        return Err(ctx.err(format!(
+            "the range from {start} to {limit} by {delta} has no defined length"
+        )));
     }
-    let n = n as usize;
+    // `n` is a non-negative whole number here; past `usize` it is `None`, over any budget.
+    let n = ctx.reserve_fold((n < usize::MAX as f64).then_some(n as usize))?;
     let data: Vec<f64> = (0..n).map(|i| start + i as f64 * delta).collect();
     if is_int {
         to_ints(&data).map_err(|m| ctx.err(m))?;
@@ -172,7 +178,8 @@ fn modulo(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
             fmt_shape(sb)
         ))
     })?;
-    let n: usize = shape.iter().product();
+    // The broadcast shape can be far larger than either input ([N, 1] and [1, N]).
+    let n = ctx.reserve_fold(checked_numel(&shape))?;
     let mut data = Vec::with_capacity(n);
     for i in 0..n {
         let x = a.tensor.data[broadcast_index(i, &shape, sa)];

@@ -60,6 +60,17 @@ pub enum InputError {
         /// The shape found.
         got: Vec<usize>,
     },
+    /// A tensor's shape has more elements than `usize` can count (its product overflows).
+    #[error(
+        "'{tensor}': shape {shape:?} has more elements than can be addressed (the product of \
+         its dimensions overflows); the file is malformed"
+    )]
+    ShapeOverflow {
+        /// The input (or output) name.
+        tensor: String,
+        /// The shape as written.
+        shape: Vec<usize>,
+    },
     /// A tensor holds the wrong number of values.
     #[error("'{tensor}': expected {expected} value(s), got {got}")]
     Length {

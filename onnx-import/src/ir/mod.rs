@@ -34,9 +34,10 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    /// Builds a tensor, returning `None` when `data` does not hold `product(shape)` elements.
+    /// Builds a tensor, returning `None` when `data` does not hold `product(shape)` elements
+    /// (also when that product overflows `usize`: it is never wrapped around).
     pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Option<Self> {
-        (shape.iter().product::<usize>() == data.len()).then_some(Self { shape, data })
+        (crate::shapes::checked_numel(&shape) == Some(data.len())).then_some(Self { shape, data })
     }
 
     /// Number of elements.

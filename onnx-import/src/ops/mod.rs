@@ -21,6 +21,7 @@ mod window;
 
 pub(crate) use elementwise::cast_target;
 
+use crate::budget::FoldBudget;
 use crate::error::ImportError;
 use crate::fold::ConstVal;
 use crate::ir::Op;
@@ -69,6 +70,9 @@ pub(crate) struct NodeCtx<'a> {
     pub inputs: Vec<Option<InputRef<'a>>>,
     /// Number of (non-empty) outputs the node declares.
     pub n_outputs: usize,
+    /// The model's folding budget, which every import-time evaluation reserves from
+    /// before it allocates.
+    pub fold: &'a FoldBudget,
 }
 
 /// The result of mapping a node.
@@ -120,6 +124,21 @@ impl<'a> NodeCtx<'a> {
             node: self.name.to_string(),
             op_type: self.op_type.to_string(),
             message: message.into(),
+        }
+    }
+
+    /// Reserves `elements` (`None`: the count overflowed) from the folding budget before a
+    /// fold allocates them; over budget, an [`ImportError::FoldBudget`] naming this node.
+    pub fn reserve_fold(&self, elements: Option<usize>) -> Result<usize, ImportError> {
+        match elements {
+            Some(n) if self.fold.reserve(Some(n)) => Ok(n),
+            _ => Err(ImportError::FoldBudget {
+                node: self.name.to_string(),
+                op_type: self.op_type.to_string(),
+                requested: elements,
+                used: self.fold.used(),
+                budget: self.fold.limit(),
+            }),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::{mapped, numel};
 use crate::error::ImportError;
-use crate::fold::{ConstVal, MAX_FOLD_ELEMS};
+use crate::fold::ConstVal;
 use crate::ir::Op;
 use crate::ops::{Mapped, NodeCtx};
 use crate::shapes::{self, checked_numel, fmt_shape};
@@ -239,9 +239,7 @@ pub(super) fn one_hot(ctx: &NodeCtx<'_>) -> Result<ConstVal, ImportError> {
     let depth_us = usize::try_from(depth).map_err(|_| ctx.err("depth too large"))?;
     let mut out_shape = s.clone();
     out_shape.insert(axis, depth_us);
-    let n = checked_numel(&out_shape)
-        .filter(|&n| n <= MAX_FOLD_ELEMS)
-        .ok_or_else(|| ctx.err(format!("output {} is too large", fmt_shape(&out_shape))))?;
+    let n = ctx.reserve_fold(checked_numel(&out_shape))?;
     let outer: usize = s[..axis].iter().product();
     let inner: usize = s[axis..].iter().product();
     let mut data = vec![off; n];
