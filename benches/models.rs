@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use zkinfer::{compile, prove, setup, verify, CompileOptions, Samples, SrsSource};
+use zkinfer::{
+    compile, prove, setup, verify_with, CompileOptions, Samples, SrsSource, VerifyOptions,
+};
 
 const MODELS: [&str; 4] = ["digits_mlp16", "digits_conv", "mlp_chain", "cnn_chain"];
 
@@ -46,7 +48,11 @@ fn bench_models(c: &mut Criterion) {
         });
         let art = prove(dir.path(), &inputs).unwrap();
         group.bench_function(format!("{name}/verify"), |b| {
-            b.iter(|| verify(dir.path(), &art).unwrap())
+            // The local SRS is insecure: allowed explicitly (benchmarks only).
+            let allow = VerifyOptions {
+                allow_insecure_srs: true,
+            };
+            b.iter(|| verify_with(dir.path(), &art, &allow).unwrap())
         });
     }
     group.finish();

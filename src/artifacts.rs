@@ -9,7 +9,8 @@
 //!   "proof": "<hex proof bytes>",
 //!   "instances": ["<64 hex digits: 32-byte little-endian field element>", ...],
 //!   "inputs": {"input": {"shape": [1, 64], "data": [0.0, 0.4375, ...]}},
-//!   "outputs": {"output": {"shape": [1, 10], "data": [-3.1875, 5.5, ...]}}
+//!   "outputs": {"output": {"shape": [1, 10], "data": [-3.1875, 5.5, ...]}},
+//!   "insecure_srs": true
 //! }
 //! ```
 //!
@@ -17,12 +18,22 @@
 //! quantized outputs, row-major, in graph order. `inputs` and `outputs` are the same
 //! numbers dequantized for reading; [`crate::verify`] checks that they agree with the
 //! instances, so a verified artifact's `outputs` are proven.
+//!
+//! The rule is exact: each displayed number must equal its proven integer `q` times
+//! `2^-input_scale` as a rational number (no rounding, no tolerance; JSON numbers are read
+//! and written as exact f64 round trips). A value whose integer needs more than 53
+//! significant bits has no exact f64, so `prove` refuses to write it
+//! ([`crate::Error::InexactValue`]) rather than show a rounded number as proven.
+//!
+//! `insecure_srs` (optional, default `false`; added without a version bump, so older builds
+//! read the file and ignore it) says that the proving key was made with zkinfer's insecure
+//! local SRS: anyone can forge proofs for that model. It is informative only (the proof does
+//! not cover it); verifiers decide from the key itself.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use circuits::halo2::field::fe_to_i128;
-use circuits::quant::{dequantize, quantize};
 use onnx_import::ir::Tensor;
 use serde::{Deserialize, Serialize};
 use verifier::halo2::Fr;
@@ -54,6 +65,10 @@ pub struct ProofArtifact {
     pub inputs: BTreeMap<String, Tensor>,
     /// The outputs, dequantized, by name.
     pub outputs: BTreeMap<String, Tensor>,
+    /// Whether the key was made with zkinfer's insecure local SRS (informative; see the
+    /// module docs).
+    #[serde(default)]
+    pub insecure_srs: bool,
 }
 
 impl ProofArtifact {
@@ -79,22 +94,67 @@ impl ProofArtifact {
     }
 }
 
-/// Splits instances into named, dequantized tensors following `specs` (inputs then
-/// outputs). `None` if an instance is not a small signed integer.
+/// `q · 2^-scale` as an f64, if that is exact (at most 53 significant bits, no underflow).
+pub fn exact_dequantize(q: i128, scale: u32) -> Option<f64> {
+    // i128 → f64 rounds to nearest; exact iff converting back gives `q` (|f| < 2^127, so
+    // the cast back does not saturate unless rounding reached 2^127, which then differs).
+    let f = q as f64;
+    if f as i128 != q {
+        return None;
+    }
+    let g = f / f64::from(scale).exp2();
+    // Dividing by a power of two is exact unless it underflows (or the scale overflows).
+    (g.is_finite() && g * f64::from(scale).exp2() == f).then_some(g)
+}
+
+/// Why public instances could not be read as the statement's tensors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DequantizeError {
+    /// More or fewer instances than the specs' elements.
+    Count,
+    /// Instance `index` is not a signed integer below 2^127.
+    NotInteger {
+        /// Position in the instances.
+        index: usize,
+    },
+    /// `name[element]` = `q · 2^-scale` has no exact f64.
+    Inexact {
+        /// Tensor name.
+        name: String,
+        /// Element (row-major).
+        element: usize,
+        /// The proven integer.
+        q: i128,
+    },
+}
+
+/// Splits instances into named tensors following `specs` (inputs then outputs), each value
+/// exactly `q · 2^-scale` (see [`exact_dequantize`]).
 pub(crate) fn dequantize_instances(
     instances: &[Fr],
     specs: &[TensorSpec],
     scale: u32,
-) -> Option<Vec<(String, Tensor)>> {
+) -> std::result::Result<Vec<(String, Tensor)>, DequantizeError> {
     let mut rest = instances;
     let mut out = Vec::with_capacity(specs.len());
+    let mut index = 0;
     for s in specs {
-        let (head, tail) = rest.split_at_checked(s.len())?;
+        let (head, tail) = rest
+            .split_at_checked(s.len())
+            .ok_or(DequantizeError::Count)?;
         rest = tail;
-        let data = head
-            .iter()
-            .map(|f| fe_to_i128(f).map(|q| dequantize(q, scale)))
-            .collect::<Option<Vec<_>>>()?;
+        let mut data = Vec::with_capacity(head.len());
+        for (element, f) in head.iter().enumerate() {
+            let q = fe_to_i128(f).ok_or(DequantizeError::NotInteger { index })?;
+            index += 1;
+            data.push(
+                exact_dequantize(q, scale).ok_or_else(|| DequantizeError::Inexact {
+                    name: s.name.clone(),
+                    element,
+                    q,
+                })?,
+            );
+        }
         out.push((
             s.name.clone(),
             Tensor {
@@ -103,10 +163,15 @@ pub(crate) fn dequantize_instances(
             },
         ));
     }
-    rest.is_empty().then_some(out)
+    if rest.is_empty() {
+        Ok(out)
+    } else {
+        Err(DequantizeError::Count)
+    }
 }
 
-/// Checks that the artifact's readable `inputs`/`outputs` are exactly its instances.
+/// Checks that the artifact's readable `inputs`/`outputs` are exactly its instances: every
+/// displayed number equals its proven integer times `2^-scale`, with no rounding.
 pub(crate) fn check_consistent(
     artifact: &ProofArtifact,
     instances: &[Fr],
@@ -116,10 +181,16 @@ pub(crate) fn check_consistent(
 ) -> Result<()> {
     let file = "proof artifact";
     let specs: Vec<TensorSpec> = inputs.iter().chain(outputs).cloned().collect();
-    let tensors = dequantize_instances(instances, &specs, scale).ok_or_else(|| {
+    let tensors = dequantize_instances(instances, &specs, scale).map_err(|e| {
         Error::artifact(
             file,
-            "the public instances are not fixed-point values of this model",
+            match e {
+                DequantizeError::Inexact { name, element, q } => format!(
+                    "{name:?}[{element}] = {q}·2^-{scale} has no exact JSON number, so the \
+                     artifact cannot show its proven value"
+                ),
+                _ => "the public instances are not fixed-point values of this model".into(),
+            },
         )
     })?;
     let (want_in, want_out) = tensors.split_at(inputs.len());
@@ -137,13 +208,11 @@ pub(crate) fn check_consistent(
             let got = map
                 .get(name)
                 .ok_or_else(|| Error::artifact(file, format!("{what}: missing {name:?}")))?;
-            // Compare in fixed point, so the check is immune to float formatting round trips.
+            // Exact: `t` holds the exact values, so plain f64 equality is rational equality
+            // (0.0 and -0.0 both show 0).
             let same = got.shape == t.shape
                 && got.data.len() == t.data.len()
-                && got.data.iter().zip(&t.data).all(|(g, w)| {
-                    let q = |x: f64| quantize(x, scale, name).ok();
-                    q(*g).is_some() && q(*g) == q(*w)
-                });
+                && got.data.iter().zip(&t.data).all(|(g, w)| g == w);
             if !same {
                 return Err(Error::artifact(
                     file,
@@ -153,4 +222,67 @@ pub(crate) fn check_consistent(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use circuits::halo2::field::i128_to_fe;
+
+    fn artifact(output: f64) -> ProofArtifact {
+        ProofArtifact {
+            format: PROOF_FORMAT.into(),
+            format_version: PROOF_VERSION,
+            transcript: "blake2b".into(),
+            vk_digest: String::new(),
+            proof: String::new(),
+            instances: Vec::new(),
+            inputs: BTreeMap::new(),
+            outputs: BTreeMap::from([(
+                "y".to_string(),
+                Tensor {
+                    shape: vec![1],
+                    data: vec![output],
+                },
+            )]),
+            insecure_srs: false,
+        }
+    }
+
+    fn check(shown: f64, q: i128, scale: u32) -> Result<()> {
+        let spec = TensorSpec {
+            name: "y".into(),
+            shape: vec![1],
+        };
+        check_consistent(&artifact(shown), &[i128_to_fe(q)], &[], &[spec], scale)
+    }
+
+    #[test]
+    fn displayed_values_must_be_exactly_the_proven_integers() {
+        let scale = 10;
+        let big = (1i128 << 53) + 2; // above 2^53: f64 spacing is 2 integer units here
+        let exact = big as f64 / 1024.0;
+        check(exact, big, scale).unwrap();
+        // One ulp away: the value of big + 2.
+        let next = f64::from_bits(exact.to_bits() + 1);
+        assert!(check(next, big, scale).is_err());
+        // The proven integer one unit off (odd, so no f64 holds it): the nearest f64
+        // (big's value) is not its value. Quantizing the f64 back (the old rule) matched.
+        assert!(check(exact, big + 1, scale).is_err());
+        assert!(exact_dequantize(big + 1, scale).is_none());
+        // Small values: an f64 one ulp off rounds to the same integer, but is not it.
+        check(1.0, 1024, scale).unwrap();
+        assert!(check(f64::from_bits(1.0f64.to_bits() + 1), 1024, scale).is_err());
+        check(-0.5, -512, scale).unwrap();
+        check(-0.0, 0, scale).unwrap();
+    }
+
+    #[test]
+    fn exact_dequantize_is_exact_or_none() {
+        assert_eq!(exact_dequantize(3, 2), Some(0.75));
+        assert_eq!(exact_dequantize(-(1 << 60), 10), Some(-(2f64.powi(50))));
+        assert_eq!(exact_dequantize((1 << 60) + 1, 10), None);
+        assert_eq!(exact_dequantize(1, 2000), None);
+    }
 }

@@ -83,6 +83,24 @@ pub enum Error {
         /// Hash of the file now.
         found: String,
     },
+    /// A proven value has no exact f64 (its integer needs more than 53 significant bits),
+    /// so a proof artifact cannot show it (see [`crate::artifacts`]).
+    #[error(
+        "{name:?}[{element}] = {integer}·2^-{scale} needs more than 53 significant bits: no \
+         JSON number holds it exactly, so the proof artifact cannot show the proven value; \
+         compile with a smaller --bits (range bound)"
+    )]
+    InexactValue {
+        /// Tensor name.
+        name: String,
+        /// Element, row-major.
+        element: usize,
+        /// The proven integer, in decimal (a 128-bit integer would double the alignment,
+        /// and so the size, of every `Result` of this crate).
+        integer: String,
+        /// The fixed-point scale exponent.
+        scale: u32,
+    },
     /// A file that `setup` writes is missing.
     #[error("{}: missing; run `setup` on {} first", path.display(), dir.display())]
     NotSetUp {

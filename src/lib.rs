@@ -9,7 +9,7 @@
 //! | [`compile()`] + [`Compiled::save`] | the ONNX file, calibration samples | `model.onnx`, `settings.json` |
 //! | [`setup()`] | `model.onnx`, `settings.json`, an SRS | `pk.bin`, `srs-prover.bin`, `srs-verifier.bin`, `vk.bin` |
 //! | [`prove()`] | all of the above | a [`ProofArtifact`] (save it as `proof.json`) |
-//! | [`verify()`] | `vk.bin`, `srs-verifier.bin`, the artifact | nothing |
+//! | [`verify()`] / [`verify_with()`] | `vk.bin`, `srs-verifier.bin`, the artifact | nothing |
 //!
 //! The model commitment is the hex sha256 of `vk.bin` ([`SetupReport::vk_digest`]); every
 //! proof artifact records the digest of the key it was made for. The key also carries what
@@ -18,10 +18,18 @@
 //! in [`settings`], `proof.json` in [`artifacts`], the binary key files in the `verifier`
 //! and `prover` crates. Every file is written atomically.
 //!
+//! Keys made with the insecure local SRS ([`SrsSource::Local`]; its secret is public, anyone
+//! can forge proofs for them) are marked in `vk.bin` and reported by
+//! [`SetupReport::insecure_srs`] and [`ProofArtifact::insecure_srs`]; [`verify()`] refuses
+//! them, [`verify_with()`] with [`VerifyOptions::allow_insecure_srs`] accepts them.
+//!
 //! ```
 //! # fn main() -> Result<(), zkinfer::Error> {
 //! use std::path::Path;
-//! use zkinfer::{compile, prove, setup, verify, CompileOptions, Compiled, Samples, SrsSource};
+//! use zkinfer::{
+//!     compile, prove, setup, verify, verify_with, CompileOptions, Compiled, Samples, SrsSource,
+//!     VerifyOptions,
+//! };
 //!
 //! let root = Path::new(env!("CARGO_MANIFEST_DIR"));
 //! let example = root.join("examples/digits_mlp16");
@@ -37,10 +45,13 @@
 //! let report = setup(&dir, &SrsSource::Local { cache_dir })?;
 //! println!("model commitment {} (k = {})", report.vk_digest, report.k);
 //!
-//! // Prove on an input, then verify the artifact.
+//! // Prove on an input, then verify the artifact. `verify` refuses keys made with the
+//! // insecure local SRS; tests and demos allow them explicitly.
 //! let input = onnx_import::input_file::read_inputs(&example.join("input.json"), &compiled.graph)?;
 //! let artifact = prove(&dir, &input)?;
-//! verify(&dir, &artifact)?;
+//! assert!(report.insecure_srs && artifact.insecure_srs);
+//! assert!(verify(&dir, &artifact).is_err());
+//! verify_with(&dir, &artifact, &VerifyOptions { allow_insecure_srs: true })?;
 //! let logits = &artifact.outputs["output"].data;
 //! assert_eq!(logits.len(), 10);
 //! # std::fs::remove_dir_all(&dir).ok();
@@ -60,7 +71,8 @@ pub use circuits::halo2::Layout;
 pub use compile::{compile, CompileOptions, Compiled, Samples};
 pub use error::{Error, Result};
 pub use pipeline::{
-    prove, prove_with, setup, setup_with, verify, verify_with_key, SetupReport, SrsSource,
+    prove, prove_with, setup, setup_with, verify, verify_with, verify_with_key, SetupReport,
+    SrsSource, Verified, VerifyOptions,
 };
 pub use prover::{ProveOptions, Stage};
 pub use settings::{Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};

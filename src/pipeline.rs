@@ -8,10 +8,13 @@ use circuits::fixed::eval_fixed;
 use circuits::halo2::circuit::encode_instances;
 use onnx_import::ir::Tensor;
 use prover::{ProveOptions, Stage};
-use verifier::{instances_from_hex, instances_to_hex, TranscriptKind, VerifierKey};
+use verifier::{
+    instances_from_hex, instances_to_hex, KeyOptions, SrsOrigin, TranscriptKind, VerifierKey,
+};
 
 use crate::artifacts::{
-    check_consistent, dequantize_instances, ProofArtifact, PROOF_FORMAT, PROOF_VERSION,
+    check_consistent, dequantize_instances, DequantizeError, ProofArtifact, PROOF_FORMAT,
+    PROOF_VERSION,
 };
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
@@ -43,7 +46,9 @@ pub struct SetupReport {
     pub srs_path: PathBuf,
     /// Whether a local SRS was generated now (rather than read from the cache).
     pub srs_generated: bool,
-    /// Whether the SRS is the insecure local one.
+    /// Whether the SRS is the insecure local one (generated here, or a file that holds it,
+    /// recognized by its `s·g2`): anyone can forge proofs for these keys. `vk.bin` records
+    /// it, and verifiers refuse the keys unless told to allow them ([`VerifyOptions`]).
     pub insecure_srs: bool,
     /// Time spent obtaining the SRS.
     pub srs_time: Duration,
@@ -103,7 +108,14 @@ pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Resu
     }
     let keys = prover::setup(&compiled.graph, &s.quant, &s.circuit, &params, progress)?;
     let statement = Statement::of_settings(s).to_bytes()?;
-    let vf = prover::verifier_files(&keys.vk, &s.circuit, s.num_instances, &params, &statement)?;
+    let origin = if insecure_srs {
+        SrsOrigin::InsecureLocal
+    } else {
+        SrsOrigin::File
+    };
+    // `verifier_files` also marks a given file that is the local SRS (by its s·g2).
+    let insecure_srs = insecure_srs || verifier::is_insecure_local_srs(&params);
+    let vf = prover::verifier_files(&keys.vk, &keys.config, &params, origin, &statement)?;
     prover::write_proving_key(&dir.join(files::PK), &keys.pk, &keys.break_points)?;
     drop(keys);
     prover::save_srs(&params, &dir.join(files::SRS_PROVER))?;
@@ -206,7 +218,8 @@ pub fn prove_with(
     let pk_path = require(dir, files::PK)?;
     let vk_file = read(&require(dir, files::VK)?)?;
     let srs = prover::load_srs(&require(dir, files::SRS_PROVER)?, s.circuit.k)?;
-    let (pk, break_points) = prover::read_proving_key(&pk_path, &s.circuit.circuit_params())?;
+    let (pk, break_points) =
+        prover::read_proving_key(&pk_path, &s.circuit.circuit_params(s.num_instances))?;
     let mut shape = s.circuit.clone();
     shape.break_points = break_points;
     let proof = prover::prove(
@@ -230,8 +243,16 @@ pub fn prove_with(
         ));
     }
     let specs: Vec<_> = s.inputs.iter().chain(&s.outputs).cloned().collect();
-    let mut named = dequantize_instances(&proof.instances, &specs, s.quant.input_scale)
-        .ok_or_else(|| Error::artifact("proof", "public instances are not fixed-point values"))?;
+    let scale = s.quant.input_scale;
+    let mut named = dequantize_instances(&proof.instances, &specs, scale).map_err(|e| match e {
+        DequantizeError::Inexact { name, element, q } => Error::InexactValue {
+            name,
+            element,
+            integer: q.to_string(),
+            scale,
+        },
+        _ => Error::artifact("proof", "public instances are not fixed-point values"),
+    })?;
     let outputs: BTreeMap<_, _> = named.split_off(s.inputs.len()).into_iter().collect();
     Ok(ProofArtifact {
         format: PROOF_FORMAT.into(),
@@ -242,7 +263,30 @@ pub fn prove_with(
         instances: instances_to_hex(&proof.instances),
         inputs: named.into_iter().collect(),
         outputs,
+        insecure_srs: prover::keys::is_insecure(&vk_file, &srs),
     })
+}
+
+/// How [`verify_with`] treats keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Accept keys made with zkinfer's insecure local SRS (tests and demos only: its secret
+    /// is public, anyone can forge proofs for them). Default `false`: such keys fail with
+    /// [`verifier::VerifyError::InsecureSrs`].
+    pub allow_insecure_srs: bool,
+}
+
+/// What [`verify_with`] established about an accepted proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// The key was made with the insecure local SRS (accepted only because the options
+    /// allowed it): anyone can forge proofs for it, so the acceptance shows nothing.
+    pub insecure_srs: bool,
+}
+
+/// [`verify_with`] with default options: keys made with the insecure local SRS are refused.
+pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
+    verify_with(dir, artifact, &VerifyOptions::default()).map(|_| ())
 }
 
 /// Verifies `artifact` against the model in `dir`, which needs only `vk.bin` and
@@ -250,9 +294,14 @@ pub fn prove_with(
 /// [`crate::statement`]).
 ///
 /// Checks, in order: the artifact's format version and transcript; that it was made for
-/// this directory's verifying key ([`Error::WrongModel`] otherwise); that its readable
-/// `inputs`/`outputs` equal its public instances; and the proof itself.
-pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
+/// this directory's verifying key ([`Error::WrongModel`] otherwise); that the key was not
+/// made with the insecure local SRS, unless `options` allow it; that its readable
+/// `inputs`/`outputs` equal its public instances exactly; and the proof itself.
+pub fn verify_with(
+    dir: &Path,
+    artifact: &ProofArtifact,
+    options: &VerifyOptions,
+) -> Result<Verified> {
     let vk_file = read(&require(dir, files::VK)?)?;
     let key_digest = prover::fsutil::sha256_hex(&vk_file);
     check_header(artifact)?;
@@ -264,8 +313,17 @@ pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
         });
     }
     let params_file = read(&require(dir, files::SRS_VERIFIER)?)?;
-    let key = VerifierKey::from_bytes(&vk_file, &params_file)?;
-    verify_with_key(&key, artifact)
+    let key = VerifierKey::from_bytes_with(
+        &vk_file,
+        &params_file,
+        &KeyOptions {
+            allow_insecure_srs: options.allow_insecure_srs,
+        },
+    )?;
+    verify_with_key(&key, artifact)?;
+    Ok(Verified {
+        insecure_srs: key.is_insecure_srs(),
+    })
 }
 
 fn check_header(artifact: &ProofArtifact) -> Result<TranscriptKind> {
@@ -298,9 +356,9 @@ fn check_header(artifact: &ProofArtifact) -> Result<TranscriptKind> {
 }
 
 /// Verifies `artifact` with a key parsed once (`verifier::VerifierKey::from_bytes` on the
-/// bytes of `vk.bin` and `srs-verifier.bin`): what a service verifying many proofs of one
-/// model calls. Same checks as [`verify`]; a digest mismatch is [`Error::WrongModel`] with
-/// an empty `dir`.
+/// bytes of `vk.bin` and `srs-verifier.bin`, which refuses insecure keys unless parsed with
+/// `from_bytes_with`): what a service verifying many proofs of one model calls. Same checks
+/// as [`verify`]; a digest mismatch is [`Error::WrongModel`] with an empty `dir`.
 pub fn verify_with_key(key: &VerifierKey, artifact: &ProofArtifact) -> Result<()> {
     let transcript = check_header(artifact)?;
     let key_digest = hex::encode(key.digest());

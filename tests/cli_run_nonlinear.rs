@@ -38,6 +38,8 @@ fn run_proves_and_verifies_a_transformer_encoder_block() {
     );
     assert!(o.status.success(), "{text}");
     assert!(text.contains("is valid for the model"), "{text}");
+    // `run` without --srs uses (and accepts) the insecure local SRS, and says so.
+    assert!(text.contains("(INSECURE SRS: anyone can forge"), "{text}");
     let proof: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("proof.json")).unwrap())
             .unwrap();

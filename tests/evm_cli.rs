@@ -78,6 +78,7 @@ fn cli_and_dapp_on_anvil() {
         "-o",
         p(&src_only),
         "--no-compile",
+        "--allow-insecure-srs",
     ]);
     assert!(src_only.join("ZkinferVerifier.sol").is_file());
     assert!(src_only.join("ZkinferVerifier.abi.json").is_file());
@@ -103,6 +104,7 @@ fn cli_and_dapp_on_anvil() {
         p(&out),
         "--solc",
         p(&tools.solc.path),
+        "--allow-insecure-srs",
     ]);
     assert!(log.contains("ZkinferVerifier"), "{log}");
     assert!(
@@ -208,7 +210,13 @@ fn cli_and_dapp_on_anvil() {
     assert_eq!(decode_bool(&answer), Some(true));
 
     // Native verification of the same (Keccak) proof.
-    ok(&["verify", p(&dir), "--proof", p(&proof)]);
+    ok(&[
+        "verify",
+        p(&dir),
+        "--proof",
+        p(&proof),
+        "--allow-insecure-srs",
+    ]);
 
     // A Blake2b proof is refused by the EVM commands with the fix.
     let blake = tmp.join("blake.json");

@@ -2,12 +2,16 @@
 //! verifier is generated and compiled once (solc-js 0.8.19), then deployed to anvil
 //! (127.0.0.1, free port) and to an in-process revm. A valid proof is accepted; a flipped
 //! proof byte, a changed instance, a non-canonical instance and wrong lengths are rejected;
-//! gas and code sizes are measured and printed as a table.
+//! gas and code sizes are measured and printed as a table. `fail_closed` checks what
+//! attackers try: wrong split parts, `s + r` proof scalars, a claimed model commitment,
+//! malformed calls.
 //!
 //! Needs the tools of `.ci/install-evm-tools.sh`; without them the tests fail saying so.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod evm_common;
+#[path = "evm_common/fail_closed.rs"]
+mod fail_closed;
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -173,16 +177,14 @@ fn revm(name: &str) -> Row {
         "{name}: instance missing"
     );
     // Valid but non-canonical ABI encodings: 32 trailing bytes, and the instances placed
-    // before the proof. The single contract reads fixed positions, so it must refuse both;
-    // the wrapper decodes with Solidity and accepts them.
+    // before the proof. Both shapes accept the canonical encoding only (see
+    // fail_closed::malformed_verify_proof_calls_return_false for more).
     let canonical = verify_proof_calldata(&m.proof, &m.instances);
     let mut trailing = canonical.clone();
     trailing.extend_from_slice(&[0u8; 32]);
-    let single = m.bundle.is_single_contract();
-    assert_eq!(call(trailing).0, !single, "{name}: trailing calldata");
-    assert_eq!(
-        call(reordered_calldata(&canonical, m.proof.len())).0,
-        !single,
+    assert!(!call(trailing).0, "{name}: trailing calldata");
+    assert!(
+        !call(reordered_calldata(&canonical, m.proof.len())).0,
         "{name}: instances before the proof"
     );
     // Too little gas for the verifier: the wrapper reverts instead of answering false.
@@ -199,10 +201,10 @@ fn revm(name: &str) -> Row {
         "{name}: out of gas must revert, not return false"
     );
 
-    // The unsplit generated contract, as snark-verifier wrote it, compiled unchanged behind
-    // the wrapper and run on a chain without the EIP-170 limit: what splitting costs.
-    let mut unsplit = solidity::Bundle::assemble(&m.generated, m.key.digest(), 1).unwrap();
-    unsplit.compile(&tools().solc).unwrap();
+    // The unsplit generated contract (snark-verifier's code with canonical scalar reads)
+    // behind the wrapper, run on a chain without the EIP-170 limit: what splitting costs.
+    let unsplit =
+        solidity::Bundle::assemble(&m.generated, m.key.digest(), 1, Some(&tools().solc)).unwrap();
     let unsplit_size = unsplit.contracts[0]
         .compiled
         .as_ref()
@@ -311,22 +313,26 @@ fn revm_gas_table() {
 #[test]
 fn native_verifier_accepts_keccak_proofs() {
     let m = model("digits_mlp16");
-    zkinfer::verify(&m.dir, &m.artifact).unwrap();
+    // The local SRS these tests set up with is insecure: allowed explicitly.
+    let allow = zkinfer::VerifyOptions {
+        allow_insecure_srs: true,
+    };
+    zkinfer::verify_with(&m.dir, &m.artifact, &allow).unwrap();
     let mut wrong = m.artifact.clone();
     wrong.transcript = "blake2b".into();
     assert!(
-        zkinfer::verify(&m.dir, &wrong).is_err(),
+        zkinfer::verify_with(&m.dir, &wrong, &allow).is_err(),
         "a Keccak proof checked as Blake2b"
     );
     let mut alias = m.artifact.clone();
     alias.transcript = "evm".into();
-    zkinfer::verify(&m.dir, &alias).unwrap();
+    zkinfer::verify_with(&m.dir, &alias, &allow).unwrap();
     let mut bad = m.artifact.clone();
     bad.proof = hex::encode(flipped(&m.proof));
-    assert!(zkinfer::verify(&m.dir, &bad).is_err());
+    assert!(zkinfer::verify_with(&m.dir, &bad, &allow).is_err());
     let mut trailing = m.artifact.clone();
     trailing.proof.push_str("00");
-    assert!(zkinfer::verify(&m.dir, &trailing).is_err());
+    assert!(zkinfer::verify_with(&m.dir, &trailing, &allow).is_err());
     // Malformed Keccak proofs are errors, never panics.
     let keccak = verifier::TranscriptKind::Keccak;
     let mut garbage: Vec<Vec<u8>> = vec![

@@ -33,7 +33,7 @@ use halo2_base::halo2_proofs::dev::MockProver;
 use onnx_backend_support::*;
 use onnx_import::ir::Tensor;
 use onnx_import::tensor_file::read_tensor_pb;
-use zkinfer::{compile, prove, setup, verify, CompileOptions, Samples, SrsSource};
+use zkinfer::{compile, prove, setup, CompileOptions, Samples, SrsSource, VerifyOptions};
 
 /// At least this many models must import. Raise it as operators land.
 const IMPORT_FLOOR: usize = 119;
@@ -205,7 +205,12 @@ fn prove_for_real(case: &Case, p: &Proofable, srs_cache: &Path) -> Result<String
     let artifact = prove(dir.path(), &p.inputs)
         .map_err(|e| format!("prove: {}", first_line(&e.to_string())))?;
     let prove_time = t.elapsed();
-    verify(dir.path(), &artifact).map_err(|e| format!("verify: {}", first_line(&e.to_string())))?;
+    // The local SRS is insecure: allowed explicitly (its keys are for tests only).
+    let allow = VerifyOptions {
+        allow_insecure_srs: true,
+    };
+    zkinfer::verify_with(dir.path(), &artifact, &allow)
+        .map_err(|e| format!("verify: {}", first_line(&e.to_string())))?;
     let outputs: Vec<Tensor> = compiled
         .settings
         .outputs

@@ -716,7 +716,8 @@ class Zkinfer(System):
         pr = self.cli("prove --evm", ["prove", evm_dir, "--evm", "--input",
                                       os.path.join(self.model_dir, "input.json"), "-o", proof])
         out = os.path.join(ev, "verifier")
-        cv = self.cli("create-evm-verifier", ["create-evm-verifier", evm_dir, "-o", out, "--solc", self.args.zk_solc])
+        cv = self.cli("create-evm-verifier", ["create-evm-verifier", evm_dir, "-o", out, "--solc", self.args.zk_solc,
+                                                      "--allow-insecure-srs"])
 
         def captured(what, argv):
             lp = os.path.join(ev, what + ".txt")
@@ -808,7 +809,7 @@ class Zkinfer(System):
         st = self.cli("setup", ["setup", self.dir])
         pr = self.cli("prove", ["prove", self.dir, "--input", os.path.join(self.model_dir, "input.json"),
                                 "-o", proof_path])
-        ve = run_measured([self.args.zkinfer, "verify", self.dir, "--proof", proof_path], self.log_path,
+        ve = run_measured([self.args.zkinfer, "verify", self.dir, "--proof", proof_path, "--allow-insecure-srs"], self.log_path,
                           self.args.timeout)
         r["verified"] = ve["rc"] == 0
         if not r["verified"]:

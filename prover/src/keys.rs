@@ -14,11 +14,12 @@ use circuits::halo2::{ModelCircuit, ModelCircuitParams};
 use circuits::QuantParams;
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
-use halo2_base::halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_base::halo2_proofs::plonk::{keygen_pk, keygen_vk, Circuit, ProvingKey, VerifyingKey};
 use halo2_base::halo2_proofs::poly::commitment::Params;
 use halo2_base::halo2_proofs::SerdeFormat;
 use onnx_import::ir::Graph;
 use verifier::container::{self, ArtifactKind};
+use verifier::SrsOrigin;
 
 use crate::error::{guard, ProverError, Result};
 use crate::fsutil;
@@ -48,6 +49,20 @@ pub struct Keys {
     /// Where each advice column's region breaks, found during key generation; the prover
     /// needs them (as `CircuitShape::break_points`).
     pub break_points: Vec<Vec<usize>>,
+    /// The circuit's configuration, with its public rows (what `vk.bin` records).
+    pub config: ModelCircuitParams,
+}
+
+/// Checks that the circuit binds exactly the model's declared public instances.
+fn check_public_rows(public_rows: usize, declared: usize) -> Result<()> {
+    if public_rows == declared {
+        Ok(())
+    } else {
+        Err(ProverError::PublicRows {
+            public_rows,
+            declared,
+        })
+    }
 }
 
 /// Generates the proving and verifying keys of the model's circuit.
@@ -70,6 +85,10 @@ pub fn setup(
         )));
     }
     let built = build(CircuitBuilderStage::Keygen, graph, params, shape, None)?;
+    // The statement a verifier checks (the key's instance count) must be exactly the cells
+    // the circuit binds to its instance column.
+    let config = built.circuit.params();
+    check_public_rows(config.public_rows, num_instances(graph))?;
     progress(Stage::KeygenVk);
     let vk = guard("verifying-key generation", || {
         keygen_vk(srs, &built.circuit)
@@ -91,6 +110,7 @@ pub fn setup(
         pk,
         vk,
         break_points,
+        config,
     })
 }
 
@@ -105,23 +125,33 @@ pub struct VerifierFiles {
     pub digest: [u8; 32],
 }
 
-/// Serializes the verifying key (with the circuit configuration, the instance count, the
-/// hash of the verifier parameters and the caller's `metadata`, all covered by the digest)
-/// and the verifier's part of `srs`.
+/// Serializes the verifying key (with the circuit configuration `config` from [`Keys`], its
+/// public rows as the instance count, the hash of the verifier parameters, where the SRS
+/// came from and the caller's `metadata`, all covered by the digest) and the verifier's part
+/// of `srs`.
+///
+/// An `srs` that is zkinfer's insecure local SRS (recognized by its `s·g2`) is recorded as
+/// [`SrsOrigin::InsecureLocal`] whatever `srs_origin` says.
 pub fn verifier_files(
     vk: &VerifyingKey<G1Affine>,
-    shape: &CircuitShape,
-    num_instances: usize,
+    config: &ModelCircuitParams,
     srs: &Srs,
+    srs_origin: SrsOrigin,
     metadata: &[u8],
 ) -> Result<VerifierFiles> {
     let halo2 = |e: verifier::VerifyError| ProverError::halo2(e.to_string());
     let params_file = verifier::encode_verifier_params(srs).map_err(halo2)?;
+    let srs_origin = if verifier::is_insecure_local_srs(srs) {
+        SrsOrigin::InsecureLocal
+    } else {
+        srs_origin
+    };
     let vk_file = verifier::encode_verifying_key(
         vk,
-        &shape.circuit_params(),
-        num_instances,
+        config,
+        config.public_rows,
         &params_file,
+        srs_origin,
         metadata,
     )
     .map_err(halo2)?;
@@ -131,6 +161,14 @@ pub fn verifier_files(
         params_file,
         digest,
     })
+}
+
+/// Whether keys made with `srs` and recorded with `vk_file` are insecure: the file marks
+/// the local generator, or `srs` is the local SRS (its `s·g2`). A malformed `vk_file`
+/// counts as insecure.
+pub fn is_insecure(vk_file: &[u8], srs: &Srs) -> bool {
+    verifier::is_insecure_local_srs(srs)
+        || !matches!(verifier::srs_origin(vk_file), Ok(SrsOrigin::File))
 }
 
 /// The model commitment printed to users: sha256 of the `vk.bin` bytes.
@@ -204,4 +242,21 @@ pub fn read_proving_key(
         )));
     }
     Ok((pk, break_points))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_rows_must_match_the_declared_instances() {
+        assert!(check_public_rows(74, 74).is_ok());
+        assert!(matches!(
+            check_public_rows(72, 74),
+            Err(ProverError::PublicRows {
+                public_rows: 72,
+                declared: 74
+            })
+        ));
+    }
 }

@@ -58,6 +58,30 @@ pub enum VerifyError {
         "proof rejected: it does not prove these public inputs/outputs for this verifying key"
     )]
     Rejected,
+    /// The key was made with zkinfer's insecure local SRS, whose secret is public: anyone
+    /// can forge proofs for it. Refused unless the caller allows it explicitly
+    /// ([`crate::KeyOptions::allow_insecure_srs`]).
+    #[error(
+        "the verifying key was made with an INSECURE SRS ({how}): its secret is public, so \
+         anyone can forge proofs for it; run `setup` with --srs CEREMONY_FILE, or pass \
+         --allow-insecure-srs for tests and demos"
+    )]
+    InsecureSrs {
+        /// How it was recognized: the key's own marker or the known `s·g2` in the parameters.
+        how: &'static str,
+    },
+    /// The key's instance count is not the number of public cells its circuit constrains,
+    /// so the statement it checks is not the one its circuit binds.
+    #[error(
+        "bad verifying key: it declares {num_instances} public instances but its circuit \
+         constrains {public_rows} public cells; re-run `setup` to regenerate vk.bin"
+    )]
+    PublicRows {
+        /// Instance count recorded in the key.
+        num_instances: usize,
+        /// Public cells recorded in the circuit configuration.
+        public_rows: usize,
+    },
     /// halo2 panicked while processing the input; the input is treated as invalid.
     #[error("internal halo2 failure while {during} (input treated as invalid): {message}")]
     Internal {

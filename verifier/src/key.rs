@@ -1,24 +1,41 @@
 //! The verifying key file (`vk.bin`) and proof verification.
 //!
 //! Payload of `vk.bin` (after the [`crate::container`] header, kind
-//! [`ArtifactKind::VerifyingKey`]):
+//! [`ArtifactKind::VerifyingKey`], format version 3):
 //!
 //! ```text
-//! num_instances u32 LE | sha256(srs-verifier.bin) (32) | config_len u32 LE |
+//! num_instances u32 LE | srs_origin u8 | sha256(srs-verifier.bin) (32) | config_len u32 LE |
 //! config (JSON of circuits' ModelCircuitParams: halo2-base's BaseCircuitParams fields plus
-//! `dot_columns`, and `lookup_groups` where non-zero) | metadata_len u32 LE | metadata |
-//! halo2 VerifyingKey (SerdeFormat::RawBytes)
+//! `dot_columns`, `lookup_groups` where non-zero, and `public_rows`) | metadata_len u32 LE |
+//! metadata | halo2 VerifyingKey (SerdeFormat::RawBytes)
 //! ```
+//!
+//! `srs_origin` ([`SrsOrigin`]) says where the SRS came from: 0 = an SRS file given by the
+//! user (checked by the prover's loader), 1 = zkinfer's INSECURE local generator (its secret
+//! is public: anyone can forge proofs for the key). `public_rows` must equal
+//! `num_instances`: the statement a proof is checked against is exactly the cells the
+//! circuit binds to its instance column.
 //!
 //! The key therefore pins everything verification depends on: the circuit (fixed columns
 //! hold the model's weights), its column configuration, the number of public instances, the
-//! verifier parameters, and the caller's metadata (opaque here; zkinfer stores what the
-//! instances mean: tensor names, shapes and the fixed-point scale). Its sha256
-//! ([`vk_digest`]) identifies the model.
+//! verifier parameters and their origin, and the caller's metadata (opaque here; zkinfer
+//! stores what the instances mean: tensor names, shapes and the fixed-point scale). Its
+//! sha256 ([`vk_digest`]) identifies the model.
 //!
-//! Everything except the metadata also constrains the proof itself. The metadata is bound
-//! only by the digest: two keys that differ only in metadata accept the same proofs, so a
-//! verifier must pin the digest (the model commitment), not just the halo2 key.
+//! Everything except the metadata and the origin also constrains the proof itself. Those two
+//! are bound only by the digest: two keys that differ only in them accept the same proofs,
+//! so a verifier must pin the digest (the model commitment), not just the halo2 key.
+//!
+//! # Insecure keys
+//!
+//! [`VerifierKey::from_bytes`] refuses ([`VerifyError::InsecureSrs`]) a key marked as made
+//! with the local SRS, and, independently of the marker, any key whose parameters are the
+//! local SRS (recognized by its `s·g2`, see [`crate::params::INSECURE_LOCAL_S_G2`]). Tests
+//! and demos opt in with [`VerifierKey::from_bytes_with`] and
+//! [`KeyOptions::allow_insecure_srs`]; [`VerifierKey::is_insecure_srs`] then says so.
+//!
+//! Version history: 2 had no `srs_origin` and no `public_rows`; it is no longer read (re-run
+//! `setup`).
 
 use circuits::halo2::{ModelCircuit, ModelCircuitParams};
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
@@ -36,11 +53,11 @@ use sha2::{Digest, Sha256};
 
 use crate::container::{self, ArtifactKind, Reader};
 use crate::error::{guard, VerifyError};
-use crate::params::{decode_verifier_params, MAX_K};
+use crate::params::{decode_verifier_params, is_insecure_local_srs, MAX_K};
 use crate::transcript::TranscriptKind;
 
-/// Format version of `vk.bin` (2: the configuration names the packed dot-product gate).
-pub const VK_FORMAT_VERSION: u32 = 2;
+/// Format version of `vk.bin` (3: the SRS origin byte and the circuit's public rows).
+pub const VK_FORMAT_VERSION: u32 = 3;
 /// Most columns of any one type a key may declare.
 const MAX_COLUMNS: usize = 64;
 /// Most function-table lookup groups in a configuration zkinfer produces (it uses at most 4).
@@ -57,14 +74,53 @@ pub fn vk_digest(vk_file: &[u8]) -> [u8; 32] {
 /// Most bytes of metadata a key may carry.
 pub const MAX_METADATA_LEN: usize = 1 << 20;
 
+/// Where the SRS of a key came from, as recorded in `vk.bin` (covered by its digest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SrsOrigin {
+    /// An SRS file given by the user (e.g. converted from a ceremony), checked when loaded.
+    File,
+    /// zkinfer's INSECURE local generator: its secret is public, anyone can forge proofs.
+    InsecureLocal,
+}
+
+impl SrsOrigin {
+    /// The byte stored in the key.
+    pub fn code(self) -> u8 {
+        match self {
+            SrsOrigin::File => 0,
+            SrsOrigin::InsecureLocal => 1,
+        }
+    }
+
+    /// The origin stored as `code`, if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(SrsOrigin::File),
+            1 => Some(SrsOrigin::InsecureLocal),
+            _ => None,
+        }
+    }
+}
+
+/// How [`VerifierKey::from_bytes_with`] treats keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyOptions {
+    /// Accept keys made with zkinfer's insecure local SRS (tests and demos only: anyone can
+    /// forge proofs for them). Default `false`: such keys are [`VerifyError::InsecureSrs`].
+    pub allow_insecure_srs: bool,
+}
+
 /// Builds the bytes of `vk.bin` from a halo2 key, the circuit configuration it was made with,
-/// the number of public instances, the bytes of the matching `srs-verifier.bin`, and
-/// opaque `metadata` (at most [`MAX_METADATA_LEN`] bytes) that the digest then covers.
+/// the number of public instances, the bytes of the matching `srs-verifier.bin` and where
+/// that SRS came from, and opaque `metadata` (at most [`MAX_METADATA_LEN`] bytes) that the
+/// digest then covers. It encodes what it is given: [`VerifierKey::from_bytes`] is what
+/// checks the result (e.g. that `num_instances` equals `config.public_rows`).
 pub fn encode_verifying_key(
     vk: &VerifyingKey<G1Affine>,
     config: &ModelCircuitParams,
     num_instances: usize,
     verifier_params_file: &[u8],
+    srs_origin: SrsOrigin,
     metadata: &[u8],
 ) -> Result<Vec<u8>, VerifyError> {
     if metadata.len() > MAX_METADATA_LEN {
@@ -79,6 +135,7 @@ pub fn encode_verifying_key(
         .map_err(|_| VerifyError::BadKey("too many public instances".into()))?;
     let mut payload = Vec::new();
     payload.extend_from_slice(&count.to_le_bytes());
+    payload.push(srs_origin.code());
     payload.extend_from_slice(&Sha256::digest(verifier_params_file));
     payload.extend_from_slice(&(config_json.len() as u32).to_le_bytes());
     payload.extend_from_slice(&config_json);
@@ -113,16 +170,21 @@ fn validate_config(p: &ModelCircuitParams) -> Result<(), VerifyError> {
     if !(4..=MAX_K as usize).contains(&k) {
         return bad(format!("k = {k} is outside 4..={MAX_K}"));
     }
-    let advice: usize = c.num_advice_per_phase.iter().sum();
-    let lookup: usize = c.num_lookup_advice_per_phase.iter().sum();
     if c.num_advice_per_phase.is_empty() || c.num_advice_per_phase.len() > 3 {
         return bad("expected 1 to 3 phases of advice columns".into());
     }
+    // Later phases must be empty for lookup columns too: halo2's configure panics on lookup
+    // advice in a phase without advice columns.
+    let later = |counts: &[usize]| counts.iter().skip(1).any(|n| *n != 0);
     if c.num_lookup_advice_per_phase.len() > 3
-        || c.num_advice_per_phase.iter().skip(1).any(|n| *n != 0)
+        || later(&c.num_advice_per_phase)
+        || later(&c.num_lookup_advice_per_phase)
     {
         return bad("only first-phase columns are supported".into());
     }
+    // Only the first phase is non-zero, so these are not sums that could overflow.
+    let advice = c.num_advice_per_phase[0];
+    let lookup = c.num_lookup_advice_per_phase.first().copied().unwrap_or(0);
     if !(1..=MAX_COLUMNS).contains(&advice) || lookup > MAX_COLUMNS || c.num_fixed > MAX_COLUMNS {
         return bad(format!(
             "column counts out of range (advice {advice}, lookup {lookup}, fixed {})",
@@ -269,17 +331,46 @@ pub struct VerifierKey {
     config: ModelCircuitParams,
     metadata: Vec<u8>,
     digest: [u8; 32],
+    srs_origin: SrsOrigin,
+    insecure_srs: bool,
+}
+
+/// The SRS origin recorded in the bytes of a `vk.bin`, read without parsing the rest of the
+/// key (cheap: no halo2 work). For the full checks use [`VerifierKey::from_bytes`].
+pub fn srs_origin(vk_file: &[u8]) -> Result<SrsOrigin, VerifyError> {
+    let payload = container::decode(vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION)
+        .map_err(VerifyError::key)?;
+    let code = *payload
+        .get(4)
+        .ok_or_else(|| VerifyError::BadKey("truncated key file".into()))?;
+    SrsOrigin::from_code(code)
+        .ok_or_else(|| VerifyError::BadKey(format!("unknown SRS origin byte {code}")))
 }
 
 impl VerifierKey {
     /// Parses the bytes of `vk.bin` and `srs-verifier.bin`, checking that they belong
-    /// together. Never panics, whatever the bytes.
+    /// together, and refuses keys made with zkinfer's insecure local SRS
+    /// ([`VerifyError::InsecureSrs`]; see [`VerifierKey::from_bytes_with`] for tests and
+    /// demos). Never panics, whatever the bytes.
     pub fn from_bytes(vk_file: &[u8], verifier_params_file: &[u8]) -> Result<Self, VerifyError> {
+        Self::from_bytes_with(vk_file, verifier_params_file, &KeyOptions::default())
+    }
+
+    /// [`VerifierKey::from_bytes`] with options: `allow_insecure_srs` accepts keys made with
+    /// the insecure local SRS (then [`VerifierKey::is_insecure_srs`] is true).
+    pub fn from_bytes_with(
+        vk_file: &[u8],
+        verifier_params_file: &[u8],
+        options: &KeyOptions,
+    ) -> Result<Self, VerifyError> {
         let payload = container::decode(vk_file, ArtifactKind::VerifyingKey, VK_FORMAT_VERSION)
             .map_err(VerifyError::key)?;
         let truncated = || VerifyError::BadKey("truncated key file".into());
         let mut r = Reader::new(payload);
         let num_instances = r.u32().ok_or_else(truncated)? as usize;
+        let code = r.take(1).ok_or_else(truncated)?[0];
+        let srs_origin = SrsOrigin::from_code(code)
+            .ok_or_else(|| VerifyError::BadKey(format!("unknown SRS origin byte {code}")))?;
         let params_hash = r.take(32).ok_or_else(truncated)?;
         let config_len = r.u32().ok_or_else(truncated)? as usize;
         let config_json = r.take(config_len).ok_or_else(truncated)?;
@@ -293,6 +384,12 @@ impl VerifierKey {
             ));
         }
         validate_config(&config)?;
+        if config.public_rows != num_instances {
+            return Err(VerifyError::PublicRows {
+                num_instances,
+                public_rows: config.public_rows,
+            });
+        }
         let metadata_len = r.u32().ok_or_else(truncated)? as usize;
         if metadata_len > MAX_METADATA_LEN {
             return Err(VerifyError::BadKey(format!(
@@ -306,6 +403,18 @@ impl VerifierKey {
         let params = decode_verifier_params(verifier_params_file)?;
         if params.k() as usize != config.base.k {
             return Err(VerifyError::ParamsMismatch);
+        }
+        // The marker, and independently the well-known s·g2 (a key claiming a user's file
+        // that is in fact the local SRS, or written by a build without the marker).
+        let how = if srs_origin == SrsOrigin::InsecureLocal {
+            Some("vk.bin marks it as zkinfer's local test SRS")
+        } else if is_insecure_local_srs(&params) {
+            Some("srs-verifier.bin holds the s·g2 of zkinfer's local test SRS")
+        } else {
+            None
+        };
+        if let (Some(how), false) = (how, options.allow_insecure_srs) {
+            return Err(VerifyError::InsecureSrs { how });
         }
         let vk = read_halo2_vk(r.rest(), &config)?;
         if vk.cs().num_instance_columns() != 1 {
@@ -326,7 +435,21 @@ impl VerifierKey {
             config,
             metadata,
             digest: vk_digest(vk_file),
+            srs_origin,
+            insecure_srs: how.is_some(),
         })
+    }
+
+    /// Whether the key was made with zkinfer's insecure local SRS (by its marker or by the
+    /// known `s·g2`): anyone can forge proofs for it. Only keys parsed with
+    /// [`KeyOptions::allow_insecure_srs`] can be insecure.
+    pub fn is_insecure_srs(&self) -> bool {
+        self.insecure_srs
+    }
+
+    /// The SRS origin recorded in the key.
+    pub fn srs_origin(&self) -> SrsOrigin {
+        self.srs_origin
     }
 
     /// Number of public instances a proof must come with.

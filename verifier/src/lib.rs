@@ -16,6 +16,22 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Keys made with zkinfer's insecure local SRS (its secret is public: anyone can forge
+//! proofs) are refused by [`VerifierKey::from_bytes`] with [`VerifyError::InsecureSrs`];
+//! tests and demos accept them explicitly:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), verifier::VerifyError> {
+//! use verifier::{KeyOptions, VerifierKey};
+//! # let (vk_bytes, params_bytes): (Vec<u8>, Vec<u8>) = Default::default();
+//! let options = KeyOptions { allow_insecure_srs: true };
+//! let key = VerifierKey::from_bytes_with(&vk_bytes, &params_bytes, &options)?;
+//! if key.is_insecure_srs() {
+//!     eprintln!("INSECURE SRS: anyone can forge proofs for this key");
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! Every function is deterministic and returns a [`VerifyError`] rather than panicking on
 //! malformed bytes: headers, lengths and counts are validated before halo2 sees the data,
 //! and halo2 calls run under `catch_unwind` as a last line of defence. Verification takes
@@ -33,9 +49,13 @@ pub mod transcript;
 pub use error::VerifyError;
 pub use instances::{instance_from_hex, instance_to_hex, instances_from_hex, instances_to_hex};
 pub use key::{
-    encode_verifying_key, verify_halo2_proof, vk_digest, VerifierKey, VK_FORMAT_VERSION,
+    encode_verifying_key, srs_origin, verify_halo2_proof, vk_digest, KeyOptions, SrsOrigin,
+    VerifierKey, VK_FORMAT_VERSION,
 };
-pub use params::{encode_verifier_params, MAX_K, PARAMS_FORMAT_VERSION};
+pub use params::{
+    encode_verifier_params, is_insecure_local_srs, INSECURE_LOCAL_S_G2, MAX_K,
+    PARAMS_FORMAT_VERSION,
+};
 pub use transcript::TranscriptKind;
 
 /// Re-exports of the halo2 types that appear in this crate's API.

@@ -11,12 +11,18 @@
 //! ```
 //!
 //! The file is not self-authenticating: `vk.bin` records its sha256, so a verifier detects
-//! a substituted file. Whoever produced the SRS must be trusted (a locally generated test
-//! SRS is insecure: its secret `s` is derivable from a public seed).
+//! a substituted file. Whoever produced the SRS must be trusted. zkinfer's locally generated
+//! test SRS is insecure: its secret `s` is derived from a public seed, so anyone can forge
+//! proofs against it. Its `s·g2` ([`INSECURE_LOCAL_S_G2`]; the same for every `k`) is
+//! recognized here ([`is_insecure_local_srs`]), and [`crate::VerifierKey::from_bytes`]
+//! refuses keys made with it.
+//!
+//! Every coordinate is checked to be a canonical base-field element (below the modulus `p`)
+//! before any point is decompressed.
 
 use std::io;
 
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine, G2Affine};
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fq, G1Affine, G2Affine};
 use halo2_base::halo2_proofs::halo2curves::group::GroupEncoding;
 use halo2_base::halo2_proofs::halo2curves::serde::SerdeObject;
 use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
@@ -34,6 +40,48 @@ pub const MAX_K: u32 = 24;
 
 const G1_COMPRESSED: usize = 32;
 const G2_COMPRESSED: usize = 64;
+
+/// `s·g2` (compressed) of zkinfer's INSECURE local SRS, whose secret `s` is the first draw
+/// of `ChaCha20Rng::from_seed([0x5a; 32])`: public, so anyone can forge proofs for keys made
+/// with it. The same for every `k` (`g2` is the generator). Pinned by a test that derives it
+/// from the trapdoor and from the local SRS itself.
+pub const INSECURE_LOCAL_S_G2: [u8; G2_COMPRESSED] = [
+    0xb7, 0x5b, 0x1a, 0x5d, 0xc6, 0x9e, 0xf7, 0x8e, 0xc6, 0xea, 0x79, 0x1d, 0xe6, 0xcf, 0xda, 0xc9,
+    0x96, 0x2a, 0x91, 0x79, 0x04, 0x67, 0xb5, 0x29, 0x89, 0x8f, 0x4a, 0x61, 0x9a, 0x52, 0x0d, 0x10,
+    0xc9, 0x23, 0x9a, 0x57, 0xf7, 0xb3, 0x3e, 0x5c, 0x30, 0x52, 0x6a, 0x05, 0x5d, 0x6e, 0xef, 0x67,
+    0x88, 0x05, 0x31, 0xd1, 0xeb, 0xda, 0xc5, 0xbb, 0xb4, 0xd6, 0x07, 0x44, 0xb7, 0xa3, 0xb7, 0x09,
+];
+
+/// Whether `params` is zkinfer's insecure local SRS (recognized by its `s·g2`), of any size.
+pub fn is_insecure_local_srs(params: &ParamsKZG<Bn256>) -> bool {
+    params.s_g2().to_bytes().as_ref() == INSECURE_LOCAL_S_G2
+}
+
+/// Checks that the 32-byte little-endian base-field limbs of a compressed point (the last
+/// limb carrying the two flag bits) are below the modulus `p`: the curve library's G2
+/// decompression panics on a non-canonical limb, so this runs before it.
+fn check_canonical_limbs(what: &str, bytes: &[u8]) -> Result<(), VerifyError> {
+    let limbs = bytes.len() / 32;
+    for (i, chunk) in bytes.chunks_exact(32).enumerate() {
+        let mut limb = [0u8; 32];
+        limb.copy_from_slice(chunk);
+        if i + 1 == limbs {
+            limb[31] &= 0b0011_1111;
+        }
+        if bool::from(Fq::from_bytes(&limb).is_none()) {
+            let name = match (limbs, i) {
+                (1, _) => "x",
+                (_, 0) => "x.c0",
+                _ => "x.c1",
+            };
+            return Err(VerifyError::BadParams(format!(
+                "{what}: coordinate {name} is not below the base-field modulus p \
+                 (non-canonical encoding)"
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Serializes the verifier's part of `params` (the bytes of `srs-verifier.bin`).
 pub fn encode_verifier_params(params: &ParamsKZG<Bn256>) -> Result<Vec<u8>, VerifyError> {
@@ -92,6 +140,9 @@ pub(crate) fn decode_verifier_params(bytes: &[u8]) -> Result<ParamsKZG<Bn256>, V
             r.rest().len()
         )));
     }
+    check_canonical_limbs("g[0]", b0)?;
+    check_canonical_limbs("g2", b1)?;
+    check_canonical_limbs("s·g2", b2)?;
     // Decompression of malformed points can trip debug assertions inside the curve library.
     let (g0, g2_, s_g2) = guard("decoding curve points", || (g1(b0), g2(b1), g2(b2)))?;
     let g0 = g0.ok_or_else(|| bad("invalid g[0]"))?;

@@ -20,7 +20,8 @@ use rand_chacha::ChaCha20Rng;
 use verifier::container::{self, ArtifactKind};
 use verifier::{
     encode_verifier_params, encode_verifying_key, instances_from_hex, instances_to_hex,
-    TranscriptKind, VerifierKey, VerifyError, PARAMS_FORMAT_VERSION, VK_FORMAT_VERSION,
+    is_insecure_local_srs, KeyOptions, SrsOrigin, TranscriptKind, VerifierKey, VerifyError,
+    INSECURE_LOCAL_S_G2, PARAMS_FORMAT_VERSION, VK_FORMAT_VERSION,
 };
 
 const K: u32 = 8;
@@ -63,14 +64,30 @@ fn circuit(
 
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let params = ParamsKZG::<Bn256>::setup(K, ChaCha20Rng::from_seed([7; 32]));
+    F.get_or_init(|| build_fixture([7; 32], SrsOrigin::File))
+}
+
+/// The fixture's circuit with keys and proof made with zkinfer's insecure local SRS (seed
+/// `0x5a`), marked as coming from a user's file so that only the `s·g2` gives it away.
+fn local_fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| build_fixture(LOCAL_SEED, SrsOrigin::File))
+}
+
+/// The seed of zkinfer's insecure local SRS (`prover::local_srs`).
+const LOCAL_SEED: [u8; 32] = [0x5a; 32];
+
+fn build_fixture(srs_seed: [u8; 32], origin: SrsOrigin) -> Fixture {
+    {
+        let params = ParamsKZG::<Bn256>::setup(K, ChaCha20Rng::from_seed(srs_seed));
         let mut kg = circuit(CircuitBuilderStage::Keygen, 0, 0, None);
-        // A plain halo2-base circuit is a model circuit without packed dot products.
+        // A plain halo2-base circuit is a model circuit without packed dot products; its
+        // three instance cells are its public rows.
         let config = ModelCircuitParams {
             base: kg.calculate_params(Some(20)),
             dot_columns: 0,
             lookup_groups: 0,
+            public_rows: 3,
         };
         let vk = keygen_vk(&params, &kg).unwrap();
         let pk = keygen_pk(&params, vk.clone(), &kg).unwrap();
@@ -102,7 +119,8 @@ fn fixture() -> &'static Fixture {
         let proof = t.finalize();
         let params_file = encode_verifier_params(&params).unwrap();
         let vk_file =
-            encode_verifying_key(&vk, &config, instances.len(), &params_file, META).unwrap();
+            encode_verifying_key(&vk, &config, instances.len(), &params_file, origin, META)
+                .unwrap();
         Fixture {
             vk_file,
             params_file,
@@ -111,7 +129,7 @@ fn fixture() -> &'static Fixture {
             vk,
             config,
         }
-    })
+    }
 }
 
 fn key() -> VerifierKey {
@@ -172,7 +190,8 @@ fn every_bit_of_the_verifier_params_matters() {
                 PARAMS_FORMAT_VERSION,
                 |p| p[i] ^= 1 << bit,
             );
-            let vk = encode_verifying_key(&f.vk, &f.config, 3, &params, META).unwrap();
+            let vk =
+                encode_verifying_key(&f.vk, &f.config, 3, &params, SrsOrigin::File, META).unwrap();
             let r = check(&vk, &params, &f.proof, &f.instances);
             assert!(r.is_err(), "byte {i} bit {bit}: accepted");
         }
@@ -251,11 +270,154 @@ fn foreign_params_and_versions_are_detected() {
     ));
     // A key re-encoded against other params whose hash matches but whose s differs: the
     // proof must not verify.
-    let vk_other = encode_verifying_key(&f.vk, &f.config, 3, &other_file, META).unwrap();
+    let vk_other =
+        encode_verifying_key(&f.vk, &f.config, 3, &other_file, SrsOrigin::File, META).unwrap();
     assert!(matches!(
         check(&vk_other, &other_file, &f.proof, &f.instances),
         Err(VerifyError::Rejected)
     ));
+}
+
+#[test]
+fn the_local_srs_s_g2_constant_is_its_trapdoor_times_g2() {
+    use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G2Affine};
+    use halo2_base::halo2_proofs::halo2curves::ff::Field;
+    use halo2_base::halo2_proofs::halo2curves::group::{Curve, GroupEncoding};
+    // The trapdoor is the first scalar ParamsKZG::setup draws from the seeded stream.
+    let s = Fr::random(ChaCha20Rng::from_seed(LOCAL_SEED));
+    let s_g2 = (G2Affine::generator() * s).to_affine();
+    assert_eq!(s_g2.to_bytes().as_ref(), INSECURE_LOCAL_S_G2);
+    for k in [4, 5] {
+        let local = ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::from_seed(LOCAL_SEED));
+        assert_eq!(
+            local.s_g2().to_bytes().as_ref(),
+            INSECURE_LOCAL_S_G2,
+            "k = {k}"
+        );
+        assert!(is_insecure_local_srs(&local));
+    }
+    let other = ParamsKZG::<Bn256>::setup(4, ChaCha20Rng::from_seed([7; 32]));
+    assert!(!is_insecure_local_srs(&other));
+}
+
+#[test]
+fn insecure_keys_are_refused_unless_allowed() {
+    let allow = KeyOptions {
+        allow_insecure_srs: true,
+    };
+    // Marked: the fixture's own (secure) SRS, but the key says local generator.
+    let f = fixture();
+    let marked = encode_verifying_key(
+        &f.vk,
+        &f.config,
+        3,
+        &f.params_file,
+        SrsOrigin::InsecureLocal,
+        META,
+    )
+    .unwrap();
+    let e = VerifierKey::from_bytes(&marked, &f.params_file).unwrap_err();
+    assert!(matches!(e, VerifyError::InsecureSrs { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("--srs CEREMONY_FILE") && text.contains("--allow-insecure-srs"),
+        "{text}"
+    );
+    assert!(text.contains("anyone can forge proofs"), "{text}");
+    let key = VerifierKey::from_bytes_with(&marked, &f.params_file, &allow).unwrap();
+    assert!(key.is_insecure_srs());
+    assert_eq!(key.srs_origin(), SrsOrigin::InsecureLocal);
+    key.verify(TranscriptKind::Blake2b, &f.proof, &f.instances)
+        .unwrap();
+    assert_eq!(
+        verifier::srs_origin(&marked).unwrap(),
+        SrsOrigin::InsecureLocal
+    );
+    // Unmarked, but the parameters are the local SRS: recognized by s·g2.
+    let l = local_fixture();
+    let e = VerifierKey::from_bytes(&l.vk_file, &l.params_file).unwrap_err();
+    assert!(
+        matches!(e, VerifyError::InsecureSrs { how } if how.contains("s·g2")),
+        "{e:?}"
+    );
+    let key = VerifierKey::from_bytes_with(&l.vk_file, &l.params_file, &allow).unwrap();
+    assert!(key.is_insecure_srs());
+    assert_eq!(key.srs_origin(), SrsOrigin::File);
+    key.verify(TranscriptKind::Blake2b, &l.proof, &l.instances)
+        .unwrap();
+    // A secure key is not flagged, with or without the option.
+    assert!(
+        !VerifierKey::from_bytes_with(&f.vk_file, &f.params_file, &allow)
+            .unwrap()
+            .is_insecure_srs()
+    );
+    assert!(!key_is_insecure(&f.vk_file, &f.params_file));
+    // An unknown origin byte is a malformed key (payload byte 4, after the count).
+    let bad = rewrap(
+        &f.vk_file,
+        ArtifactKind::VerifyingKey,
+        VK_FORMAT_VERSION,
+        |p| p[4] = 2,
+    );
+    assert!(matches!(
+        VerifierKey::from_bytes_with(&bad, &f.params_file, &allow),
+        Err(VerifyError::BadKey(m)) if m.contains("SRS origin")
+    ));
+}
+
+fn key_is_insecure(vk: &[u8], params: &[u8]) -> bool {
+    VerifierKey::from_bytes(vk, params)
+        .unwrap()
+        .is_insecure_srs()
+}
+
+#[test]
+fn instance_count_must_equal_the_circuits_public_rows() {
+    let f = fixture();
+    for count in [f.config.public_rows + 2, f.config.public_rows - 1] {
+        let vk = encode_verifying_key(
+            &f.vk,
+            &f.config,
+            count,
+            &f.params_file,
+            SrsOrigin::File,
+            META,
+        )
+        .unwrap();
+        let e = VerifierKey::from_bytes(&vk, &f.params_file).unwrap_err();
+        assert!(
+            matches!(e, VerifyError::PublicRows { num_instances, public_rows: 3 } if num_instances == count),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn a_g2_coordinate_not_below_p_is_bad_params_not_a_panic() {
+    let f = fixture();
+    // p, the BN254 base-field modulus, little-endian: the smallest non-canonical limb.
+    let p_le: [u8; 32] = {
+        let mut be =
+            hex::decode("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47")
+                .unwrap();
+        be.reverse();
+        be.try_into().unwrap()
+    };
+    // Payload: k (4) | g[0] (32) | g2 (64) | s·g2 (64). Limbs: g2.x.c0, g2.x.c1, s·g2.x.c0.
+    for (offset, what) in [(36, "g2"), (68, "g2"), (100, "s·g2")] {
+        let params = rewrap(
+            &f.params_file,
+            ArtifactKind::VerifierParams,
+            PARAMS_FORMAT_VERSION,
+            |p| p[offset..offset + 32].copy_from_slice(&p_le),
+        );
+        let vk = encode_verifying_key(&f.vk, &f.config, 3, &params, SrsOrigin::File, META).unwrap();
+        let e = VerifierKey::from_bytes(&vk, &params).unwrap_err();
+        assert!(
+            matches!(&e, VerifyError::BadParams(m) if m.contains(what) && m.contains("modulus p")),
+            "offset {offset}: {e:?}"
+        );
+    }
 }
 
 /// Re-wraps a mutated payload so it passes the container checksum and reaches the parsers.
@@ -348,7 +510,7 @@ proptest! {
             let i = pos.index(p.len());
             if trunc { p.truncate(i) } else { p[i] ^= xor }
         });
-        let vk_file = encode_verifying_key(&f.vk, &f.config, f.instances.len(), &params_file, META).unwrap();
+        let vk_file = encode_verifying_key(&f.vk, &f.config, f.instances.len(), &params_file, SrsOrigin::File, META).unwrap();
         prop_assert!(check(&vk_file, &params_file, &f.proof, &f.instances).is_err());
     }
 }

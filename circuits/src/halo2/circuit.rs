@@ -115,12 +115,14 @@ fn yes() -> bool {
 }
 
 impl CircuitShape {
-    /// The parameters the circuit's `configure` needs.
-    pub fn circuit_params(&self) -> ModelCircuitParams {
+    /// The parameters the circuit's `configure` needs, for a circuit with `public_rows`
+    /// public cells (the model's input and output element count; the shape does not hold it).
+    pub fn circuit_params(&self, public_rows: usize) -> ModelCircuitParams {
         ModelCircuitParams {
             base: self.config.clone(),
             dot_columns: self.dot_columns,
             lookup_groups: self.lookup_groups,
+            public_rows,
         }
     }
 }
@@ -282,6 +284,8 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
     let max_advice = layout_goal.max_advice_columns();
     let max_dot = layout_goal.max_dot_columns();
     let max_groups = layout_goal.max_lookup_groups();
+    // Before the placeholder inputs are allocated: an absurd graph is a named error.
+    crate::ops::check_budget(graph)?;
     let zeros = zero_inputs(graph);
     let try_k = |k: u32| -> Result<(CircuitShape, bool)> {
         let lookup_bits = k as usize - 1;
@@ -379,6 +383,7 @@ pub fn build(
     let inputs = match inputs {
         Some(i) => i,
         None => {
+            crate::ops::check_budget(graph)?;
             zeros = zero_inputs(graph);
             &zeros
         }

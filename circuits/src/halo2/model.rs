@@ -21,6 +21,12 @@ use super::lookup::{LookupConfig, LookupTable};
 /// configurations serialize as before). With `num_instance_columns = 0` the circuit has its
 /// own instance column bound by a gate (see `PublicConfig`); with 1 it uses halo2-base's,
 /// bound by copy constraints.
+///
+/// `public_rows` is the number of public cells the circuit constrains to the instance column
+/// (rows `0..public_rows` under the gate, or the cells copied to halo2-base's column). It does
+/// not change the constraint system (the gate's selector rows are fixed columns the key
+/// commits to), but a verifying key records it next to its instance count, and a verifier
+/// insists that the two agree.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModelCircuitParams {
     /// halo2-base's flex gate, range lookup and instance columns.
@@ -33,6 +39,9 @@ pub struct ModelCircuitParams {
     /// table lookups, no table, no columns).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lookup_groups: usize,
+    /// Public cells the circuit constrains: the statement's instance count.
+    #[serde(default)]
+    pub public_rows: usize,
 }
 
 /// Columns of a [`ModelCircuit`].
@@ -135,10 +144,19 @@ impl Circuit<Fr> for ModelCircuit {
     type Params = ModelCircuitParams;
 
     fn params(&self) -> ModelCircuitParams {
+        let base = self.builder.params();
+        // With its own instance column the gate binds `public_rows` rows; with halo2-base's,
+        // every assigned instance cell is copied to it.
+        let public_rows = if base.num_instance_columns == 0 {
+            self.public_rows
+        } else {
+            self.builder.assigned_instances.iter().map(Vec::len).sum()
+        };
         ModelCircuitParams {
-            base: self.builder.params(),
+            base,
             dot_columns: self.dot_columns,
             lookup_groups: self.lookup_groups,
+            public_rows,
         }
     }
 

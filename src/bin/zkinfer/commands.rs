@@ -7,7 +7,23 @@ use anyhow::{bail, Context, Result};
 use onnx_import::input_file::InputError;
 use onnx_import::ir::{Graph, Tensor};
 use onnx_import::DimKey;
-use zkinfer::{CompileOptions, Compiled, ProofArtifact, ProveOptions, Samples, SrsSource};
+use zkinfer::{
+    CompileOptions, Compiled, ProofArtifact, ProveOptions, Samples, SrsSource, VerifyOptions,
+};
+
+/// Appended to every line that reports an accepted proof for an insecure key.
+pub const INSECURE_MARK: &str = "INSECURE SRS: anyone can forge proofs for these keys";
+
+/// The warning `setup` and `prove` print for keys made with the insecure local SRS;
+/// `subject` says which SRS.
+pub fn warn_insecure(subject: &str) {
+    eprintln!(
+        "WARNING: INSECURE SRS: {subject}. Its secret is public: ANYONE CAN FORGE PROOFS for \
+         these keys, and `verify` refuses them unless given --allow-insecure-srs. For \
+         anything but tests and demos run `setup --srs CEREMONY_FILE` with parameters from a \
+         trusted setup ceremony."
+    );
+}
 
 use crate::progress::Spinner;
 use crate::QuantArgs;
@@ -150,20 +166,24 @@ pub fn compile(
 pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<String> {
     let source = srs_source(srs, cache);
     if let SrsSource::Local { cache_dir } = &source {
-        eprintln!(
-            "WARNING: no --srs given: using a locally generated, INSECURE structured reference \
-             string (cached in {}). Anyone can forge proofs against it. For production pass \
-             --srs FILE with parameters from a trusted setup ceremony.",
+        warn_insecure(&format!(
+            "no --srs given, so the keys use zkinfer's locally generated SRS (cached in {})",
             cache_dir.display()
-        );
+        ));
     }
     let spinner = Spinner::new();
     let report = zkinfer::setup_with(dir, &source, &|s| spinner.stage(s))
         .with_context(|| format!("setup of {} failed", dir.display()));
     spinner.finish();
     let report = report?;
+    if report.insecure_srs && srs.is_some() {
+        warn_insecure(&format!(
+            "{} is zkinfer's locally generated SRS (recognized by its s·g2)",
+            report.srs_path.display()
+        ));
+    }
     println!(
-        "keys written to {} (k = {}, SRS {}{})",
+        "keys written to {} (k = {}, SRS {}{}{})",
         dir.display(),
         report.k,
         report.srs_path.display(),
@@ -171,6 +191,11 @@ pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<Str
             ", generated now"
         } else {
             ""
+        },
+        if report.insecure_srs {
+            format!("; {INSECURE_MARK}")
+        } else {
+            String::new()
         }
     );
     println!("model commitment (sha256 of vk.bin): {}", report.vk_digest);
@@ -220,6 +245,12 @@ pub fn prove(
     let art = zkinfer::prove_with(dir, &inputs, &opts, &|s| spinner.stage(s));
     spinner.finish();
     let art = art.with_context(|| format!("proving with {} failed", dir.display()))?;
+    if art.insecure_srs {
+        warn_insecure(&format!(
+            "the keys in {} were made with zkinfer's locally generated SRS",
+            dir.display()
+        ));
+    }
     art.save(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
     print_outputs(&compiled.graph, &art, Some(&inputs));
@@ -231,20 +262,39 @@ pub fn prove(
     Ok(art)
 }
 
-/// `zkinfer verify`.
-pub fn verify(dir: &Path, proof: &Path) -> Result<()> {
+/// `zkinfer verify`; `allow_insecure_srs` accepts keys made with the insecure local SRS.
+pub fn verify(dir: &Path, proof: &Path, allow_insecure_srs: bool) -> Result<()> {
     let art = ProofArtifact::load(proof)?;
-    zkinfer::verify(dir, &art).with_context(|| {
-        format!(
-            "{} is NOT a valid proof for {}",
-            proof.display(),
-            dir.display()
-        )
+    let options = VerifyOptions { allow_insecure_srs };
+    let verified = zkinfer::verify_with(dir, &art, &options).map_err(|e| {
+        let refused = matches!(
+            e,
+            zkinfer::Error::Verify(verifier::VerifyError::InsecureSrs { .. })
+        );
+        let context = if refused {
+            format!(
+                "refusing to verify {} with the keys in {}",
+                proof.display(),
+                dir.display()
+            )
+        } else {
+            format!(
+                "{} is NOT a valid proof for {}",
+                proof.display(),
+                dir.display()
+            )
+        };
+        anyhow::Error::new(e).context(context)
     })?;
     println!(
-        "proof {} is valid for the model in {}",
+        "proof {} is valid for the model in {}{}",
         proof.display(),
-        dir.display()
+        dir.display(),
+        if verified.insecure_srs {
+            format!(" ({INSECURE_MARK})")
+        } else {
+            String::new()
+        }
     );
     for (name, t) in &art.outputs {
         println!("  output {name:?} {:?}: {}", t.shape, preview(&t.data));
@@ -288,7 +338,9 @@ fn print_outputs(graph: &Graph, art: &ProofArtifact, inputs: Option<&[Tensor]>) 
     }
 }
 
-/// `zkinfer run`: compile, setup, prove and verify in one go.
+/// `zkinfer run`: compile, setup, prove and verify in one go. Without `srs` the keys use
+/// the insecure local SRS and the verify step accepts them (marking its output INSECURE);
+/// with `srs`, only if `allow_insecure_srs`.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     model: &Path,
@@ -301,6 +353,7 @@ pub fn run(
     out: &Path,
     transcript: verifier::TranscriptKind,
     seed: Option<[u8; 32]>,
+    allow_insecure_srs: bool,
 ) -> Result<()> {
     let mut times = Vec::new();
     let t = Instant::now();
@@ -326,7 +379,7 @@ pub fn run(
     times.push(("prove", t.elapsed()));
     let t = Instant::now();
     println!("[4/4] verify");
-    let verified = verify(out, &proof_path);
+    let verified = verify(out, &proof_path, allow_insecure_srs || srs.is_none());
     times.push(("verify", t.elapsed()));
     let settings = Compiled::load(out)?.settings;
     println!("k = {}", settings.circuit.k);

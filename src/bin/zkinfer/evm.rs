@@ -9,8 +9,10 @@ use solidity::rpc::{parse_address, to_hex, RpcClient};
 use solidity::tx::Signer;
 use solidity::{Bundle, Solc};
 use verifier::halo2::Fr;
-use verifier::{instances_from_hex, TranscriptKind, VerifierKey};
+use verifier::{instances_from_hex, KeyOptions, TranscriptKind, VerifierKey};
 use zkinfer::{files, ProofArtifact};
+
+use crate::commands::INSECURE_MARK;
 
 /// Options of `create-evm-verifier`.
 #[derive(Args, Debug)]
@@ -27,6 +29,10 @@ pub struct CreateArgs {
     /// Only write the sources, even if a compiler is available.
     #[arg(long)]
     no_compile: bool,
+    /// Accept keys made with the INSECURE local SRS (tests and demos): the contract would
+    /// accept proofs forged by anyone. Without it such keys are refused.
+    #[arg(long)]
+    allow_insecure_srs: bool,
 }
 
 /// Options of `deploy-evm`.
@@ -66,10 +72,16 @@ pub struct VerifyArgs {
     /// Proof artifact made with `prove --evm`.
     #[arg(long)]
     proof: PathBuf,
+    /// Acknowledge a proof whose artifact says its key was made with the INSECURE local SRS
+    /// (this command only asks the contract, so it cannot refuse the key; its output is
+    /// marked INSECURE either way).
+    #[arg(long)]
+    allow_insecure_srs: bool,
 }
 
-/// Reads the proof and instances of an EVM (Keccak-transcript) artifact.
-fn evm_proof(path: &Path) -> Result<(Vec<u8>, Vec<Fr>)> {
+/// Reads the proof and instances of an EVM (Keccak-transcript) artifact, and whether the
+/// artifact says its key was made with the insecure local SRS.
+fn evm_proof(path: &Path) -> Result<(Vec<u8>, Vec<Fr>, bool)> {
     let art = ProofArtifact::load(path)?;
     let kind = TranscriptKind::from_name(&art.transcript);
     if kind != Some(TranscriptKind::Keccak) {
@@ -82,7 +94,7 @@ fn evm_proof(path: &Path) -> Result<(Vec<u8>, Vec<Fr>)> {
     }
     let proof = hex::decode(&art.proof).context("the proof is not hex")?;
     let instances = instances_from_hex(&art.instances)?;
-    Ok((proof, instances))
+    Ok((proof, instances, art.insecure_srs))
 }
 
 /// `zkinfer create-evm-verifier`.
@@ -92,7 +104,20 @@ pub fn create(args: &CreateArgs) -> Result<()> {
         std::fs::read(&p)
             .with_context(|| format!("cannot read {} (run `setup` first)", p.display()))
     };
-    let key = VerifierKey::from_bytes(&read(files::VK)?, &read(files::SRS_VERIFIER)?)?;
+    let options = KeyOptions {
+        allow_insecure_srs: args.allow_insecure_srs,
+    };
+    let key =
+        VerifierKey::from_bytes_with(&read(files::VK)?, &read(files::SRS_VERIFIER)?, &options)
+            .with_context(|| format!("cannot create an EVM verifier for {}", args.dir.display()))?;
+    if key.is_insecure_srs() {
+        eprintln!(
+            "WARNING: INSECURE SRS: the keys in {} were made with zkinfer's locally generated \
+             SRS, whose secret is public: the contract will accept proofs FORGED by anyone. \
+             Tests and demos only.",
+            args.dir.display()
+        );
+    }
     let c = key.config();
     let columns = c.base.num_advice_per_phase.iter().sum::<usize>()
         + c.base.num_lookup_advice_per_phase.iter().sum::<usize>()
@@ -191,7 +216,7 @@ pub fn deploy(args: &DeployArgs) -> Result<()> {
 
 /// `zkinfer encode-calldata`.
 pub fn encode(args: &EncodeArgs) -> Result<()> {
-    let (proof, instances) = evm_proof(&args.proof)?;
+    let (proof, instances, _) = evm_proof(&args.proof)?;
     let data = if args.raw {
         solidity::calldata::raw_calldata(&instances, &proof)
     } else {
@@ -203,7 +228,15 @@ pub fn encode(args: &EncodeArgs) -> Result<()> {
 
 /// `zkinfer verify-evm`: exit 0 iff the contract accepts.
 pub fn verify(args: &VerifyArgs) -> Result<()> {
-    let (proof, instances) = evm_proof(&args.proof)?;
+    let (proof, instances, insecure) = evm_proof(&args.proof)?;
+    if insecure && !args.allow_insecure_srs {
+        eprintln!(
+            "WARNING: INSECURE SRS: {} says its key was made with zkinfer's locally generated \
+             SRS: anyone can forge proofs the contract accepts (pass --allow-insecure-srs to \
+             acknowledge)",
+            args.proof.display()
+        );
+    }
     let address = parse_address(&args.address)?;
     let rpc = RpcClient::new(&args.rpc)?;
     let data = solidity::calldata::verify_proof_calldata(&proof, &instances);
@@ -224,9 +257,14 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
         );
     }
     println!(
-        "the contract at {} accepted {}; gas {gas} (eth_estimateGas of the verifyProof call)",
+        "the contract at {} accepted {}{}; gas {gas} (eth_estimateGas of the verifyProof call)",
         args.address,
-        args.proof.display()
+        args.proof.display(),
+        if insecure {
+            format!(" ({INSECURE_MARK})")
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }

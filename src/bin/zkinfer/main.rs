@@ -7,6 +7,7 @@ mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use anyhow::{bail, Result};
 use circuits::calibrate::CalibrationOptions;
@@ -132,6 +133,10 @@ enum Command {
         /// Cache directory for local SRS files (default: $ZKINFER_CACHE_DIR or ~/.cache/zkinfer).
         #[arg(long)]
         srs_cache: Option<PathBuf>,
+        /// Accepted for symmetry with verify: setup without --srs always works (and always
+        /// warns that the keys are INSECURE).
+        #[arg(long)]
+        allow_insecure_srs: bool,
     },
     /// Prove one inference; writes the proof, public instances and outputs to PROOF.json.
     Prove {
@@ -151,6 +156,10 @@ enum Command {
         /// operating-system randomness (zero-knowledge).
         #[arg(long, value_name = "HEX", value_parser = parse_seed)]
         seed: Option<[u8; 32]>,
+        /// Accepted for symmetry with verify: proving with keys from the insecure local SRS
+        /// always works (and always warns).
+        #[arg(long)]
+        allow_insecure_srs: bool,
     },
     /// Check a proof against the model's verifying key; exit 0 iff valid.
     Verify {
@@ -159,6 +168,10 @@ enum Command {
         /// The proof artifact.
         #[arg(long)]
         proof: PathBuf,
+        /// Accept keys made with the INSECURE local SRS (setup without --srs), for tests and
+        /// demos: anyone can forge proofs for them. Without it such keys are refused.
+        #[arg(long)]
+        allow_insecure_srs: bool,
     },
     /// compile + setup + prove + verify; writes DIR/proof.json.
     Run {
@@ -176,7 +189,8 @@ enum Command {
         dims: Vec<(DimKey, usize)>,
         #[command(flatten)]
         quant: QuantArgs,
-        /// KZG parameters file; without it an INSECURE local SRS is used.
+        /// KZG parameters file; without it an INSECURE local SRS is generated, and the
+        /// verify step accepts it (marking its output INSECURE).
         #[arg(long)]
         srs: Option<PathBuf>,
         /// Cache directory for local SRS files.
@@ -191,6 +205,10 @@ enum Command {
         /// Blinding seed (64 hex digits): reproducible, NOT zero-knowledge (see `prove`).
         #[arg(long, value_name = "HEX", value_parser = parse_seed)]
         seed: Option<[u8; 32]>,
+        /// Let the verify step accept keys made with the INSECURE local SRS even when --srs
+        /// names a file (implied without --srs).
+        #[arg(long)]
+        allow_insecure_srs: bool,
     },
     /// Write the Solidity verifier of a set-up model (sources, ABI and, with a compiler,
     /// bytecode) to OUTDIR.
@@ -226,9 +244,58 @@ fn transcript(evm: bool) -> verifier::TranscriptKind {
     }
 }
 
+/// What the last panic said (message, location, and a backtrace when `RUST_BACKTRACE` asks
+/// for one), recorded by the hook instead of printed.
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Replaces the default panic hook (which prints to stderr) with one that only records the
+/// panic. The libraries catch halo2's panics on malformed input and report them as errors,
+/// so printing them would put noise on the terminal for an input error already explained;
+/// a panic nobody catches reaches [`main`], which prints one "internal error" line.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let mut text = info.payload_as_str().unwrap_or("(no message)").to_string();
+        if let Some(l) = info.location() {
+            text.push_str(&format!(" at {}:{}", l.file(), l.line()));
+        }
+        // `capture` honours RUST_BACKTRACE / RUST_LIB_BACKTRACE: disabled unless set.
+        let bt = std::backtrace::Backtrace::capture();
+        if bt.status() == std::backtrace::BacktraceStatus::Captured {
+            text.push_str(&format!("\n{bt}"));
+        }
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(text);
+        }
+    }));
+}
+
 fn main() -> ExitCode {
+    install_panic_hook();
     let cli = Cli::parse();
-    let result = match &cli.command {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cli))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", error_chain(&e));
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            let detail = LAST_PANIC
+                .lock()
+                .ok()
+                .and_then(|mut l| l.take())
+                .unwrap_or_else(|| "unknown panic".into());
+            eprintln!(
+                "internal error: {detail}; this is a bug in zkinfer, please report it with the \
+                 command line (set RUST_BACKTRACE=1 for a backtrace)"
+            );
+            ExitCode::from(101)
+        }
+    }
+}
+
+/// Runs one command.
+fn run(cli: &Cli) -> Result<()> {
+    match &cli.command {
         Command::Ops => {
             print!("{}", onnx_import::Registry::standard().markdown_table());
             Ok(())
@@ -246,6 +313,7 @@ fn main() -> ExitCode {
             dir,
             srs,
             srs_cache,
+            allow_insecure_srs: _,
         } => commands::setup(dir, srs.as_deref(), srs_cache.as_deref()).map(|_| ()),
         Command::Prove {
             dir,
@@ -253,8 +321,13 @@ fn main() -> ExitCode {
             out,
             evm,
             seed,
+            allow_insecure_srs: _,
         } => commands::prove(dir, input, out, transcript(*evm), *seed).map(|_| ()),
-        Command::Verify { dir, proof } => commands::verify(dir, proof),
+        Command::Verify {
+            dir,
+            proof,
+            allow_insecure_srs,
+        } => commands::verify(dir, proof, *allow_insecure_srs),
         Command::Run {
             model,
             input,
@@ -266,6 +339,7 @@ fn main() -> ExitCode {
             out,
             evm,
             seed,
+            allow_insecure_srs,
         } => commands::run(
             model,
             input,
@@ -277,18 +351,12 @@ fn main() -> ExitCode {
             out,
             transcript(*evm),
             *seed,
+            *allow_insecure_srs,
         ),
         Command::CreateEvmVerifier(args) => evm::create(args),
         Command::DeployEvm(args) => evm::deploy(args),
         Command::EncodeCalldata(args) => evm::encode(args),
         Command::VerifyEvm(args) => evm::verify(args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
-            ExitCode::FAILURE
-        }
     }
 }
 
@@ -308,4 +376,20 @@ fn error_chain(e: &anyhow::Error) -> String {
         out.push_str(&text);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn caught_panics_are_recorded_not_printed() {
+        super::install_panic_hook();
+        let caught = std::panic::catch_unwind(|| panic!("boom {}", 7));
+        assert!(caught.is_err());
+        let last = super::LAST_PANIC.lock().unwrap().take().unwrap();
+        assert!(last.starts_with("boom 7 at "), "{last}");
+        assert!(last.contains("main.rs"), "{last}");
+        drop(std::panic::take_hook());
+    }
 }
