@@ -24,6 +24,75 @@ pub enum ProverError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// The SRS file has fewer powers than the circuit needs.
+    #[error(
+        "SRS {}: has 2^{available} powers (k = {available}), but the circuit needs k = \
+         {needed}; use a ceremony file with at least 2^{needed} powers",
+        path.display()
+    )]
+    SrsTooSmall {
+        /// The SRS file.
+        path: PathBuf,
+        /// The file's k.
+        available: u32,
+        /// The circuit's k.
+        needed: u32,
+    },
+    /// A halo2 parameter file's length disagrees with the k in its header.
+    #[error(
+        "SRS {}: a halo2 KZG parameter file declaring k = {k} has {raw} bytes (uncompressed) \
+         or {compressed} bytes (compressed), but this one has {actual}; it is truncated, \
+         damaged or not an SRS file",
+        path.display()
+    )]
+    SrsHalo2Length {
+        /// The SRS file.
+        path: PathBuf,
+        /// The k in its header.
+        k: u32,
+        /// Its length.
+        actual: u64,
+        /// The uncompressed length for `k`.
+        raw: u64,
+        /// The compressed length for `k`.
+        compressed: u64,
+    },
+    /// A `.ptau` file's structure is wrong.
+    #[error("SRS {}: not a usable snarkjs .ptau file: {defect}", path.display())]
+    SrsPtau {
+        /// The SRS file.
+        path: PathBuf,
+        /// What is wrong.
+        defect: crate::srs::PtauDefect,
+    },
+    /// A point of the SRS is malformed or wrong.
+    #[error(
+        "SRS {}: {part} number {index}: {defect}; the file is damaged or not a genuine \
+         ceremony output",
+        path.display()
+    )]
+    SrsPoint {
+        /// The SRS file.
+        path: PathBuf,
+        /// Which points.
+        part: crate::srs::SrsPart,
+        /// The point's index among them.
+        index: u64,
+        /// What is wrong with it.
+        defect: crate::srs::PointDefect,
+    },
+    /// The SRS's points are valid one by one but are not powers of one secret, or its
+    /// Lagrange points do not match its powers.
+    #[error(
+        "SRS {}: {check}; the file is damaged or not a genuine ceremony output",
+        path.display()
+    )]
+    SrsInconsistent {
+        /// The SRS file.
+        path: PathBuf,
+        /// Which check failed.
+        check: crate::srs::SrsCheck,
+    },
     /// A key file is malformed, truncated or of the wrong kind.
     #[error("{}: {message}; re-run `setup` to regenerate it", path.display())]
     Artifact {
@@ -57,6 +126,19 @@ pub enum ProverError {
     Randomness {
         /// What the OS reported.
         message: String,
+    },
+    /// The circuit binds a different number of public cells than the model declares
+    /// (its input and output elements): the key would check another statement.
+    #[error(
+        "the circuit constrains {public_rows} public cells, but the model declares \
+         {declared} public instances (its input and output elements); internal error, \
+         please report"
+    )]
+    PublicRows {
+        /// Public cells of the laid-out circuit.
+        public_rows: usize,
+        /// Input plus output elements of the graph.
+        declared: usize,
     },
     /// halo2 failed (key generation, proving, or the prover's own check of its proof).
     #[error("halo2: {message}")]

@@ -17,7 +17,7 @@ pub use keys::{
     VerifierFiles,
 };
 pub use prove::{prove, Proof, ProveOptions};
-pub use srs::{load_srs, local_srs, save_srs, Srs};
+pub use srs::{load_srs, local_srs, local_srs_secret, save_srs, Srs};
 pub use verifier::TranscriptKind;
 
 /// A step of key generation or proving, reported to a progress callback when it starts.
