@@ -89,7 +89,12 @@ pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Resu
     let k = s.circuit.k;
     let t0 = Instant::now();
     let (params, srs_path, srs_generated, insecure_srs) = match srs {
-        SrsSource::File(path) => (prover::load_srs(path, k)?, path.clone(), false, false),
+        SrsSource::File(path) => {
+            let p = prover::load_srs(path, k)?;
+            // A copy of the local SRS passed as a file is just as insecure.
+            let insecure = prover::srs::is_local_srs(&p);
+            (p, path.clone(), false, insecure)
+        }
         SrsSource::Local { cache_dir } => {
             let (p, path, generated) = prover::local_srs(k, cache_dir)?;
             (p, path, generated, true)

@@ -68,9 +68,23 @@ pub struct TensorSpec {
 }
 
 impl TensorSpec {
-    /// Number of elements.
+    /// Number of elements, or `None` when the product of the shape overflows `usize` (a
+    /// shape read from an untrusted file).
+    pub fn checked_len(&self) -> Option<usize> {
+        self.shape.iter().try_fold(1usize, |n, d| n.checked_mul(*d))
+    }
+
+    /// Number of elements; saturates at `usize::MAX` instead of wrapping, so an absurd shape
+    /// can never pass for a small one (use [`Self::checked_len`] to tell).
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        self.checked_len().unwrap_or(usize::MAX)
+    }
+
+    /// Total elements of `specs`, or `None` on overflow.
+    pub fn total_len<'a>(specs: impl IntoIterator<Item = &'a TensorSpec>) -> Option<usize> {
+        specs
+            .into_iter()
+            .try_fold(0usize, |n, t| n.checked_add(t.checked_len()?))
     }
 
     /// True for a tensor without elements.
@@ -211,7 +225,12 @@ impl Settings {
             SETTINGS_FORMAT,
             SETTINGS_MIN_VERSION..=SETTINGS_VERSION,
         )?;
-        let total: usize = s.inputs.iter().chain(&s.outputs).map(TensorSpec::len).sum();
+        let Some(total) = TensorSpec::total_len(s.inputs.iter().chain(&s.outputs)) else {
+            return Err(Error::artifact(
+                file,
+                "the element count of the inputs' and outputs' shapes overflows",
+            ));
+        };
         if total != s.num_instances {
             return Err(Error::artifact(
                 file,

@@ -49,13 +49,10 @@ impl Statement {
         }
     }
 
-    /// Number of public instances.
+    /// Number of public instances; saturates at `usize::MAX` when the shapes' element
+    /// count overflows (never wraps to a small count).
     pub fn num_instances(&self) -> usize {
-        self.inputs
-            .iter()
-            .chain(&self.outputs)
-            .map(TensorSpec::len)
-            .sum()
+        TensorSpec::total_len(self.inputs.iter().chain(&self.outputs)).unwrap_or(usize::MAX)
     }
 
     /// Serialized form, as stored in the key.
@@ -69,12 +66,17 @@ impl Statement {
         let text = std::str::from_utf8(key.metadata())
             .map_err(|_| Error::artifact(file, "metadata is not UTF-8 JSON"))?;
         let s: Statement = parse_versioned(text, file, STATEMENT_FORMAT, STATEMENT_VERSION)?;
-        if s.num_instances() != key.num_instances() {
+        let Some(count) = TensorSpec::total_len(s.inputs.iter().chain(&s.outputs)) else {
+            return Err(Error::artifact(
+                file,
+                "the element count of the inputs' and outputs' shapes overflows",
+            ));
+        };
+        if count != key.num_instances() {
             return Err(Error::artifact(
                 file,
                 format!(
-                    "describes {} instances but the key has {}",
-                    s.num_instances(),
+                    "describes {count} instances but the key has {}",
                     key.num_instances()
                 ),
             ));

@@ -25,9 +25,6 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// `zkinfer::verify` accepting keys from the insecure local SRS, which these tests set up with.
-// zkinfer::Error is 128 bytes (CircuitError::OutputShape); the library's own functions
-// return it too.
-#[allow(clippy::result_large_err)]
 fn verify(dir: &Path, artifact: &ProofArtifact) -> zkinfer::Result<()> {
     let allow = VerifyOptions {
         allow_insecure_srs: true,

@@ -114,10 +114,10 @@ pub enum CircuitError {
         op: &'static str,
         /// The output value's name.
         value: String,
-        /// The declared shape.
-        expected: Vec<usize>,
+        /// The declared shape (boxed: keeps the error, and every `Result`, small).
+        expected: Box<[usize]>,
         /// The computed shape.
-        got: Vec<usize>,
+        got: Box<[usize]>,
     },
     /// The graph's runtime tensors hold more elements than any circuit can handle; checked
     /// before anything of that size is allocated.

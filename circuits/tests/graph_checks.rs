@@ -58,7 +58,7 @@ fn assert_output_shape_error(err: &CircuitError) {
         (node.as_str(), *op, value.as_str()),
         ("relu_0", "Relu", "y")
     );
-    assert_eq!((expected.as_slice(), got.as_slice()), (&[3][..], &[2][..]));
+    assert_eq!((&expected[..], &got[..]), (&[3][..], &[2][..]));
     assert!(err.to_string().contains("relu_0"), "{err}");
 }
 

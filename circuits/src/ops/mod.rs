@@ -270,8 +270,8 @@ pub fn eval_graph<B: Backend>(
                     node: node.name.clone(),
                     op: node.op.name(),
                     value: declared.name.clone(),
-                    expected: declared.shape.clone(),
-                    got: out.shape,
+                    expected: declared.shape.clone().into(),
+                    got: out.shape.into(),
                 });
             }
             vals[oid] = Some(out);
