@@ -90,52 +90,45 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
+/// Runs `inspect` then `compile` on the hostile model (`used`: its constants feed the
+/// output), checking each one's peak memory; returns both outputs as text with their status.
+fn inspect_and_compile(used: bool) -> [(bool, String); 2] {
+    let what = if used { "used" } else { "unused" };
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), &format!("{what}.onnx"), &hostile(used));
+    let out_dir = dir.path().join("compiled");
+    let (model, out) = (m.to_str().unwrap(), out_dir.to_str().unwrap());
+    let mut results = Vec::new();
+    for (name, args) in [
+        ("inspect", vec!["inspect", model]),
+        ("compile", vec!["compile", model, "-o", out]),
+    ] {
+        let (o, peak) = run_measured(dir.path(), &args);
+        check_peak(&format!("{name} ({what})"), peak);
+        results.push((o.status.success(), text(&o)));
+    }
+    results.try_into().unwrap()
+}
+
 #[test]
 fn inspect_and_compile_skip_unused_huge_constants() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = write(dir.path(), "unused.onnx", &hostile(false));
-    let (o, peak) = run_measured(dir.path(), &["inspect", m.to_str().unwrap()]);
-    let t = text(&o);
-    assert!(o.status.success(), "{t}");
+    let [(ok, t), (compiled, c)] = inspect_and_compile(false);
+    assert!(ok, "{t}");
     assert_eq!(t.matches("unused (no graph output").count(), 15, "{t}");
-    check_peak("inspect (unused)", peak);
-    let out_dir = dir.path().join("compiled");
-    let args = [
-        "compile",
-        m.to_str().unwrap(),
-        "-o",
-        out_dir.to_str().unwrap(),
-    ];
-    let (o, peak) = run_measured(dir.path(), &args);
-    assert!(o.status.success(), "{}", text(&o));
-    check_peak("compile (unused)", peak);
+    assert!(compiled, "{c}");
 }
 
 #[test]
 fn inspect_and_compile_name_the_node_over_the_fold_budget() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = write(dir.path(), "used.onnx", &hostile(true));
-    let (o, peak) = run_measured(dir.path(), &["inspect", m.to_str().unwrap()]);
-    let t = text(&o);
-    assert!(!o.status.success() && !t.contains("panicked"), "{t}");
+    let [(ok, t), (compiled, c)] = inspect_and_compile(true);
+    assert!(!ok && !t.contains("panicked"), "{t}");
     assert!(
         t.contains("c1 ConstantOfShape") && t.contains("may fold at most 16777216 elements"),
         "{t}"
     );
-    check_peak("inspect (used)", peak);
-    let out_dir = dir.path().join("compiled");
-    let args = [
-        "compile",
-        m.to_str().unwrap(),
-        "-o",
-        out_dir.to_str().unwrap(),
-    ];
-    let (o, peak) = run_measured(dir.path(), &args);
-    let t = text(&o);
-    assert!(!o.status.success() && !t.contains("panicked"), "{t}");
+    assert!(!compiled && !c.contains("panicked"), "{c}");
     assert!(
-        t.contains("node \"c1\" (ConstantOfShape)") && t.contains("16777216"),
-        "{t}"
+        c.contains("node \"c1\" (ConstantOfShape)") && c.contains("16777216"),
+        "{c}"
     );
-    check_peak("compile (used)", peak);
 }
