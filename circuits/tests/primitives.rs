@@ -3,21 +3,17 @@
 //! primitive is rejected. Table lookups are in `primitives_lookup.rs`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::sync::Arc;
-
-use circuits::backend::{Backend, Table};
-use circuits::halo2::dot::DotTable;
+use circuits::backend::Backend;
 use circuits::halo2::field::{fe_to_i128, i128_to_fe};
-use circuits::halo2::{Halo2Backend, LookupTable, ModelCircuit};
+use circuits::halo2::Halo2Backend;
 use circuits::native::NativeBackend;
 use circuits::CircuitError;
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
-use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
+use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::halo2_proofs::dev::MockProver;
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr};
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::plonk::Assigned;
 use proptest::prelude::*;
-use rand::{Rng, SeedableRng};
 
 const K: u32 = 10;
 const BITS: u32 = 16;
