@@ -44,6 +44,30 @@ impl fmt::Debug for Table {
     }
 }
 
+/// The quantized model parameters an evaluation has loaded, in load order (see
+/// [`Backend::load_params`]): the list hashed parameters hash.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParamStore {
+    /// Every parameter, in load order.
+    pub values: Vec<i128>,
+}
+
+impl ParamStore {
+    /// Appends a block; returns the index of its first value.
+    pub fn push(&mut self, values: &[i128]) -> usize {
+        let base = self.values.len();
+        self.values.extend_from_slice(values);
+        base
+    }
+
+    /// Parameter `i`.
+    pub fn get(&self, i: usize) -> crate::Result<i128> {
+        self.values.get(i).copied().ok_or_else(|| {
+            crate::CircuitError::unsupported(format!("parameter {i} was never loaded"))
+        })
+    }
+}
+
 /// Fixed-point arithmetic over some cell type.
 pub trait Backend {
     /// A value: an `i128` natively, an assigned cell in a circuit.
@@ -102,6 +126,27 @@ pub trait Backend {
     /// and `2y − r ∈ [0, 2^(B+1))` (so `y² ≤ a < (y + 1)²`). Natively `a < 0` is
     /// [`crate::error::CircuitError::NegativeSqrt`].
     fn sqrt_floor(&mut self, a: &Self::Cell) -> Result<Self::Cell>;
+    /// Declares a block of quantized model parameters (weights, biases: see
+    /// [`crate::visibility`]); returns the index of its first value. Ops call it once per
+    /// constant tensor and role, and use the parameters only through
+    /// [`dot_params`](Self::dot_params) and [`param_cell`](Self::param_cell), so how they are
+    /// laid out (fixed columns, advice, committed columns) is the backend's choice.
+    fn load_params(&mut self, values: &[i128]) -> Result<usize>;
+    /// The value of parameter `i`.
+    fn param_value(&self, i: usize) -> Result<i128>;
+    /// Whether parameters are constants of the circuit (fixed visibility), so an op may use
+    /// [`param_value`](Self::param_value) with the constant primitives.
+    fn fixed_params(&self) -> bool;
+    /// `Σ xs[k]·p[ws[k]] + p[bias]` (no bias: `+ 0`).
+    fn dot_params(
+        &mut self,
+        xs: &[Self::Cell],
+        ws: &[usize],
+        bias: Option<usize>,
+    ) -> Result<Self::Cell>;
+    /// A cell holding parameter `i`.
+    fn param_cell(&mut self, i: usize) -> Result<Self::Cell>;
+
     /// Records the value `v` of use `slot` of the current node's table inputs for
     /// calibration (no constraint; the native evaluator keeps the range seen).
     fn observe(&mut self, _slot: usize, _v: &Self::Cell) {}

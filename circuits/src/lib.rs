@@ -16,10 +16,12 @@ pub mod error;
 #[cfg(feature = "model")]
 pub mod fixed;
 pub mod halo2;
+pub mod hash;
 pub mod native;
 #[cfg(feature = "model")]
 pub mod ops;
 pub mod quant;
+pub mod visibility;
 
 pub use error::{CircuitError, Result};
 pub use quant::QuantParams;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::backend::{Backend, Table};
+use crate::backend::{Backend, ParamStore, Table};
 use crate::error::{CircuitError, Result};
 
 /// Bound on the magnitude of any intermediate integer. Far below the BN254 scalar field's
@@ -27,6 +27,8 @@ pub struct NativeBackend {
     /// circuit's *shape* on placeholder inputs (key generation), never to compute a witness.
     lenient: bool,
     node: usize,
+    /// The parameters loaded so far ([`Backend::load_params`]), in load order.
+    pub params: ParamStore,
 }
 
 impl NativeBackend {
@@ -38,6 +40,7 @@ impl NativeBackend {
             observed: BTreeMap::new(),
             lenient: false,
             node: 0,
+            params: ParamStore::default(),
         }
     }
 
@@ -130,6 +133,30 @@ impl Backend for NativeBackend {
     }
     fn dot(&mut self, xs: &[i128], ys: &[i128]) -> Result<i128> {
         self.dot_const(xs, ys, 0)
+    }
+    fn load_params(&mut self, values: &[i128]) -> Result<usize> {
+        for v in values {
+            Self::safe(Some(*v))?;
+        }
+        Ok(self.params.push(values))
+    }
+    fn param_value(&self, i: usize) -> Result<i128> {
+        self.params.get(i)
+    }
+    fn fixed_params(&self) -> bool {
+        true
+    }
+    fn dot_params(&mut self, xs: &[i128], ws: &[usize], bias: Option<usize>) -> Result<i128> {
+        let w = ws
+            .iter()
+            .map(|i| self.params.get(*i))
+            .collect::<Result<Vec<_>>>()?;
+        let b = bias.map(|i| self.params.get(i)).transpose()?.unwrap_or(0);
+        self.dot_const(xs, &w, b)
+    }
+    fn param_cell(&mut self, i: usize) -> Result<i128> {
+        let v = self.params.get(i)?;
+        self.constant(v)
     }
     fn sum(&mut self, xs: &[i128]) -> Result<i128> {
         let mut acc = 0i128;

@@ -89,6 +89,7 @@ fn lookup_run(
         public_rows: 0,
         lookups,
         lookup_groups: groups,
+        dot_weights: Default::default(),
     };
     LookupRun {
         circuit,

@@ -140,6 +140,50 @@ pub enum ProverError {
         /// Input plus output elements of the graph.
         declared: usize,
     },
+    /// A column to leave unblinded is not an advice column of the circuit.
+    #[error(
+        "cannot leave advice column {column} unblinded: the circuit has {num_advice} advice \
+         columns"
+    )]
+    UnblindedColumn {
+        /// The requested column.
+        column: usize,
+        /// Advice columns of the circuit.
+        num_advice: usize,
+    },
+    /// Unblinded (committed) columns need a single-phase circuit.
+    #[error(
+        "committed columns need a single-phase circuit, but this one has advice columns in \
+         {phases} phases (phase {phase} among them)"
+    )]
+    MultiPhaseCommitted {
+        /// A phase other than 0 used by an advice column.
+        phase: u8,
+        /// Number of distinct advice phases.
+        phases: usize,
+    },
+    /// A committed column's values do not fit in the circuit's usable rows.
+    #[error(
+        "a committed column of {len} values does not fit in the circuit's {usable_rows} \
+         usable rows"
+    )]
+    CommittedColumnTooLong {
+        /// Number of values.
+        len: usize,
+        /// Rows before the blinding rows.
+        usable_rows: usize,
+    },
+    /// A committed column's commitment was asked for with an SRS of another size than the
+    /// circuit's (the Lagrange basis, hence the commitment, depends on `k`).
+    #[error(
+        "committed column: the SRS is for k = {params_k}, but the circuit has k = {circuit_k}"
+    )]
+    CommittedK {
+        /// The SRS's k.
+        params_k: u32,
+        /// The circuit's k.
+        circuit_k: u32,
+    },
     /// halo2 failed (key generation, proving, or the prover's own check of its proof).
     #[error("halo2: {message}")]
     Halo2 {

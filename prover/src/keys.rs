@@ -29,15 +29,16 @@ use crate::Stage;
 /// Format version of `pk.bin`.
 pub const PK_FORMAT_VERSION: u32 = 1;
 
-/// Number of public instances of a model's circuit: every input element, then every output
-/// element.
-pub fn num_instances(graph: &Graph) -> usize {
-    graph
-        .inputs
-        .iter()
-        .chain(&graph.outputs)
-        .map(|&id| graph.shape(id).iter().product::<usize>())
-        .sum()
+/// Number of public instances of a model's circuit with visibility `vis`: the public
+/// inputs' and outputs' elements, then one per hashed part (see
+/// [`circuits::visibility::Visibilities::layout`]).
+pub fn num_instances(graph: &Graph, vis: &circuits::visibility::Visibilities) -> usize {
+    let count = |ids: &[usize]| -> usize {
+        ids.iter()
+            .map(|&id| graph.shape(id).iter().product::<usize>())
+            .sum()
+    };
+    vis.layout(count(&graph.inputs), count(&graph.outputs)).len
 }
 
 /// The output of key generation.
@@ -88,7 +89,7 @@ pub fn setup(
     // The statement a verifier checks (the key's instance count) must be exactly the cells
     // the circuit binds to its instance column.
     let config = built.circuit.params();
-    check_public_rows(config.public_rows, num_instances(graph))?;
+    check_public_rows(config.public_rows, num_instances(graph, &shape.visibility))?;
     progress(Stage::KeygenVk);
     let vk = guard("verifying-key generation", || {
         keygen_vk(srs, &built.circuit)

@@ -5,6 +5,7 @@
 //! formats come from the `verifier` crate, so prover and verifier share one definition.
 //! Every file is written atomically ([`fsutil::atomic_write`]).
 
+pub mod committed;
 pub mod error;
 pub mod fsutil;
 pub mod keys;

@@ -20,18 +20,20 @@ use circuits::ops::CellTensor;
 use circuits::QuantParams;
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::halo2_proofs::plonk::Circuit;
 use halo2_base::halo2_proofs::plonk::{create_proof, ProvingKey};
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
 use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_base::halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
 use onnx_import::ir::Graph;
-use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 use verifier::TranscriptKind;
 
+use crate::committed::UnblindingRng;
 use crate::error::{guard, ProverError, Result};
 use crate::srs::Srs;
 use crate::Stage;
@@ -115,7 +117,19 @@ pub fn prove(
         Some(s) => s,
         None => os_seed()?,
     };
-    let rng = ChaCha20Rng::from_seed(seed);
+    let chacha = ChaCha20Rng::from_seed(seed);
+    // Committed parameters: their columns' blinding rows are left zero, so the columns'
+    // commitments are a function of the weights (see `crate::committed`).
+    let committed = circuits::halo2::committed_columns(&built.circuit.params());
+    let rng: Box<dyn RngCore> = if committed.is_empty() {
+        Box::new(chacha)
+    } else {
+        Box::new(UnblindingRng::for_verifying_key(
+            chacha,
+            pk.get_vk(),
+            &committed,
+        )?)
+    };
     let circuit = [built.circuit];
     let bytes = match opts.transcript {
         TranscriptKind::Blake2b => create::<Challenge255<G1Affine>, _>(
@@ -180,7 +194,7 @@ fn create<E, T>(
     pk: &ProvingKey<G1Affine>,
     circuit: &[circuits::halo2::ModelCircuit],
     instances: &[Fr],
-    rng: ChaCha20Rng,
+    rng: Box<dyn RngCore>,
     mut transcript: T,
 ) -> Result<Vec<u8>>
 where

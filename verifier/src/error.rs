@@ -82,6 +82,32 @@ pub enum VerifyError {
         /// Public cells recorded in the circuit configuration.
         public_rows: usize,
     },
+    /// A committed column index is not a phase-0 advice column of the circuit.
+    #[error(
+        "committed column {column} does not exist: the circuit has {num_advice} advice columns"
+    )]
+    CommittedColumn {
+        /// The requested column.
+        column: usize,
+        /// Phase-0 advice columns of the circuit.
+        num_advice: usize,
+    },
+    /// The proof is too short to hold its advice commitments.
+    #[error("malformed proof: its advice commitments need {needed} bytes, the proof has {found}")]
+    AdviceCommitmentsTruncated {
+        /// Bytes the phase-0 advice commitments take.
+        needed: usize,
+        /// Length of the proof.
+        found: usize,
+    },
+    /// An advice commitment in the proof is not a valid, canonically encoded point.
+    #[error("malformed proof: the commitment of advice column {column}: {defect}")]
+    BadAdviceCommitment {
+        /// The advice column.
+        column: usize,
+        /// What is wrong with its encoding.
+        defect: &'static str,
+    },
     /// halo2 panicked while processing the input; the input is treated as invalid.
     #[error("internal halo2 failure while {during} (input treated as invalid): {message}")]
     Internal {

@@ -38,6 +38,7 @@
 //! time and memory proportional to `2^k` (halo2 commits to the instance column over the
 //! whole domain).
 
+pub mod committed;
 pub mod container;
 pub mod error;
 pub mod instances;

@@ -88,6 +88,7 @@ fn build_fixture(srs_seed: [u8; 32], origin: SrsOrigin) -> Fixture {
             dot_columns: 0,
             lookup_groups: 0,
             public_rows: 3,
+            dot_weights: Default::default(),
         };
         let vk = keygen_vk(&params, &kg).unwrap();
         let pk = keygen_pk(&params, vk.clone(), &kg).unwrap();

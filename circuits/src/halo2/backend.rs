@@ -15,8 +15,8 @@ use crate::error::{CircuitError, Result};
 
 /// Lays out fixed-point arithmetic in one halo2-base context.
 pub struct Halo2Backend<'a> {
-    ctx: &'a mut Context<Fr>,
-    range: &'a RangeChip<Fr>,
+    pub(super) ctx: &'a mut Context<Fr>,
+    pub(super) range: &'a RangeChip<Fr>,
     bits: u32,
     /// Advice offset at which each node's region starts, in node order.
     pub node_starts: Vec<usize>,
@@ -24,13 +24,15 @@ pub struct Halo2Backend<'a> {
     pub node_dot_starts: Vec<usize>,
     /// Activation × constant products for the packed dot gate; `None` keeps them on the
     /// flex gate.
-    dots: Option<DotTable>,
+    pub(super) dots: Option<DotTable>,
     /// Range checks by table lookup (true) or by bit decomposition on the flex gate (false:
     /// more cells, but no lookup argument for the verifier to check).
     lookups: bool,
     /// Function-table lookups, laid out by [`super::lookup`]; collect them with
     /// [`take_lookups`](Self::take_lookups).
     tables: LookupTable,
+    /// Model parameters and how they are laid out (see [`super::params`]).
+    pub(super) params: super::params::ParamLayout,
 }
 
 impl<'a> Halo2Backend<'a> {
@@ -45,7 +47,14 @@ impl<'a> Halo2Backend<'a> {
             dots: None,
             lookups: true,
             tables: LookupTable::default(),
+            params: super::params::ParamLayout::default(),
         }
+    }
+
+    /// Lays out model parameters as `mode` says (the default is fixed columns).
+    pub fn with_param_visibility(mut self, mode: crate::visibility::ParamVisibility) -> Self {
+        self.params.mode = mode;
+        self
     }
 
     /// Range checks by bit decomposition instead of the lookup table: each checked bit costs
@@ -90,7 +99,7 @@ impl<'a> Halo2Backend<'a> {
         self.ctx.load_witness(i128_to_fe(v))
     }
 
-    fn value(a: &AssignedValue<Fr>) -> Result<i128> {
+    pub(super) fn value(a: &AssignedValue<Fr>) -> Result<i128> {
         fe_to_i128(a.value()).ok_or(CircuitError::Overflow {
             value_bits: 254,
             limit_bits: 127,
@@ -98,7 +107,7 @@ impl<'a> Halo2Backend<'a> {
     }
 
     /// Constrains `a ∈ [0, 2^n)`; `n = 0` forces `a = 0`.
-    fn bits_check(&mut self, a: AssignedValue<Fr>, n: usize) {
+    pub(super) fn bits_check(&mut self, a: AssignedValue<Fr>, n: usize) {
         if n == 0 {
             self.range.gate().assert_is_const(self.ctx, &a, &Fr::zero());
         } else if self.lookups {
@@ -124,6 +133,48 @@ impl<'a> Halo2Backend<'a> {
             self.bits_check(rest, n);
         }
     }
+    /// Records `bias + Σ w·x` for the packed gate, each `x` copied in; with `w_cells` (copied
+    /// weights) each weight is copied in from its cell too.
+    pub(super) fn record_dot(
+        &mut self,
+        xs: &[AssignedValue<Fr>],
+        wv: &[Fr],
+        w_cells: Option<&[AssignedValue<Fr>]>,
+        bias: Fr,
+    ) -> Result<AssignedValue<Fr>> {
+        let table = self
+            .dots
+            .as_mut()
+            .ok_or_else(|| CircuitError::unsupported("the packed dot gate is not enabled"))?;
+        // Recorded for the packed gate: acc = bias + Σ w·x there.
+        let start = table.terms();
+        let xv: Vec<Fr> = xs.iter().map(|x| *x.value()).collect();
+        let (value, d) = table.record(&xv, wv, bias);
+        if !self.ctx.witness_gen_only() {
+            let mut cm = self.ctx.copy_manager.lock().map_err(|_| {
+                CircuitError::unsupported("the copy-constraint manager lock is poisoned")
+            })?;
+            let named = |a: &AssignedValue<Fr>| {
+                // Every term must be copied in; a cell without a place would be free.
+                a.cell.ok_or_else(|| {
+                    CircuitError::unsupported("a dot-product term has no assigned cell")
+                })
+            };
+            for (i, x) in xs.iter().enumerate() {
+                cm.advice_equalities
+                    .push((named(x)?, ContextCell::new(DOT_IN, 0, start + i)));
+            }
+            for (i, w) in w_cells.unwrap_or_default().iter().enumerate() {
+                cm.advice_equalities
+                    .push((named(w)?, ContextCell::new(super::dot::DOT_W, 0, start + i)));
+            }
+        }
+        Ok(AssignedValue {
+            value: Assigned::Trivial(value),
+            cell: Some(ContextCell::new(DOT_OUT, 0, d)),
+        })
+    }
+
     /// [`Backend::div_floor_var`]'s constraints around the quotient witness `qv` (the
     /// primitive passes the honest `floor(a / d)`; tests pass wrong ones, which must fail).
     pub fn div_floor_var_with(
@@ -217,31 +268,12 @@ impl Backend for Halo2Backend<'_> {
         if xs.is_empty() {
             return self.constant(bias);
         }
-        if xs.len() >= DOT_MIN_LEN {
-            if let Some(table) = self.dots.as_mut() {
-                // Recorded for the packed gate: acc = bias + Σ w·x there, with each x copied in.
-                let start = table.terms();
-                let xv: Vec<Fr> = xs.iter().map(|x| *x.value()).collect();
-                let wv: Vec<Fr> = ws.iter().map(|w| i128_to_fe(*w)).collect();
-                let (value, d) = table.record(&xv, &wv, i128_to_fe(bias));
-                if !self.ctx.witness_gen_only() {
-                    let mut cm = self.ctx.copy_manager.lock().map_err(|_| {
-                        CircuitError::unsupported("the copy-constraint manager lock is poisoned")
-                    })?;
-                    for (i, x) in xs.iter().enumerate() {
-                        // Every term must be copied in; a cell without a place would be free.
-                        let cell = x.cell.ok_or_else(|| {
-                            CircuitError::unsupported("a dot-product term has no assigned cell")
-                        })?;
-                        cm.advice_equalities
-                            .push((cell, ContextCell::new(DOT_IN, 0, start + i)));
-                    }
-                }
-                return Ok(AssignedValue {
-                    value: Assigned::Trivial(value),
-                    cell: Some(ContextCell::new(DOT_OUT, 0, d)),
-                });
-            }
+        // With copied (advice) weight columns a constant weight would be a free witness
+        // there: constant products then stay on the flex gate. Committed columns are pinned
+        // by their commitment, constants included.
+        if xs.len() >= DOT_MIN_LEN && self.dots.is_some() && !self.params.copies_weights() {
+            let wv: Vec<Fr> = ws.iter().map(|w| i128_to_fe(*w)).collect();
+            return self.record_dot(xs, &wv, None, i128_to_fe(bias));
         }
         let ws = ws.iter().map(|w| Constant(i128_to_fe(*w)));
         let acc = self
@@ -386,6 +418,27 @@ impl Backend for Halo2Backend<'_> {
     fn sqrt_floor(&mut self, a: &Self::Cell) -> Result<Self::Cell> {
         let av = Self::value(a)?;
         self.sqrt_floor_with(a, crate::native::isqrt(av.max(0)))
+    }
+
+    fn load_params(&mut self, values: &[i128]) -> Result<usize> {
+        self.load_params_impl(values)
+    }
+    fn param_value(&self, i: usize) -> Result<i128> {
+        self.params.store.get(i)
+    }
+    fn fixed_params(&self) -> bool {
+        !self.params.mode.is_advice()
+    }
+    fn dot_params(
+        &mut self,
+        xs: &[Self::Cell],
+        ws: &[usize],
+        bias: Option<usize>,
+    ) -> Result<Self::Cell> {
+        self.dot_params_impl(xs, ws, bias)
+    }
+    fn param_cell(&mut self, i: usize) -> Result<Self::Cell> {
+        self.param_cell_impl(i)
     }
 
     // a = 0 (a copy constraint to the fixed constant 0)

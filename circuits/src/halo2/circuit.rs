@@ -20,13 +20,18 @@ use onnx_import::ir::Graph;
 use serde::{Deserialize, Serialize};
 
 use super::backend::Halo2Backend;
+use super::dot::DotWeights;
 use super::field::{fe_to_i128, i128_to_fe};
 use super::lookup::LookupTable;
 use super::model::{is_zero, ModelCircuit, ModelCircuitParams};
 use crate::error::{CircuitError, Result};
+use crate::hash::hash_values;
 use crate::native::NativeBackend;
 use crate::ops::{eval_graph, CellTensor};
 use crate::quant::QuantParams;
+use crate::visibility::{
+    activation_hash_bits, param_hash_bits, ParamVisibility, Visibilities, Visibility,
+};
 
 /// Rows at the bottom of the table reserved for halo2's blinding factors.
 pub const UNUSABLE_ROWS: usize = 20;
@@ -108,6 +113,11 @@ pub struct CircuitShape {
     /// settings written before tables existed).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lookup_groups: usize,
+    /// What the proof reveals of inputs, outputs and parameters; left out when it is the
+    /// default (public inputs and outputs, fixed parameters), as in settings written before
+    /// visibility existed.
+    #[serde(default, skip_serializing_if = "Visibilities::is_default")]
+    pub visibility: Visibilities,
 }
 
 fn yes() -> bool {
@@ -123,8 +133,29 @@ impl CircuitShape {
             dot_columns: self.dot_columns,
             lookup_groups: self.lookup_groups,
             public_rows,
+            dot_weights: dot_weights(self.visibility.params),
         }
     }
+}
+
+/// Where the packed gate's weights live for parameters of visibility `p`.
+pub fn dot_weights(p: ParamVisibility) -> DotWeights {
+    match p {
+        ParamVisibility::Fixed => DotWeights::Fixed,
+        ParamVisibility::Private | ParamVisibility::Hashed => DotWeights::Copied,
+        ParamVisibility::Committed => DotWeights::Committed,
+    }
+}
+
+/// The Poseidon hashes a statement exposes, as the circuit computes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartHashes {
+    /// Of the quantized inputs (all graph inputs, in order, row-major), when hashed.
+    pub input: Option<Fr>,
+    /// Of the quantized outputs, when hashed.
+    pub output: Option<Fr>,
+    /// Of the quantized parameters in load order, when hashed.
+    pub params: Option<Fr>,
 }
 
 /// A laid-out circuit together with what it exposes.
@@ -139,6 +170,69 @@ pub struct BuiltCircuit {
     pub node_regions: Vec<(usize, usize)>,
     /// Packed products `[start, end)` of each node.
     pub node_dots: Vec<(usize, usize)>,
+    /// The hashes among the instances.
+    pub hashes: PartHashes,
+    /// The quantized parameters in load order (what hashed parameters hash).
+    pub param_values: Vec<i128>,
+}
+
+/// The natively computed hashes of a statement (the in-circuit ones must equal them).
+fn native_hashes(
+    vis: &Visibilities,
+    params: &QuantParams,
+    inputs: &[CellTensor<i128>],
+    outputs: &[CellTensor<i128>],
+    param_values: &[i128],
+    placeholder: bool,
+) -> Result<PartHashes> {
+    let w_act = activation_hash_bits(params.bits);
+    let flat = |t: &[CellTensor<i128>]| {
+        t.iter()
+            .flat_map(|t| t.data.iter().copied())
+            .collect::<Vec<_>>()
+    };
+    let in_range = |vals: &[i128], w: u32, what: &str| -> Result<()> {
+        let half = 1i128 << (w - 1);
+        match vals.iter().find(|v| **v < -half || **v >= half) {
+            Some(v) if !placeholder => Err(CircuitError::Settings {
+                message: format!(
+                    "{what} value {v} lies outside [-2^{}, 2^{}), the range hashed values are \
+                     packed in",
+                    w - 1,
+                    w - 1
+                ),
+            }),
+            _ => Ok(()),
+        }
+    };
+    let mut h = PartHashes::default();
+    if vis.input == Visibility::Hashed {
+        let v = flat(inputs);
+        in_range(&v, w_act, "an input")?;
+        h.input = Some(hash_values(&v, w_act));
+    }
+    if vis.output == Visibility::Hashed {
+        let v = flat(outputs);
+        in_range(&v, w_act, "an output")?;
+        h.output = Some(hash_values(&v, w_act));
+    }
+    if vis.params == ParamVisibility::Hashed {
+        let w = param_hash_bits(params.bits, params.param_scale);
+        // Parameters are real in every stage: out of range is an error even when planning.
+        let half = 1i128 << (w - 1);
+        if let Some(v) = param_values.iter().find(|v| **v < -half || **v >= half) {
+            return Err(CircuitError::Settings {
+                message: format!(
+                    "a quantized parameter ({v}) lies outside [-2^{0}, 2^{0}), the range hashed \
+                     parameters are checked to (bits + param_scale): use a smaller param_scale \
+                     or more bits",
+                    w - 1
+                ),
+            });
+        }
+        h.params = Some(hash_values(param_values, w));
+    }
+    Ok(h)
 }
 
 fn zero_inputs(graph: &Graph) -> Vec<CellTensor<i128>> {
@@ -156,6 +250,7 @@ fn zero_inputs(graph: &Graph) -> Vec<CellTensor<i128>> {
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn layout(
     mut builder: BaseCircuitBuilder<Fr>,
     graph: &Graph,
@@ -164,6 +259,7 @@ fn layout(
     dot_columns: usize,
     range_lookup: bool,
     placeholder_inputs: bool,
+    vis: &Visibilities,
 ) -> Result<BuiltCircuit> {
     builder.assigned_instances = Vec::new();
     builder.set_instance_columns(0);
@@ -179,35 +275,82 @@ fn layout(
         NativeBackend::new(params.bits)
     };
     let expected = eval_graph(&mut native, params, graph, inputs.to_vec())?;
+    let param_values = native.params.values.clone();
+    let hashes = native_hashes(
+        vis,
+        params,
+        inputs,
+        &expected.outputs,
+        &param_values,
+        placeholder_inputs,
+    )?;
     let ctx = builder.main(0);
-    let mut b = Halo2Backend::new(ctx, &range, params.bits);
+    let mut b = Halo2Backend::new(ctx, &range, params.bits).with_param_visibility(vis.params);
     if dot_columns > 0 {
         b = b.with_dot_gate();
     }
     if !range_lookup {
         b = b.without_lookups();
     }
+    // The public cells first, in instance order (see `Visibilities::layout`).
     let mut public = Vec::new();
-    let mut in_cells = Vec::with_capacity(inputs.len());
-    for t in inputs {
-        let data: Vec<_> = t.data.iter().map(|v| b.load(*v)).collect();
-        public.extend(data.iter().copied());
-        in_cells.push(CellTensor {
-            shape: t.shape.clone(),
-            data,
-        });
+    let load_inputs = |b: &mut Halo2Backend<'_>| -> Vec<CellTensor<_>> {
+        inputs
+            .iter()
+            .map(|t| CellTensor {
+                shape: t.shape.clone(),
+                data: t.data.iter().map(|v| b.load(*v)).collect(),
+            })
+            .collect()
+    };
+    let mut in_cells = Vec::new();
+    if vis.input == Visibility::Public {
+        in_cells = load_inputs(&mut b);
+        public.extend(in_cells.iter().flat_map(|t| t.data.iter().copied()));
     }
-    let placeholders: Vec<Vec<_>> = expected
-        .outputs
-        .iter()
-        .map(|t| t.data.iter().map(|v| b.load(*v)).collect())
-        .collect();
-    public.extend(placeholders.iter().flatten().copied());
+    let mut placeholders: Vec<Vec<_>> = Vec::new();
+    if vis.output == Visibility::Public {
+        placeholders = expected
+            .outputs
+            .iter()
+            .map(|t| t.data.iter().map(|v| b.load(*v)).collect())
+            .collect();
+        public.extend(placeholders.iter().flatten().copied());
+    }
+    let mut hash_cell = |h: Option<Fr>, b: &mut Halo2Backend<'_>| {
+        h.map(|h| {
+            let c = b.load_fe(h);
+            public.push(c);
+            c
+        })
+    };
+    let input_hash = hash_cell(hashes.input, &mut b);
+    let output_hash = hash_cell(hashes.output, &mut b);
+    let param_hash = hash_cell(hashes.params, &mut b);
+    if vis.input != Visibility::Public {
+        in_cells = load_inputs(&mut b);
+    }
+    let in_flat: Vec<_> = in_cells.iter().flat_map(|t| t.data.clone()).collect();
     let out = eval_graph(&mut b, params, graph, in_cells)?;
     for (t, p) in out.outputs.iter().zip(&placeholders) {
         for (c, q) in t.data.iter().zip(p) {
             b.constrain_equal(c, q);
         }
+    }
+    let w_act = activation_hash_bits(params.bits);
+    if let Some(h) = input_hash {
+        // Inputs were range-checked to [-2^B, 2^B) on entry (eval_graph).
+        let c = b.hash_in_range(&in_flat, w_act);
+        b.constrain_equal(&c, &h);
+    }
+    if let Some(h) = output_hash {
+        let flat: Vec<_> = out.outputs.iter().flat_map(|t| t.data.clone()).collect();
+        let c = b.hash_checked(&flat, w_act)?;
+        b.constrain_equal(&c, &h);
+    }
+    if let Some(h) = param_hash {
+        let c = b.hash_params(param_hash_bits(params.bits, params.param_scale))?;
+        b.constrain_equal(&c, &h);
     }
     let end = b.offset();
     let mut regions: Vec<(usize, usize)> = Vec::with_capacity(b.node_starts.len());
@@ -253,11 +396,14 @@ fn layout(
             lookups,
             // Set by the caller, from the plan.
             lookup_groups: 0,
+            dot_weights: dot_weights(vis.params),
         },
         instances,
         outputs,
         node_regions: regions,
         node_dots,
+        hashes,
+        param_values,
     })
 }
 
@@ -277,12 +423,28 @@ pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
     plan_for(graph, params, Layout::Speed)
 }
 
-/// Chooses the smallest `k` whose layout fits the column limits of `layout`, and records the
-/// resulting column configuration (break points come later, from key generation).
+/// [`plan_with`] with the default visibility (public inputs and outputs, fixed parameters).
 pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Result<CircuitShape> {
+    plan_with(graph, params, layout_goal, &Visibilities::default())
+}
+
+/// Chooses the smallest `k` whose layout fits the column limits of `layout`, and records the
+/// resulting column configuration (break points come later, from key generation). Committed
+/// parameters need the packed gate (their commitments are its weight columns), so it gets at
+/// least one term per row even in the `gas` layout.
+pub fn plan_with(
+    graph: &Graph,
+    params: &QuantParams,
+    layout_goal: Layout,
+    vis: &Visibilities,
+) -> Result<CircuitShape> {
     params.validate()?;
     let max_advice = layout_goal.max_advice_columns();
-    let max_dot = layout_goal.max_dot_columns();
+    let max_dot = if vis.params == ParamVisibility::Committed {
+        layout_goal.max_dot_columns().max(1)
+    } else {
+        layout_goal.max_dot_columns()
+    };
     let max_groups = layout_goal.max_lookup_groups();
     // Before the placeholder inputs are allocated: an absurd graph is a named error.
     crate::ops::check_budget(graph)?;
@@ -301,6 +463,7 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
             max_dot.min(1),
             range_lookup,
             true,
+            vis,
         )?;
         let config = built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
         let usable = (1usize << k) - UNUSABLE_ROWS - 1;
@@ -332,6 +495,7 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
                 dot_columns,
                 range_lookup,
                 lookup_groups,
+                visibility: *vis,
             },
             public_fit,
         ))
@@ -412,6 +576,7 @@ pub fn build(
         shape.dot_columns,
         shape.range_lookup,
         placeholder,
+        &shape.visibility,
     )?;
     built.circuit.lookup_groups = shape.lookup_groups;
     let usable = (1usize << shape.k) - UNUSABLE_ROWS - 1;

@@ -14,6 +14,13 @@
 //! verifying key commits to them; each `x_j` is copy-constrained to the cell that computed
 //! it, and the result is copy-constrained into whichever cells use it.
 //!
+//! With advice parameters ([`DotWeights`]) the `w_j` are advice columns instead: copied from
+//! the parameter cells (`Copied`: private and hashed parameters, each weight loaded once and
+//! copy-constrained into every term that uses it), or written directly and left unblinded by
+//! the prover (`Committed`: their KZG commitments are a function of the weights and the
+//! layout, which the verifier compares; no copies). The gate is the same, with `w_j` read
+//! from advice.
+//!
 //! During layout the products are only recorded ([`DotTable`]): which rows they land on
 //! depends on `m`, which the planner picks after one layout. Cells are named for
 //! halo2-base's copy manager by [`DOT_IN`] (term index) and [`DOT_OUT`] (product index).
@@ -30,8 +37,37 @@ use halo2_base::ContextCell;
 pub const DOT_IN: &str = "zkinfer:dot-in";
 /// Virtual-region name of the result cells (offset = product index).
 pub const DOT_OUT: &str = "zkinfer:dot-out";
+/// Virtual-region name of the `w` cells with copied weights (offset = global term index).
+pub const DOT_W: &str = "zkinfer:dot-w";
 /// Shortest dot product worth a row of the packed gate; shorter ones use the flex gate.
 pub const DOT_MIN_LEN: usize = 4;
+
+/// Where the packed gate's weights `w_j` live.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DotWeights {
+    /// Fixed columns: the verifying key commits to the weights.
+    #[default]
+    Fixed,
+    /// Advice columns in the permutation, each weight copied from its parameter cell.
+    Copied,
+    /// Advice columns written directly, unblinded; their commitments are checked.
+    Committed,
+}
+
+impl DotWeights {
+    /// True for the default (serde: left out).
+    pub fn is_fixed(&self) -> bool {
+        *self == DotWeights::Fixed
+    }
+}
+
+/// The weight columns of the gate.
+#[derive(Clone, Debug)]
+enum WeightColumns {
+    Fixed(Vec<Column<Fixed>>),
+    Advice(Vec<Column<Advice>>),
+}
 
 /// The columns of the packed dot-product gate.
 #[derive(Clone, Debug)]
@@ -39,21 +75,40 @@ pub struct DotConfig {
     q: Selector,
     xs: Vec<Column<Advice>>,
     acc: Column<Advice>,
-    ws: Vec<Column<Fixed>>,
+    ws: WeightColumns,
+    weights: DotWeights,
     keep: Column<Fixed>,
     bias: Column<Fixed>,
 }
 
 impl DotConfig {
-    /// Adds the gate with `m` terms per row; `None` when `m = 0` (no packed products).
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, m: usize) -> Option<Self> {
+    /// Adds the gate with `m` terms per row and weights in `weights`; `None` when `m = 0`
+    /// (no packed products).
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        m: usize,
+        weights: DotWeights,
+    ) -> Option<Self> {
         if m == 0 {
             return None;
         }
         let q = meta.selector();
         let xs: Vec<_> = (0..m).map(|_| meta.advice_column()).collect();
         let acc = meta.advice_column();
-        let ws: Vec<_> = (0..m).map(|_| meta.fixed_column()).collect();
+        let ws = match weights {
+            DotWeights::Fixed => {
+                WeightColumns::Fixed((0..m).map(|_| meta.fixed_column()).collect())
+            }
+            DotWeights::Copied | DotWeights::Committed => {
+                let cols: Vec<_> = (0..m).map(|_| meta.advice_column()).collect();
+                if weights == DotWeights::Copied {
+                    for c in &cols {
+                        meta.enable_equality(*c);
+                    }
+                }
+                WeightColumns::Advice(cols)
+            }
+        };
         let (keep, bias) = (meta.fixed_column(), meta.fixed_column());
         for x in &xs {
             meta.enable_equality(*x);
@@ -67,8 +122,12 @@ impl DotConfig {
             let bias = vc.query_fixed(bias, Rotation::cur());
             // acc − keep·acc[−1] − bias − Σ_j w_j·x_j
             let mut e = acc_cur - keep * acc_prev - bias;
-            for (x, w) in xs.iter().zip(&ws) {
-                e = e - vc.query_fixed(*w, Rotation::cur()) * vc.query_advice(*x, Rotation::cur());
+            for (j, x) in xs.iter().enumerate() {
+                let w = match &ws {
+                    WeightColumns::Fixed(c) => vc.query_fixed(c[j], Rotation::cur()),
+                    WeightColumns::Advice(c) => vc.query_advice(c[j], Rotation::cur()),
+                };
+                e = e - w * vc.query_advice(*x, Rotation::cur());
             }
             vec![q * e]
         });
@@ -77,9 +136,24 @@ impl DotConfig {
             xs,
             acc,
             ws,
+            weights,
             keep,
             bias,
         })
+    }
+
+    /// Where the weights live.
+    pub fn weights(&self) -> DotWeights {
+        self.weights
+    }
+
+    /// The advice weight columns (empty with fixed weights), in term order: with
+    /// [`DotWeights::Committed`] the columns whose commitments a verifier checks.
+    pub fn weight_columns(&self) -> Vec<Column<Advice>> {
+        match &self.ws {
+            WeightColumns::Fixed(_) => Vec::new(),
+            WeightColumns::Advice(c) => c.clone(),
+        }
     }
 
     /// Terms per row.
@@ -144,6 +218,31 @@ impl DotTable {
         self.xs.len()
     }
 
+    /// The contents of the `m` weight columns as [`assign`](Self::assign) lays them out
+    /// (row 0 empty, then each product's rows, unused slots 0), each `rows` long: what the
+    /// commitments of [`DotWeights::Committed`] columns are computed from.
+    pub fn weight_columns(&self, m: usize, rows: usize) -> Vec<Vec<Fr>> {
+        let mut cols = vec![vec![Fr::zero(); rows]; m];
+        if m == 0 {
+            return cols;
+        }
+        let mut row = 1;
+        for rec in &self.dots {
+            for r in 0..rec.len.div_ceil(m) {
+                for (j, col) in cols.iter_mut().enumerate() {
+                    let t = r * m + j;
+                    if t < rec.len {
+                        if let Some(cell) = col.get_mut(row) {
+                            *cell = self.ws[rec.start + t];
+                        }
+                    }
+                }
+                row += 1;
+            }
+        }
+        cols
+    }
+
     /// Assigns every product from row 0 down. With `copy` (key generation and mock proving)
     /// it fills the fixed columns and selector and tells the copy manager where each
     /// [`DOT_IN`]/[`DOT_OUT`] cell landed; without it (proving) only advice values are written.
@@ -188,15 +287,32 @@ impl DotTable {
                     let t = r * m + j;
                     if t >= rec.len {
                         raw_assign_advice(region, config.xs[j], row, Value::known(Fr::zero()));
+                        if let WeightColumns::Advice(ws) = &config.ws {
+                            raw_assign_advice(region, ws[j], row, Value::known(Fr::zero()));
+                        }
                         continue;
                     }
                     let (x, w) = (self.xs[rec.start + t], self.ws[rec.start + t]);
                     acc += x * w;
                     let cell = raw_assign_advice(region, config.xs[j], row, Value::known(x)).cell();
+                    let w_cell = match &config.ws {
+                        WeightColumns::Advice(ws) => {
+                            Some(raw_assign_advice(region, ws[j], row, Value::known(w)).cell())
+                        }
+                        WeightColumns::Fixed(ws) => {
+                            if copy.is_some() {
+                                raw_assign_fixed(region, ws[j], row, w);
+                            }
+                            None
+                        }
+                    };
                     if let Some(cm) = copy.as_deref_mut() {
-                        raw_assign_fixed(region, config.ws[j], row, w);
                         cm.assigned_advices
                             .insert(ContextCell::new(DOT_IN, 0, rec.start + t), cell);
+                        if let (Some(wc), DotWeights::Copied) = (w_cell, config.weights) {
+                            cm.assigned_advices
+                                .insert(ContextCell::new(DOT_W, 0, rec.start + t), wc);
+                        }
                     }
                 }
                 let mut v = if last { rec.value } else { acc };
@@ -247,10 +363,10 @@ mod tests {
             }
         }
         fn configure_with_params(meta: &mut ConstraintSystem<Fr>, m: usize) -> DotConfig {
-            DotConfig::configure(meta, m).unwrap()
+            DotConfig::configure(meta, m, DotWeights::Fixed).unwrap()
         }
         fn configure(meta: &mut ConstraintSystem<Fr>) -> DotConfig {
-            DotConfig::configure(meta, 3).unwrap()
+            DotConfig::configure(meta, 3, DotWeights::Fixed).unwrap()
         }
         fn synthesize(&self, c: DotConfig, mut l: impl Layouter<Fr>) -> Result<(), Error> {
             let mut cm = CopyConstraintManager::default();

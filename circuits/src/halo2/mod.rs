@@ -8,9 +8,12 @@ pub mod dot;
 pub mod field;
 pub mod lookup;
 pub mod model;
+pub mod params;
 
 pub use backend::Halo2Backend;
 #[cfg(feature = "model")]
-pub use circuit::{build, plan, plan_for, BuiltCircuit, CircuitShape, Layout};
+pub use circuit::{
+    build, dot_weights, plan, plan_for, plan_with, BuiltCircuit, CircuitShape, Layout, PartHashes,
+};
 pub use lookup::{LookupConfig, LookupRecord, LookupTable};
-pub use model::{ModelCircuit, ModelCircuitParams, ModelConfig};
+pub use model::{committed_columns, ModelCircuit, ModelCircuitParams, ModelConfig};

@@ -12,7 +12,7 @@ use halo2_base::halo2_proofs::poly::Rotation;
 use halo2_base::virtual_region::copy_constraints::CopyConstraintManager;
 use serde::{Deserialize, Serialize};
 
-use super::dot::{DotConfig, DotTable};
+use super::dot::{DotConfig, DotTable, DotWeights};
 use super::lookup::{LookupConfig, LookupTable};
 
 /// Column configuration of a [`ModelCircuit`]. As JSON: halo2-base's `BaseCircuitParams`
@@ -42,6 +42,24 @@ pub struct ModelCircuitParams {
     /// Public cells the circuit constrains: the statement's instance count.
     #[serde(default)]
     pub public_rows: usize,
+    /// Where the packed gate's weights live (left out when fixed, the circuits from before
+    /// parameter visibility, so their keys are unchanged).
+    #[serde(default, skip_serializing_if = "DotWeights::is_fixed")]
+    pub dot_weights: DotWeights,
+}
+
+/// Indices of the advice columns whose commitments a verifier checks: the packed gate's
+/// weight columns when they are [`DotWeights::Committed`], else none.
+pub fn committed_columns(p: &ModelCircuitParams) -> Vec<usize> {
+    if p.dot_weights != DotWeights::Committed {
+        return Vec::new();
+    }
+    let mut meta = ConstraintSystem::<Fr>::default();
+    let config = ModelCircuit::configure_with_params(&mut meta, p.clone());
+    config
+        .dot
+        .map(|d| d.weight_columns().iter().map(|c| c.index()).collect())
+        .unwrap_or_default()
 }
 
 /// Columns of a [`ModelCircuit`].
@@ -101,6 +119,8 @@ pub struct ModelCircuit {
     pub lookups: LookupTable,
     /// Groups of lookup columns.
     pub lookup_groups: usize,
+    /// Where the packed gate's weights live.
+    pub dot_weights: DotWeights,
 }
 
 impl ModelCircuit {
@@ -113,6 +133,7 @@ impl ModelCircuit {
             public_rows: self.public_rows,
             lookups: self.lookups.clone(),
             lookup_groups: self.lookup_groups,
+            dot_weights: self.dot_weights,
         }
     }
 }
@@ -157,6 +178,7 @@ impl Circuit<Fr> for ModelCircuit {
             dot_columns: self.dot_columns,
             lookup_groups: self.lookup_groups,
             public_rows,
+            dot_weights: self.dot_weights,
         }
     }
 
@@ -170,6 +192,7 @@ impl Circuit<Fr> for ModelCircuit {
             // The tables and tags are fixed columns: keep them.
             lookups: self.lookups.clone(),
             lookup_groups: self.lookup_groups,
+            dot_weights: self.dot_weights,
         }
     }
 
@@ -179,7 +202,7 @@ impl Circuit<Fr> for ModelCircuit {
     ) -> ModelConfig {
         let own_instance = p.base.num_instance_columns == 0;
         let base = BaseCircuitBuilder::configure_with_params(meta, p.base);
-        let dot = DotConfig::configure(meta, p.dot_columns);
+        let dot = DotConfig::configure(meta, p.dot_columns, p.dot_weights);
         let public = match base.gate().basic_gates.first().and_then(|g| g.first()) {
             Some(g) if own_instance => Some(PublicConfig::configure(meta, g.value)),
             _ => None,

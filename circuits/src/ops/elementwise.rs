@@ -78,7 +78,9 @@ pub fn eval<B: Backend>(
     if op == Op::Div && matches!(inputs[1], Operand::Cells(_)) {
         return div_runtime(b, cx, inputs, shape);
     }
-    let (qa, qb) = (quant(&inputs[0])?, quant(&inputs[1])?);
+    // Constant operands are model parameters (see `crate::visibility`).
+    let mut load = |q: Option<Vec<i128>>| q.map(|q| b.load_params(&q)).transpose();
+    let (qa, qb) = (load(quant(&inputs[0])?)?, load(quant(&inputs[1])?)?);
     let mut data = Vec::with_capacity(len);
     for i in 0..len {
         let (ia, ib) = (
@@ -98,12 +100,12 @@ pub fn eval<B: Backend>(
                 }
             }
             (Operand::Cells(x), Operand::Const(_)) => {
-                let c = qb.as_ref().map_or(0, |q| q[ib]);
-                with_const(b, &op, &x.data[ia], c, false, p.param_scale)?
+                let c = qb.map(|q| q + ib);
+                with_param(b, &op, &x.data[ia], c, false, p.param_scale)?
             }
             (Operand::Const(_), Operand::Cells(y)) => {
-                let c = qa.as_ref().map_or(0, |q| q[ia]);
-                with_const(b, &op, &y.data[ib], c, true, p.param_scale)?
+                let c = qa.map(|q| q + ia);
+                with_param(b, &op, &y.data[ib], c, true, p.param_scale)?
             }
             (Operand::Const(_), Operand::Const(_)) => {
                 return Err(CircuitError::unsupported(
@@ -162,6 +164,43 @@ pub fn div_cells<B: Backend>(b: &mut B, a: &B::Cell, d: &B::Cell, s: u32) -> Res
     let below = b.is_negative(&h)?;
     // q = f + 1 − below
     b.dot_const(&[f, below], &[1, -1], 1)
+}
+
+/// `x op p[c]` (or `p[c] op x` when `const_first`) for a loaded parameter `c`: with the
+/// constant primitives when parameters are fixed, else with the parameter's cell.
+fn with_param<B: Backend>(
+    b: &mut B,
+    op: &Op,
+    x: &B::Cell,
+    c: Option<usize>,
+    const_first: bool,
+    param_scale: u32,
+) -> Result<B::Cell> {
+    let Some(c) = c else {
+        return with_const(b, op, x, 0, const_first, param_scale);
+    };
+    if b.fixed_params() {
+        let v = b.param_value(c)?;
+        return with_const(b, op, x, v, const_first, param_scale);
+    }
+    let pc = b.param_cell(c)?;
+    match op {
+        // x + p
+        Op::Add => b.add(x, &pc),
+        // p − x
+        Op::Sub if const_first => b.sub(&pc, x),
+        // x − p
+        Op::Sub => b.sub(x, &pc),
+        // y = div_round(x·p, 2^s_p)
+        Op::Mul | Op::Div => {
+            let prod = b.mul(x, &pc)?;
+            b.div_round(&prod, pow2(param_scale))
+        }
+        other => Err(CircuitError::unsupported(format!(
+            "{} is not elementwise",
+            other.name()
+        ))),
+    }
 }
 
 /// `x op c` (or `c op x` when `const_first`), with `c` already quantized.

@@ -44,7 +44,8 @@ pub fn eval<B: Backend>(
 /// One factor of a product, ready for dot products.
 enum Factor<'a, C> {
     Cells(&'a [C]),
-    Const(Vec<i128>),
+    /// Quantized model parameters, loaded with [`Backend::load_params`] from this index on.
+    Param(usize),
 }
 
 /// How a product of two factors is scaled.
@@ -55,12 +56,16 @@ struct Mode {
     acc_scale: u32,
 }
 
-fn factors<'a, C>(
+/// Both factors of a product and how it is scaled.
+type Factors<'a, C> = (Factor<'a, C>, Factor<'a, C>, Mode);
+
+fn factors<'a, B: Backend>(
+    b: &mut B,
     cx: &OpCtx<'_>,
-    a: &Operand<'a, C>,
-    bm: &Operand<'a, C>,
+    a: &Operand<'a, B::Cell>,
+    bm: &Operand<'a, B::Cell>,
     alpha: f64,
-) -> Result<(Factor<'a, C>, Factor<'a, C>, Mode)> {
+) -> Result<Factors<'a, B::Cell>> {
     let p = cx.params;
     let const_mode = Mode {
         divisor: pow2(p.param_scale),
@@ -69,16 +74,18 @@ fn factors<'a, C>(
     match (a, bm) {
         (Operand::Cells(x), Operand::Const(w)) => {
             let ws: Vec<f64> = w.data.iter().map(|v| v * alpha).collect();
+            let q = quantize_all(&ws, p.param_scale, "weight")?;
             Ok((
                 Factor::Cells(&x.data),
-                Factor::Const(quantize_all(&ws, p.param_scale, "weight")?),
+                Factor::Param(b.load_params(&q)?),
                 const_mode,
             ))
         }
         (Operand::Const(w), Operand::Cells(x)) => {
             let ws: Vec<f64> = w.data.iter().map(|v| v * alpha).collect();
+            let q = quantize_all(&ws, p.param_scale, "weight")?;
             Ok((
-                Factor::Const(quantize_all(&ws, p.param_scale, "weight")?),
+                Factor::Param(b.load_params(&q)?),
                 Factor::Cells(&x.data),
                 const_mode,
             ))
@@ -113,14 +120,15 @@ fn dot_rescale<B: Backend>(
     ia: impl Fn(usize) -> usize,
     ib: impl Fn(usize) -> usize,
     len: usize,
-    bias: i128,
+    bias: Option<usize>,
     divisor: u64,
 ) -> Result<B::Cell> {
     let acc = dot_acc(b, lhs, rhs, ia, ib, len, bias)?;
     b.div_round(&acc, divisor)
 }
 
-/// `Σ_k lhs[ia(k)]·rhs[ib(k)] + bias`, before the rescale.
+/// `Σ_k lhs[ia(k)]·rhs[ib(k)] + p[bias]`, before the rescale (`bias` indexes a loaded
+/// parameter).
 fn dot_acc<B: Backend>(
     b: &mut B,
     lhs: &Factor<'_, B::Cell>,
@@ -128,30 +136,37 @@ fn dot_acc<B: Backend>(
     ia: impl Fn(usize) -> usize,
     ib: impl Fn(usize) -> usize,
     len: usize,
-    bias: i128,
+    bias: Option<usize>,
 ) -> Result<B::Cell> {
     let acc = match (lhs, rhs) {
-        (Factor::Cells(x), Factor::Const(w)) => {
+        (Factor::Cells(x), Factor::Param(w)) => {
             let xs: Vec<_> = (0..len).map(|k| x[ia(k)].clone()).collect();
-            let ws: Vec<_> = (0..len).map(|k| w[ib(k)]).collect();
-            b.dot_const(&xs, &ws, bias)?
+            let ws: Vec<_> = (0..len).map(|k| w + ib(k)).collect();
+            b.dot_params(&xs, &ws, bias)?
         }
-        (Factor::Const(w), Factor::Cells(x)) => {
+        (Factor::Param(w), Factor::Cells(x)) => {
             let xs: Vec<_> = (0..len).map(|k| x[ib(k)].clone()).collect();
-            let ws: Vec<_> = (0..len).map(|k| w[ia(k)]).collect();
-            b.dot_const(&xs, &ws, bias)?
+            let ws: Vec<_> = (0..len).map(|k| w + ia(k)).collect();
+            b.dot_params(&xs, &ws, bias)?
         }
         (Factor::Cells(x), Factor::Cells(z)) => {
             let xs: Vec<_> = (0..len).map(|k| x[ia(k)].clone()).collect();
             let zs: Vec<_> = (0..len).map(|k| z[ib(k)].clone()).collect();
             let d = b.dot(&xs, &zs)?;
-            if bias != 0 {
-                b.add_const(&d, bias)?
-            } else {
-                d
+            match bias {
+                None => d,
+                Some(i) if b.fixed_params() => match b.param_value(i)? {
+                    0 => d,
+                    v => b.add_const(&d, v)?,
+                },
+                Some(i) => {
+                    // acc = Σ x·z + p[bias]
+                    let pc = b.param_cell(i)?;
+                    b.add(&d, &pc)?
+                }
             }
         }
-        (Factor::Const(_), Factor::Const(_)) => {
+        (Factor::Param(_), Factor::Param(_)) => {
             return Err(CircuitError::unsupported("product of two constants"))
         }
     };
@@ -188,20 +203,32 @@ fn gemm<B: Backend>(
             "Gemm inner dims {k} and {k2} differ"
         )));
     }
-    let (lhs, rhs, mode) = factors(cx, &inputs[0], &inputs[1], alpha)?;
-    let bias: Vec<i128> = match inputs.get(2) {
-        None => vec![0; m * n],
+    let (lhs, rhs, mode) = factors(b, cx, &inputs[0], &inputs[1], alpha)?;
+    // Parameter index of each output's bias: C broadcast to [m, n], times beta.
+    type BiasAt<'s> = Option<(usize, &'s [usize])>;
+    let bias: BiasAt<'_> = match inputs.get(2) {
         Some(Operand::Const(c)) => {
-            let mut out = Vec::with_capacity(m * n);
-            for i in 0..m * n {
-                let j = broadcast_index(i, &[m, n], &c.shape);
-                let v = c.data.get(j).copied().unwrap_or(0.0) * beta;
-                out.push(quantize(v, mode.acc_scale, "Gemm bias")?);
-            }
-            out
+            let q = c
+                .data
+                .iter()
+                .map(|v| quantize(v * beta, mode.acc_scale, "Gemm bias"))
+                .collect::<Result<Vec<_>>>()?;
+            Some((b.load_params(&q)?, &c.shape))
         }
         // A runtime C is added to the accumulator below.
-        Some(Operand::Cells(_)) => vec![0; m * n],
+        None | Some(Operand::Cells(_)) => None,
+    };
+    let bias_of = |i: usize| -> Result<Option<usize>> {
+        let Some((base, cshape)) = bias else {
+            return Ok(None);
+        };
+        let j = broadcast_index(i, &[m, n], cshape);
+        match inputs.get(2) {
+            Some(Operand::Const(c)) if j < c.data.len() => Ok(Some(base + j)),
+            _ => Err(CircuitError::unsupported(format!(
+                "Gemm bias of shape {cshape:?} does not broadcast to [{m}, {n}]"
+            ))),
+        }
     };
     // Runtime C (scale s_a) enters the accumulator (scale acc_scale) as C·q(beta, acc - s_a).
     let runtime_c = match inputs.get(2) {
@@ -216,7 +243,7 @@ fn gemm<B: Backend>(
         for j in 0..n {
             let ia = |kk: usize| if trans_a { kk * m + i } else { i * k + kk };
             let ib = |kk: usize| if trans_b { j * k + kk } else { kk * n + j };
-            let mut acc = dot_acc(b, &lhs, &rhs, ia, ib, k, bias[i * n + j])?;
+            let mut acc = dot_acc(b, &lhs, &rhs, ia, ib, k, bias_of(i * n + j)?)?;
             if let Some((c, qbeta)) = runtime_c {
                 // acc += C[bcast(i, j)]·q(beta)
                 let cij = &c.data[broadcast_index(i * n + j, &[m, n], &c.shape)];
@@ -267,7 +294,7 @@ fn matmul<B: Backend>(
         ))
     })?;
     let nbatch: usize = batch.iter().product();
-    let (lhs, rhs, mode) = factors(cx, &inputs[0], &inputs[1], 1.0)?;
+    let (lhs, rhs, mode) = factors(b, cx, &inputs[0], &inputs[1], 1.0)?;
     let mut data = Vec::with_capacity(nbatch * m * n);
     for bi in 0..nbatch {
         let oa = broadcast_index(bi, &batch, ba) * m * k;
@@ -276,7 +303,7 @@ fn matmul<B: Backend>(
             for j in 0..n {
                 let ia = |kk: usize| oa + i * k + kk;
                 let ib = |kk: usize| ob + kk * n + j;
-                data.push(dot_rescale(b, &lhs, &rhs, ia, ib, k, 0, mode.divisor)?);
+                data.push(dot_rescale(b, &lhs, &rhs, ia, ib, k, None, mode.divisor)?);
             }
         }
     }
@@ -314,45 +341,53 @@ fn const_weight<'a, C>(inputs: &[Operand<'a, C>], op: &str) -> Result<&'a onnx_i
     }
 }
 
-/// The optional constant bias (input 2), quantized at the accumulator scale `s_a + s_p`.
-fn const_bias<C>(
-    inputs: &[Operand<'_, C>],
+/// The optional constant bias (input 2), quantized at the accumulator scale `s_a + s_p` and
+/// loaded as parameters: the index of its first value.
+fn const_bias<B: Backend>(
+    b: &mut B,
+    inputs: &[Operand<'_, B::Cell>],
     m: usize,
     acc_scale: u32,
     op: &str,
-) -> Result<Vec<i128>> {
+) -> Result<Option<usize>> {
     match inputs.get(2) {
-        None => Ok(vec![0; m]),
-        Some(Operand::Const(t)) if t.data.len() == m => quantize_all(&t.data, acc_scale, "bias"),
+        None => Ok(None),
+        Some(Operand::Const(t)) if t.data.len() == m => {
+            let q = quantize_all(&t.data, acc_scale, "bias")?;
+            Ok(Some(b.load_params(&q)?))
+        }
         Some(_) => Err(CircuitError::unsupported(format!(
             "{op} bias must be a constant of shape [{m}]"
         ))),
     }
 }
 
-/// The cells `[nb, qb.len(), out..]` of a (transposed) convolution: per output, one dot
-/// product of its [`ConvTerms::terms`] (activations `xs` against quantized weights `qw`) with
-/// the channel's quantized bias, then `div_round` by `2^param_scale`.
+/// The cells `[nb, m, out..]` of a (transposed) convolution: per output, one dot
+/// product of its [`ConvTerms::terms`] (activations `xs` against the quantized weights loaded
+/// from parameter `qw` on) with the channel's quantized bias (parameter `qb + channel`), then
+/// `div_round` by `2^param_scale`.
+#[allow(clippy::too_many_arguments)]
 fn conv_dots<B: Backend>(
     b: &mut B,
     param_scale: u32,
     terms: &ConvTerms,
     xs: &[B::Cell],
-    qw: &[i128],
-    qb: &[i128],
+    qw: usize,
+    qb: Option<usize>,
+    m: usize,
     nb: usize,
 ) -> Result<Vec<B::Cell>> {
-    let mut data = Vec::with_capacity(nb * qb.len() * terms.output_len());
+    let mut data = Vec::with_capacity(nb * m * terms.output_len());
     for n in 0..nb {
-        for (oc, &bias) in qb.iter().enumerate() {
+        for oc in 0..m {
             for o in 0..terms.output_len() {
-                let (x, w): (Vec<B::Cell>, Vec<i128>) = terms
+                let (x, w): (Vec<B::Cell>, Vec<usize>) = terms
                     .terms(n, oc, o)
-                    .map(|(xi, wi)| (xs[xi].clone(), qw[wi]))
+                    .map(|(xi, wi)| (xs[xi].clone(), qw + wi))
                     .unzip();
-                // acc = q(b) + Σ x·q(w)  (one dot product with constant weights; a constant
-                // q(b) when no input lands on this output)
-                let acc = b.dot_const(&x, &w, bias)?;
+                // acc = q(b) + Σ x·q(w)  (one dot product with the weights; just q(b) when no
+                // input lands on this output)
+                let acc = b.dot_params(&x, &w, qb.map(|q| q + oc))?;
                 // y = floor((acc + 2^(s_p-1)) / 2^s_p), quotient and remainder range-checked
                 data.push(b.div_round(&acc, pow2(param_scale))?);
             }
@@ -392,10 +427,10 @@ fn conv<B: Backend>(
         false,
     )
     .map_err(CircuitError::unsupported)?;
-    let qw = quantize_all(&w.data, p.param_scale, "Conv weight")?;
-    let qb = const_bias(inputs, m, p.input_scale + p.param_scale, "Conv")?;
+    let qw = b.load_params(&quantize_all(&w.data, p.param_scale, "Conv weight")?)?;
+    let qb = const_bias(b, inputs, m, p.input_scale + p.param_scale, "Conv")?;
     let terms = ConvTerms::conv(&geo, c, cg, m / g);
-    let data = conv_dots(b, p.param_scale, &terms, &x.data, &qw, &qb, nb)?;
+    let data = conv_dots(b, p.param_scale, &terms, &x.data, qw, qb, m, nb)?;
     let mut shape = vec![nb, m];
     shape.extend(&geo.output);
     Ok(CellTensor { shape, data })
@@ -434,10 +469,14 @@ fn conv_transpose<B: Backend>(
         &at.output_padding,
     )
     .map_err(CircuitError::unsupported)?;
-    let qw = quantize_all(&w.data, p.param_scale, "ConvTranspose weight")?;
-    let qb = const_bias(inputs, m, p.input_scale + p.param_scale, "ConvTranspose")?;
+    let qw = b.load_params(&quantize_all(
+        &w.data,
+        p.param_scale,
+        "ConvTranspose weight",
+    )?)?;
+    let qb = const_bias(b, inputs, m, p.input_scale + p.param_scale, "ConvTranspose")?;
     let terms = ConvTerms::transpose(&geo, c, c / g, mg);
-    let data = conv_dots(b, p.param_scale, &terms, &x.data, &qw, &qb, nb)?;
+    let data = conv_dots(b, p.param_scale, &terms, &x.data, qw, qb, m, nb)?;
     let mut shape = vec![nb, m];
     shape.extend(&geo.output);
     Ok(CellTensor { shape, data })

@@ -1,0 +1,282 @@
+//! Visibility of inputs, outputs and parameters in the circuit: every mode is complete on
+//! real fixtures (MockProver, outputs equal to the evaluator's), lays out exactly the
+//! instances it promises, binds its hashes, and keeps one key per architecture when the
+//! parameters are not fixed.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use circuits::calibrate::{calibrate, CalibrationOptions};
+use circuits::fixed::{eval_fixed, quantize_inputs};
+use circuits::halo2::{build, plan_with, BuiltCircuit, CircuitShape, Layout};
+use circuits::hash::hash_values;
+use circuits::visibility::{
+    activation_hash_bits, architecture_digest, param_hash_bits, param_values, ParamVisibility,
+    Visibilities, Visibility,
+};
+use circuits::QuantParams;
+use common::{load, Fixture};
+use halo2_base::gates::circuit::CircuitBuilderStage;
+use halo2_base::halo2_proofs::dev::MockProver;
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr};
+use halo2_base::halo2_proofs::plonk::keygen_vk;
+use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_base::halo2_proofs::SerdeFormat;
+use onnx_import::ir::{Graph, ValueKind};
+use rand::SeedableRng;
+
+const PARAMS: [ParamVisibility; 4] = [
+    ParamVisibility::Fixed,
+    ParamVisibility::Private,
+    ParamVisibility::Hashed,
+    ParamVisibility::Committed,
+];
+
+fn vis(input: Visibility, output: Visibility, params: ParamVisibility) -> Visibilities {
+    Visibilities {
+        input,
+        output,
+        params,
+    }
+}
+
+fn quant(f: &Fixture) -> QuantParams {
+    calibrate(
+        &f.graph,
+        std::slice::from_ref(&f.input),
+        &CalibrationOptions::default(),
+    )
+    .unwrap()
+    .params
+}
+
+fn built(
+    f: &Fixture,
+    graph: &Graph,
+    q: &QuantParams,
+    v: &Visibilities,
+) -> (CircuitShape, BuiltCircuit) {
+    let shape = plan_with(graph, q, Layout::Speed, v).unwrap();
+    let input = quantize_inputs(graph, q, &f.input).unwrap();
+    let b = build(CircuitBuilderStage::Mock, graph, q, &shape, Some(&input)).unwrap();
+    (shape, b)
+}
+
+fn mock_ok(k: u32, b: &BuiltCircuit, instances: Vec<Fr>) -> bool {
+    MockProver::run(k, &b.circuit, vec![instances])
+        .unwrap()
+        .verify()
+        .is_ok()
+}
+
+fn int_to_fe(v: i128) -> Fr {
+    circuits::halo2::field::i128_to_fe(v)
+}
+
+/// A copy of the graph with one parameter value changed.
+fn nudged(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let id = *param_values(graph).iter().next().unwrap();
+    if let ValueKind::Constant(t) = &mut g.values[id].kind {
+        t.data[0] += 0.125;
+    }
+    g
+}
+
+const FIXTURES: [&str; 5] = [
+    "digits_mlp16",
+    "op_conv_pad1",
+    "op_gemm_bias",
+    "op_div_const",
+    "op_mul_broadcast",
+];
+
+#[test]
+fn every_mode_is_complete_and_exposes_exactly_its_instances() {
+    let io = [
+        (Visibility::Public, Visibility::Public),
+        (Visibility::Private, Visibility::Hashed),
+        (Visibility::Hashed, Visibility::Private),
+    ];
+    for name in FIXTURES {
+        let f = load(name).unwrap();
+        let q = quant(&f);
+        let native = eval_fixed(&f.graph, &q, &f.input).unwrap();
+        let qin = quantize_inputs(&f.graph, &q, &f.input).unwrap();
+        let flat = |t: &[circuits::ops::CellTensor<i128>]| -> Vec<i128> {
+            t.iter().flat_map(|t| t.data.clone()).collect()
+        };
+        let (ins, outs) = (flat(&qin), flat(&native.outputs));
+        for p in PARAMS {
+            for (i, o) in io {
+                let v = vis(i, o, p);
+                let (shape, b) = built(&f, &f.graph, &q, &v);
+                let what = format!("{name} {v:?}");
+                assert_eq!(b.outputs, native.outputs, "{what}: circuit != evaluator");
+                assert!(
+                    mock_ok(shape.k, &b, b.instances.clone()),
+                    "{what}: unsatisfied"
+                );
+                let layout = v.layout(ins.len(), outs.len());
+                assert_eq!(b.instances.len(), layout.len, "{what}");
+                let at = |r: std::ops::Range<usize>| b.instances[r].to_vec();
+                let fe = |v: &[i128]| v.iter().map(|x| int_to_fe(*x)).collect::<Vec<_>>();
+                if i == Visibility::Public {
+                    assert_eq!(at(layout.inputs.clone()), fe(&ins), "{what}");
+                }
+                if o == Visibility::Public {
+                    assert_eq!(at(layout.outputs.clone()), fe(&outs), "{what}");
+                }
+                let w_act = activation_hash_bits(q.bits);
+                if let Some(h) = layout.input_hash {
+                    assert_eq!(b.instances[h], hash_values(&ins, w_act), "{what}");
+                }
+                if let Some(h) = layout.output_hash {
+                    assert_eq!(b.instances[h], hash_values(&outs, w_act), "{what}");
+                }
+                if let Some(h) = layout.param_hash {
+                    let w = param_hash_bits(q.bits, q.param_scale);
+                    assert!(!b.param_values.is_empty(), "{what}: no parameters hashed");
+                    assert_eq!(b.instances[h], hash_values(&b.param_values, w), "{what}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_hash_instance_is_bound() {
+    let f = load("digits_mlp16").unwrap();
+    let q = quant(&f);
+    let v = vis(
+        Visibility::Hashed,
+        Visibility::Hashed,
+        ParamVisibility::Hashed,
+    );
+    let (shape, b) = built(&f, &f.graph, &q, &v);
+    assert_eq!(b.instances.len(), 3);
+    assert!(mock_ok(shape.k, &b, b.instances.clone()));
+    for i in 0..3 {
+        let mut bad = b.instances.clone();
+        bad[i] += Fr::one();
+        assert!(!mock_ok(shape.k, &b, bad), "hash instance {i} is not bound");
+    }
+}
+
+#[test]
+fn private_inputs_and_outputs_are_not_instances() {
+    let f = load("digits_mlp16").unwrap();
+    let q = quant(&f);
+    for p in PARAMS {
+        let v = vis(Visibility::Private, Visibility::Private, p);
+        let (shape, b) = built(&f, &f.graph, &q, &v);
+        let hashed = usize::from(p == ParamVisibility::Hashed);
+        assert_eq!(b.instances.len(), hashed, "{p:?}");
+        assert!(mock_ok(shape.k, &b, b.instances.clone()), "{p:?}");
+    }
+}
+
+/// A packed term whose activation is 0: changing its weight leaves the gate satisfied, so
+/// only the copy constraint from the parameter cell (copied weights) can catch it.
+fn zero_term(b: &BuiltCircuit) -> usize {
+    b.circuit
+        .dots
+        .xs
+        .iter()
+        .position(|x| *x == Fr::zero())
+        .expect("a packed term with a zero activation")
+}
+
+#[test]
+fn copied_weights_must_equal_their_parameter_cells() {
+    let f = load("digits_mlp16").unwrap();
+    let q = quant(&f);
+    for p in [ParamVisibility::Private, ParamVisibility::Hashed] {
+        let v = vis(Visibility::Public, Visibility::Public, p);
+        let (shape, b) = built(&f, &f.graph, &q, &v);
+        assert!(b.circuit.dots.terms() > 0, "{p:?}: no packed products");
+        let t = zero_term(&b);
+        let mut bad = BuiltCircuit {
+            circuit: b.circuit.deep_clone(),
+            instances: b.instances.clone(),
+            outputs: b.outputs.clone(),
+            node_regions: b.node_regions.clone(),
+            node_dots: b.node_dots.clone(),
+            hashes: b.hashes.clone(),
+            param_values: b.param_values.clone(),
+        };
+        bad.circuit.dots.ws[t] += Fr::one();
+        assert!(mock_ok(shape.k, &b, b.instances.clone()), "{p:?}");
+        assert!(
+            !mock_ok(shape.k, &bad, b.instances.clone()),
+            "{p:?}: a packed weight is not tied to its parameter"
+        );
+    }
+}
+
+#[test]
+fn committed_weights_are_the_column_contents() {
+    // In committed mode the weights are written straight into the weight columns: MockProver
+    // cannot tell a changed weight whose activation is 0, the commitment of the columns can.
+    let f = load("digits_mlp16").unwrap();
+    let q = quant(&f);
+    let v = vis(
+        Visibility::Public,
+        Visibility::Public,
+        ParamVisibility::Committed,
+    );
+    let (shape, b) = built(&f, &f.graph, &q, &v);
+    let rows = 1usize << shape.k;
+    let cols = b.circuit.dots.weight_columns(shape.dot_columns, rows);
+    assert_eq!(cols.len(), shape.dot_columns);
+    let total: usize = cols
+        .iter()
+        .map(|c| c.iter().filter(|w| **w != Fr::zero()).count())
+        .sum();
+    let nonzero = b.param_values.iter().filter(|v| **v != 0).count();
+    assert!(total >= nonzero, "every non-zero parameter is in a column");
+    let (_, other) = built(&f, &nudged(&f.graph), &q, &v);
+    assert_ne!(
+        other.circuit.dots.weight_columns(shape.dot_columns, rows),
+        cols,
+        "a changed weight must change the committed columns"
+    );
+}
+
+fn vk_bytes(b: &BuiltCircuit, srs: &ParamsKZG<Bn256>) -> Vec<u8> {
+    let vk = keygen_vk(srs, &b.circuit).unwrap();
+    vk.to_bytes(SerdeFormat::RawBytes)
+}
+
+#[test]
+fn one_key_per_architecture_unless_parameters_are_fixed() {
+    let f = load("digits_mlp16").unwrap();
+    let q = quant(&f);
+    let other = nudged(&f.graph);
+    assert_eq!(
+        architecture_digest(&f.graph).unwrap(),
+        architecture_digest(&other).unwrap()
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut srs_k = 0;
+    let mut srs = None;
+    for p in PARAMS {
+        let v = vis(Visibility::Public, Visibility::Public, p);
+        let shape = plan_with(&f.graph, &q, Layout::Speed, &v).unwrap();
+        if srs_k != shape.k {
+            srs_k = shape.k;
+            srs = Some(ParamsKZG::<Bn256>::setup(shape.k, &mut rng));
+        }
+        let srs = srs.as_ref().unwrap();
+        let keys = |g: &Graph| {
+            let b = build(CircuitBuilderStage::Keygen, g, &q, &shape, None).unwrap();
+            vk_bytes(&b, srs)
+        };
+        let (a, b) = (keys(&f.graph), keys(&other));
+        if p == ParamVisibility::Fixed {
+            assert_ne!(a, b, "fixed parameters are in the key");
+        } else {
+            assert_eq!(a, b, "{p:?}: the key must not depend on the weights");
+        }
+    }
+}
