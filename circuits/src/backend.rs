@@ -44,20 +44,43 @@ impl fmt::Debug for Table {
     }
 }
 
+/// What a parameter is, which bounds its range when it is hashed (see
+/// [`crate::visibility::ParamRole::hash_bits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamRole {
+    /// A weight (at the parameter scale) or a constant operand at the activation scale.
+    Weight,
+    /// A bias, at the accumulator scale `s_a + s_p`.
+    Bias,
+}
+
 /// The quantized model parameters an evaluation has loaded, in load order (see
-/// [`Backend::load_params`]): the list hashed parameters hash.
+/// [`Backend::load_params`]): the lists hashed parameters hash.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParamStore {
     /// Every parameter, in load order.
     pub values: Vec<i128>,
+    /// The role of each, parallel to `values`.
+    pub roles: Vec<ParamRole>,
 }
 
 impl ParamStore {
-    /// Appends a block; returns the index of its first value.
-    pub fn push(&mut self, values: &[i128]) -> usize {
+    /// Appends a block of one role; returns the index of its first value.
+    pub fn push(&mut self, values: &[i128], role: ParamRole) -> usize {
         let base = self.values.len();
         self.values.extend_from_slice(values);
+        self.roles.extend(std::iter::repeat_n(role, values.len()));
         base
+    }
+
+    /// The values of one role, in load order.
+    pub fn of_role(&self, role: ParamRole) -> Vec<i128> {
+        self.values
+            .iter()
+            .zip(&self.roles)
+            .filter(|(_, r)| **r == role)
+            .map(|(v, _)| *v)
+            .collect()
     }
 
     /// Parameter `i`.
@@ -131,7 +154,7 @@ pub trait Backend {
     /// constant tensor and role, and use the parameters only through
     /// [`dot_params`](Self::dot_params) and [`param_cell`](Self::param_cell), so how they are
     /// laid out (fixed columns, advice, committed columns) is the backend's choice.
-    fn load_params(&mut self, values: &[i128]) -> Result<usize>;
+    fn load_params(&mut self, values: &[i128], role: ParamRole) -> Result<usize>;
     /// The value of parameter `i`.
     fn param_value(&self, i: usize) -> Result<i128>;
     /// Whether parameters are constants of the circuit (fixed visibility), so an op may use

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::backend::{Backend, ParamStore, Table};
+use crate::backend::{Backend, ParamRole, ParamStore, Table};
 use crate::error::{CircuitError, Result};
 
 /// Bound on the magnitude of any intermediate integer. Far below the BN254 scalar field's
@@ -134,11 +134,11 @@ impl Backend for NativeBackend {
     fn dot(&mut self, xs: &[i128], ys: &[i128]) -> Result<i128> {
         self.dot_const(xs, ys, 0)
     }
-    fn load_params(&mut self, values: &[i128]) -> Result<usize> {
+    fn load_params(&mut self, values: &[i128], role: ParamRole) -> Result<usize> {
         for v in values {
             Self::safe(Some(*v))?;
         }
-        Ok(self.params.push(values))
+        Ok(self.params.push(values, role))
     }
     fn param_value(&self, i: usize) -> Result<i128> {
         self.params.get(i)

@@ -160,12 +160,54 @@ pub fn activation_hash_bits(bits: u32) -> u32 {
     bits + 1
 }
 
-/// Range of each hashed parameter: `[-2^(bits + param_scale), 2^(bits + param_scale))`, wide
-/// enough for a weight at the parameter scale and a bias at the accumulator scale of any model
-/// whose activations fit `bits`. Each parameter is range-checked to it before packing (so the
-/// packing is injective), and `compile` refuses a model with a parameter outside it.
-pub fn param_hash_bits(bits: u32, param_scale: u32) -> u32 {
-    bits + param_scale + 1
+pub use crate::backend::ParamRole;
+
+impl ParamRole {
+    /// Width of a hashed parameter of this role: a weight (or an activation-scale constant)
+    /// lies in `[-2^bits, 2^bits)`, like an activation (`bits + 1` bits); a bias, at the
+    /// accumulator scale, in `[-2^(bits + param_scale), 2^(bits + param_scale))`. Each hashed
+    /// parameter is range-checked to its width before packing (so the packing is injective),
+    /// and a model with a parameter outside it is refused when the circuit is planned.
+    pub fn hash_bits(self, bits: u32, param_scale: u32) -> u32 {
+        match self {
+            ParamRole::Weight => bits + 1,
+            ParamRole::Bias => bits + param_scale + 1,
+        }
+    }
+}
+
+/// The hash of `hashed` parameters, natively: weights (load order) and biases (load order)
+/// as two parts of one Poseidon hash ([`crate::hash::hash_parts_values`]), each at its role's
+/// width. Errors when a parameter lies outside its role's range.
+pub fn param_hash(
+    store: &crate::backend::ParamStore,
+    bits: u32,
+    param_scale: u32,
+) -> crate::Result<halo2_base::halo2_proofs::halo2curves::bn256::Fr> {
+    let mut parts = Vec::new();
+    for role in [ParamRole::Weight, ParamRole::Bias] {
+        let w = role.hash_bits(bits, param_scale);
+        let values = store.of_role(role);
+        let half = 1i128 << (w - 1);
+        if let Some(v) = values.iter().find(|v| **v < -half || **v >= half) {
+            return Err(crate::CircuitError::Settings {
+                message: format!(
+                    "a quantized {kind} ({v}) lies outside [-2^{e}, 2^{e}), the range hashed \
+                     parameters of that kind are checked to: use a smaller param_scale or more \
+                     bits",
+                    e = w - 1,
+                    kind = if role == ParamRole::Weight {
+                        "weight"
+                    } else {
+                        "bias"
+                    },
+                ),
+            });
+        }
+        parts.push((values, w));
+    }
+    let refs: Vec<(&[i128], u32)> = parts.iter().map(|(v, w)| (v.as_slice(), *w)).collect();
+    Ok(crate::hash::hash_parts_values(&refs))
 }
 
 /// Whether input `index` of a node with operator `op` is a model parameter when it is a

@@ -11,7 +11,7 @@ use circuits::fixed::{eval_fixed, quantize_inputs};
 use circuits::halo2::{build, plan_with, BuiltCircuit, CircuitShape, Layout};
 use circuits::hash::hash_values;
 use circuits::visibility::{
-    activation_hash_bits, architecture_digest, param_hash_bits, param_values, ParamVisibility,
+    activation_hash_bits, architecture_digest, param_hash, param_values, ParamVisibility,
     Visibilities, Visibility,
 };
 use circuits::QuantParams;
@@ -135,9 +135,9 @@ fn every_mode_is_complete_and_exposes_exactly_its_instances() {
                     assert_eq!(b.instances[h], hash_values(&outs, w_act), "{what}");
                 }
                 if let Some(h) = layout.param_hash {
-                    let w = param_hash_bits(q.bits, q.param_scale);
                     assert!(!b.param_values.is_empty(), "{what}: no parameters hashed");
-                    assert_eq!(b.instances[h], hash_values(&b.param_values, w), "{what}");
+                    let want = param_hash(&b.param_store, q.bits, q.param_scale).unwrap();
+                    assert_eq!(b.instances[h], want, "{what}");
                 }
             }
         }
@@ -204,6 +204,7 @@ fn copied_weights_must_equal_their_parameter_cells() {
             node_dots: b.node_dots.clone(),
             hashes: b.hashes.clone(),
             param_values: b.param_values.clone(),
+            param_store: b.param_store.clone(),
         };
         bad.circuit.dots.ws[t] += Fr::one();
         assert!(mock_ok(shape.k, &b, b.instances.clone()), "{p:?}");

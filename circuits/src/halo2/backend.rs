@@ -420,8 +420,8 @@ impl Backend for Halo2Backend<'_> {
         self.sqrt_floor_with(a, crate::native::isqrt(av.max(0)))
     }
 
-    fn load_params(&mut self, values: &[i128]) -> Result<usize> {
-        self.load_params_impl(values)
+    fn load_params(&mut self, values: &[i128], role: crate::backend::ParamRole) -> Result<usize> {
+        self.load_params_impl(values, role)
     }
     fn param_value(&self, i: usize) -> Result<i128> {
         self.params.store.get(i)

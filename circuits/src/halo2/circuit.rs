@@ -24,13 +24,14 @@ use super::dot::DotWeights;
 use super::field::{fe_to_i128, i128_to_fe};
 use super::lookup::LookupTable;
 use super::model::{is_zero, ModelCircuit, ModelCircuitParams};
+use crate::backend::ParamStore;
 use crate::error::{CircuitError, Result};
 use crate::hash::hash_values;
 use crate::native::NativeBackend;
 use crate::ops::{eval_graph, CellTensor};
 use crate::quant::QuantParams;
 use crate::visibility::{
-    activation_hash_bits, param_hash_bits, ParamVisibility, Visibilities, Visibility,
+    activation_hash_bits, param_hash, ParamVisibility, Visibilities, Visibility,
 };
 
 /// Rows at the bottom of the table reserved for halo2's blinding factors.
@@ -172,8 +173,10 @@ pub struct BuiltCircuit {
     pub node_dots: Vec<(usize, usize)>,
     /// The hashes among the instances.
     pub hashes: PartHashes,
-    /// The quantized parameters in load order (what hashed parameters hash).
+    /// The quantized parameters in load order.
     pub param_values: Vec<i128>,
+    /// The same with their roles (what hashed parameters hash: [`param_hash`]).
+    pub param_store: ParamStore,
 }
 
 /// The natively computed hashes of a statement (the in-circuit ones must equal them).
@@ -182,7 +185,7 @@ fn native_hashes(
     params: &QuantParams,
     inputs: &[CellTensor<i128>],
     outputs: &[CellTensor<i128>],
-    param_values: &[i128],
+    param_store: &ParamStore,
     placeholder: bool,
 ) -> Result<PartHashes> {
     let w_act = activation_hash_bits(params.bits);
@@ -217,20 +220,8 @@ fn native_hashes(
         h.output = Some(hash_values(&v, w_act));
     }
     if vis.params == ParamVisibility::Hashed {
-        let w = param_hash_bits(params.bits, params.param_scale);
         // Parameters are real in every stage: out of range is an error even when planning.
-        let half = 1i128 << (w - 1);
-        if let Some(v) = param_values.iter().find(|v| **v < -half || **v >= half) {
-            return Err(CircuitError::Settings {
-                message: format!(
-                    "a quantized parameter ({v}) lies outside [-2^{0}, 2^{0}), the range hashed \
-                     parameters are checked to (bits + param_scale): use a smaller param_scale \
-                     or more bits",
-                    w - 1
-                ),
-            });
-        }
-        h.params = Some(hash_values(param_values, w));
+        h.params = Some(param_hash(param_store, params.bits, params.param_scale)?);
     }
     Ok(h)
 }
@@ -275,13 +266,13 @@ fn layout(
         NativeBackend::new(params.bits)
     };
     let expected = eval_graph(&mut native, params, graph, inputs.to_vec())?;
-    let param_values = native.params.values.clone();
+    let param_store = native.params.clone();
     let hashes = native_hashes(
         vis,
         params,
         inputs,
         &expected.outputs,
-        &param_values,
+        &param_store,
         placeholder_inputs,
     )?;
     let ctx = builder.main(0);
@@ -349,7 +340,7 @@ fn layout(
         b.constrain_equal(&c, &h);
     }
     if let Some(h) = param_hash {
-        let c = b.hash_params(param_hash_bits(params.bits, params.param_scale))?;
+        let c = b.hash_params(params.param_scale)?;
         b.constrain_equal(&c, &h);
     }
     let end = b.offset();
@@ -403,7 +394,8 @@ fn layout(
         node_regions: regions,
         node_dots,
         hashes,
-        param_values,
+        param_values: param_store.values.clone(),
+        param_store,
     })
 }
 

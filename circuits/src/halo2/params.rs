@@ -23,7 +23,7 @@ use halo2_base::QuantumCell::Existing;
 use super::backend::Halo2Backend;
 use super::dot::DOT_MIN_LEN;
 use super::field::i128_to_fe;
-use crate::backend::{Backend, ParamStore};
+use crate::backend::{Backend, ParamRole, ParamStore};
 use crate::error::{CircuitError, Result};
 use crate::visibility::ParamVisibility;
 
@@ -54,8 +54,8 @@ impl ParamLayout {
 }
 
 impl Halo2Backend<'_> {
-    pub(super) fn load_params_impl(&mut self, values: &[i128]) -> Result<usize> {
-        let base = self.params.store.push(values);
+    pub(super) fn load_params_impl(&mut self, values: &[i128], role: ParamRole) -> Result<usize> {
+        let base = self.params.store.push(values, role);
         if matches!(
             self.params.mode,
             ParamVisibility::Private | ParamVisibility::Hashed
@@ -225,12 +225,35 @@ impl Halo2Backend<'_> {
         ))
     }
 
-    /// `hashed` parameters: every parameter cell range-checked to `w` bits and hashed.
-    pub fn hash_params(&mut self, w: u32) -> Result<AssignedValue<Fr>> {
+    /// `hashed` parameters: the weights and the biases, each cell range-checked to its
+    /// role's width, hashed as two parts ([`crate::hash::hash_parts_cells`]; natively
+    /// [`crate::visibility::param_hash`]).
+    pub fn hash_params(&mut self, param_scale: u32) -> Result<AssignedValue<Fr>> {
         if self.params.mode != ParamVisibility::Hashed {
             return Err(CircuitError::unsupported("parameters are not hashed"));
         }
-        let cells = self.params.cells.clone();
-        self.hash_checked(&cells, w)
+        let mut parts = Vec::new();
+        for role in [ParamRole::Weight, ParamRole::Bias] {
+            let w = role.hash_bits(self.bits(), param_scale);
+            let cells: Vec<_> = self
+                .params
+                .cells
+                .iter()
+                .zip(&self.params.store.roles)
+                .filter(|(_, r)| **r == role)
+                .map(|(c, _)| *c)
+                .collect();
+            for c in &cells {
+                self.range_signed(c, w)?;
+            }
+            parts.push((cells, w));
+        }
+        let refs: Vec<(&[AssignedValue<Fr>], u32)> =
+            parts.iter().map(|(c, w)| (c.as_slice(), *w)).collect();
+        Ok(crate::hash::hash_parts_cells(
+            self.ctx,
+            self.range.gate(),
+            &refs,
+        ))
     }
 }

@@ -112,6 +112,37 @@ fn sponge_with_spec<const T: usize, const RATE: usize>(
     sponge.squeeze(ctx, gate)
 }
 
+/// The hash of several lists at once, each with its own width: the sponge over the
+/// concatenation of each list's [`hash_elements`] (its length tag, then its packing), in
+/// order. Natively; equal to [`hash_parts_cells`].
+pub fn hash_parts_values(parts: &[(&[i128], u32)]) -> Fr {
+    let elements: Vec<Fr> = parts
+        .iter()
+        .flat_map(|(v, w)| hash_elements(v, *w))
+        .collect();
+    chosen_params().sponge(&elements)
+}
+
+/// In-circuit [`hash_parts_values`]: per part its length tag (a constant) and
+/// [`pack::pack_cells`], then one sponge over all of them. The caller range-checks each
+/// part's cells to its width.
+pub fn hash_parts_cells(
+    ctx: &mut Context<Fr>,
+    gate: &impl GateInstructions<Fr>,
+    parts: &[(&[AssignedValue<Fr>], u32)],
+) -> AssignedValue<Fr> {
+    static SPEC: OnceLock<OptimizedPoseidonSpec<Fr, POSEIDON_T, POSEIDON_RATE>> = OnceLock::new();
+    let mut elements = Vec::new();
+    for (cells, w) in parts {
+        elements.push(ctx.load_constant(Fr::from(cells.len() as u64)));
+        elements.extend(pack::pack_cells(ctx, gate, cells, *w));
+    }
+    let spec = SPEC
+        .get_or_init(OptimizedPoseidonSpec::new::<R_F, R_P, 0>)
+        .clone();
+    sponge_with_spec(ctx, gate, &elements, spec)
+}
+
 /// `x` as `0x` and 64 lowercase hex digits, big-endian (the canonical integer `< p`).
 pub fn fr_to_hex(x: &Fr) -> String {
     let mut be = x.to_repr();

@@ -18,7 +18,7 @@ use onnx_import::eval::{broadcast_index, broadcast_shape};
 use onnx_import::ir::{CastTarget, Op, VariadicOp};
 
 use super::{arity, cells, materialize, CellTensor, OpCtx, Operand};
-use crate::backend::Backend;
+use crate::backend::{Backend, ParamRole};
 use crate::error::{CircuitError, Result};
 use crate::quant::{pow2, quantize_all};
 
@@ -79,7 +79,8 @@ pub fn eval<B: Backend>(
         return div_runtime(b, cx, inputs, shape);
     }
     // Constant operands are model parameters (see `crate::visibility`).
-    let mut load = |q: Option<Vec<i128>>| q.map(|q| b.load_params(&q)).transpose();
+    let mut load =
+        |q: Option<Vec<i128>>| q.map(|q| b.load_params(&q, ParamRole::Weight)).transpose();
     let (qa, qb) = (load(quant(&inputs[0])?)?, load(quant(&inputs[1])?)?);
     let mut data = Vec::with_capacity(len);
     for i in 0..len {

@@ -14,7 +14,7 @@ use onnx_import::ir::{ConvAttrs, ConvTransposeAttrs, Op};
 use onnx_import::shapes::{ConvTerms, TransposeGeometry, WindowGeometry};
 
 use super::{arity, cells, CellTensor, OpCtx, Operand};
-use crate::backend::Backend;
+use crate::backend::{Backend, ParamRole};
 use crate::error::{CircuitError, Result};
 use crate::quant::{pow2, quantize, quantize_all};
 
@@ -77,7 +77,7 @@ fn factors<'a, B: Backend>(
             let q = quantize_all(&ws, p.param_scale, "weight")?;
             Ok((
                 Factor::Cells(&x.data),
-                Factor::Param(b.load_params(&q)?),
+                Factor::Param(b.load_params(&q, ParamRole::Weight)?),
                 const_mode,
             ))
         }
@@ -85,7 +85,7 @@ fn factors<'a, B: Backend>(
             let ws: Vec<f64> = w.data.iter().map(|v| v * alpha).collect();
             let q = quantize_all(&ws, p.param_scale, "weight")?;
             Ok((
-                Factor::Param(b.load_params(&q)?),
+                Factor::Param(b.load_params(&q, ParamRole::Weight)?),
                 Factor::Cells(&x.data),
                 const_mode,
             ))
@@ -213,7 +213,7 @@ fn gemm<B: Backend>(
                 .iter()
                 .map(|v| quantize(v * beta, mode.acc_scale, "Gemm bias"))
                 .collect::<Result<Vec<_>>>()?;
-            Some((b.load_params(&q)?, &c.shape))
+            Some((b.load_params(&q, ParamRole::Bias)?, &c.shape))
         }
         // A runtime C is added to the accumulator below.
         None | Some(Operand::Cells(_)) => None,
@@ -354,7 +354,7 @@ fn const_bias<B: Backend>(
         None => Ok(None),
         Some(Operand::Const(t)) if t.data.len() == m => {
             let q = quantize_all(&t.data, acc_scale, "bias")?;
-            Ok(Some(b.load_params(&q)?))
+            Ok(Some(b.load_params(&q, ParamRole::Bias)?))
         }
         Some(_) => Err(CircuitError::unsupported(format!(
             "{op} bias must be a constant of shape [{m}]"
@@ -427,7 +427,10 @@ fn conv<B: Backend>(
         false,
     )
     .map_err(CircuitError::unsupported)?;
-    let qw = b.load_params(&quantize_all(&w.data, p.param_scale, "Conv weight")?)?;
+    let qw = b.load_params(
+        &quantize_all(&w.data, p.param_scale, "Conv weight")?,
+        ParamRole::Weight,
+    )?;
     let qb = const_bias(b, inputs, m, p.input_scale + p.param_scale, "Conv")?;
     let terms = ConvTerms::conv(&geo, c, cg, m / g);
     let data = conv_dots(b, p.param_scale, &terms, &x.data, qw, qb, m, nb)?;
@@ -469,11 +472,10 @@ fn conv_transpose<B: Backend>(
         &at.output_padding,
     )
     .map_err(CircuitError::unsupported)?;
-    let qw = b.load_params(&quantize_all(
-        &w.data,
-        p.param_scale,
-        "ConvTranspose weight",
-    )?)?;
+    let qw = b.load_params(
+        &quantize_all(&w.data, p.param_scale, "ConvTranspose weight")?,
+        ParamRole::Weight,
+    )?;
     let qb = const_bias(b, inputs, m, p.input_scale + p.param_scale, "ConvTranspose")?;
     let terms = ConvTerms::transpose(&geo, c, c / g, mg);
     let data = conv_dots(b, p.param_scale, &terms, &x.data, qw, qb, m, nb)?;
