@@ -281,3 +281,50 @@ fn one_key_per_architecture_unless_parameters_are_fixed() {
         }
     }
 }
+
+/// A hashed parameter outside its role's range must make the circuit unsatisfiable (the
+/// packing is injective only on the range); the largest in-range value is accepted.
+#[test]
+fn hashed_parameters_are_range_checked() {
+    use circuits::backend::{Backend, ParamRole};
+    use circuits::halo2::Halo2Backend;
+    use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+    const K: u32 = 12;
+    const BITS: u32 = 8;
+    const SCALE: u32 = 4;
+    let run = |weight: i128, bias: i128, lookups: bool| -> bool {
+        let mut builder =
+            BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
+        builder.set_lookup_bits(K as usize - 1);
+        builder.set_instance_columns(1);
+        let range = builder.range_chip();
+        let h = {
+            let ctx = builder.main(0);
+            let mut hb =
+                Halo2Backend::new(ctx, &range, BITS).with_param_visibility(ParamVisibility::Hashed);
+            if !lookups {
+                hb = hb.without_lookups();
+            }
+            hb.load_params(&[weight, -3], ParamRole::Weight).unwrap();
+            hb.load_params(&[bias], ParamRole::Bias).unwrap();
+            hb.hash_params(SCALE).unwrap()
+        };
+        let value = *h.value();
+        builder.assigned_instances = vec![vec![h]];
+        builder.calculate_params(Some(20));
+        MockProver::run(K, &builder, vec![vec![value]])
+            .unwrap()
+            .verify()
+            .is_ok()
+    };
+    let w = ParamRole::Weight.hash_bits(BITS, SCALE); // 9: [-256, 256)
+    let b = ParamRole::Bias.hash_bits(BITS, SCALE); // 13: [-4096, 4096)
+    assert_eq!((w, b), (9, 13));
+    for lookups in [true, false] {
+        assert!(run(255, 4095, lookups), "largest in-range values");
+        assert!(run(-256, -4096, lookups), "smallest in-range values");
+        assert!(!run(256, 0, lookups), "weight 2^8 accepted");
+        assert!(!run(-257, 0, lookups), "weight -2^8-1 accepted");
+        assert!(!run(0, 4096, lookups), "bias 2^12 accepted");
+    }
+}
