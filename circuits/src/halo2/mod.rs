@@ -9,11 +9,13 @@ pub mod field;
 pub mod lookup;
 pub mod model;
 pub mod params;
+#[cfg(feature = "model")]
+pub mod plan;
 
 pub use backend::Halo2Backend;
 #[cfg(feature = "model")]
-pub use circuit::{
-    build, dot_weights, plan, plan_for, plan_with, BuiltCircuit, CircuitShape, Layout, PartHashes,
-};
+pub use circuit::{build, dot_weights, BuiltCircuit, CircuitShape, Layout, PartHashes};
 pub use lookup::{LookupConfig, LookupRecord, LookupTable};
 pub use model::{committed_columns, ModelCircuit, ModelCircuitParams, ModelConfig};
+#[cfg(feature = "model")]
+pub use plan::{plan, plan_for, plan_with};
