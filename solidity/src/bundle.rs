@@ -19,6 +19,12 @@
 //!
 //! With a compiler, a split verifier's parts are compiled first and their code hashes
 //! written into the entry's source as constants, so the entry's code pins every part.
+//!
+//! A verifier generated with committed columns ([`crate::param_commitment`]) gets
+//! `paramCommitment(bytes)` in `ZkinferVerifier` (the single contract, or
+//! [`WRAPPER_COMMITTED_SOURCE`] as the wrapper), listed in the ABI, and the manifest gets
+//! `"param_commitment": {"first_column", "count", "proof_offset", "proof_length"}` (absent
+//! otherwise: such manifests are unchanged).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,6 +35,7 @@ use crate::calldata::keccak256;
 use crate::codegen::{GeneratedVerifier, SOLC_VERSION};
 use crate::error::{Result, SolidityError};
 use crate::inline::{inline_source, INLINE_ABI};
+use crate::param_commitment::{with_param_commitment, CommittedColumns, WRAPPER_COMMITTED_SOURCE};
 use crate::solc::{CompiledContract, Solc};
 use crate::split::{initial_parts, split, PartHashes, EIP170_LIMIT};
 use crate::wrapper::{integrator_abi, WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};
@@ -81,6 +88,8 @@ pub struct Bundle {
     pub num_instances: usize,
     /// Proof length in bytes.
     pub proof_len: usize,
+    /// The committed columns, when `ZkinferVerifier` answers `paramCommitment(bytes)`.
+    pub committed: Option<CommittedColumns>,
     /// Contracts in deploy order; the last is the wrapper.
     pub contracts: Vec<BundleContract>,
     /// The compiler's version, when compiled.
@@ -97,6 +106,15 @@ struct ManifestContract {
     runtime_size: Option<usize>,
 }
 
+/// The manifest's description of the committed columns.
+#[derive(Serialize, Deserialize)]
+struct ManifestCommitted {
+    first_column: usize,
+    count: usize,
+    proof_offset: usize,
+    proof_length: usize,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Manifest {
     format: String,
@@ -105,6 +123,8 @@ struct Manifest {
     transcript: String,
     num_instances: usize,
     proof_len: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    param_commitment: Option<ManifestCommitted>,
     solc: Option<String>,
     optimizer: bool,
     entry: String,
@@ -133,6 +153,7 @@ impl Bundle {
                     vk_digest,
                     num_instances: verifier.num_instances,
                     proof_len: verifier.proof_len,
+                    committed: verifier.committed,
                     contracts: vec![BundleContract {
                         name: WRAPPER_CONTRACT.into(),
                         source,
@@ -217,7 +238,10 @@ impl Bundle {
         )?);
         let wrapper = BundleContract {
             name: WRAPPER_CONTRACT.into(),
-            source: WRAPPER_SOURCE.into(),
+            source: match verifier.committed {
+                Some(_) => WRAPPER_COMMITTED_SOURCE.into(),
+                None => WRAPPER_SOURCE.into(),
+            },
             constructor: vec![ConstructorArg::Address(entry.name.clone())],
             compiled: None,
         };
@@ -227,6 +251,7 @@ impl Bundle {
             vk_digest,
             num_instances: verifier.num_instances,
             proof_len: verifier.proof_len,
+            committed: verifier.committed,
             contracts,
             solc_version: None,
         };
@@ -318,20 +343,7 @@ impl Bundle {
                 runtime_size,
             });
         }
-        let documented = if self.is_single_contract() {
-            INLINE_ABI
-        } else {
-            WRAPPER_ABI
-        };
-        // solc's ABI, with the fallback described as the verifyProof it implements.
-        let abi = match self
-            .entry()
-            .and_then(|c| c.compiled.as_ref())
-            .and_then(|k| integrator_abi(&k.abi))
-        {
-            Some(abi) => serde_json::to_string_pretty(&abi).unwrap_or_else(|_| documented.into()),
-            None => documented.into(),
-        };
+        let abi = self.abi_text();
         write(&format!("{WRAPPER_CONTRACT}.abi.json"), &abi)?;
         let manifest = Manifest {
             format: BUNDLE_FORMAT.into(),
@@ -340,6 +352,12 @@ impl Bundle {
             transcript: "keccak".into(),
             num_instances: self.num_instances,
             proof_len: self.proof_len,
+            param_commitment: self.committed.map(|c| ManifestCommitted {
+                first_column: c.first,
+                count: c.count,
+                proof_offset: c.proof_range().start,
+                proof_length: c.proof_range().len(),
+            }),
             solc: self.solc_version.clone(),
             optimizer: false,
             entry: WRAPPER_CONTRACT.into(),
@@ -408,10 +426,29 @@ impl Bundle {
         if contracts.last().map(|c| c.name.as_str()) != Some(WRAPPER_CONTRACT) {
             return Err(bad(format!("the last contract must be {WRAPPER_CONTRACT}")));
         }
+        let committed = match &m.param_commitment {
+            Some(c) => {
+                let cols = CommittedColumns {
+                    first: c.first_column,
+                    count: c.count,
+                };
+                let r = cols.proof_range();
+                if c.count == 0
+                    || r.start != c.proof_offset
+                    || r.len() != c.proof_length
+                    || r.end > m.proof_len
+                {
+                    return Err(bad("param_commitment: inconsistent range".into()));
+                }
+                Some(cols)
+            }
+            None => None,
+        };
         Ok(Self {
             vk_digest: digest,
             num_instances: m.num_instances,
             proof_len: m.proof_len,
+            committed,
             contracts,
             solc_version: m.solc,
         })
@@ -486,6 +523,31 @@ fn take_compiled(
 }
 
 impl Bundle {
+    /// The ABI file's text: solc's ABI of the entry, with the `fallback` described as the
+    /// functions it implements (`verifyProof`, and `paramCommitment` with committed
+    /// columns); the documented ABI when not compiled.
+    fn abi_text(&self) -> String {
+        let committed = self.committed.is_some();
+        let documented = if self.is_single_contract() {
+            INLINE_ABI
+        } else {
+            WRAPPER_ABI
+        };
+        let compiled = self
+            .entry()
+            .and_then(|c| c.compiled.as_ref())
+            .and_then(|k| integrator_abi(&k.abi));
+        let abi = match compiled {
+            Some(abi) => Some(abi),
+            // Without committed columns, the documented text as it is.
+            None if !committed => return documented.into(),
+            None => serde_json::from_str(documented).ok(),
+        };
+        abi.and_then(|abi| with_param_commitment(abi, committed))
+            .and_then(|abi| serde_json::to_string_pretty(&abi).ok())
+            .unwrap_or_else(|| documented.into())
+    }
+
     /// One ABI word for a constructor argument; `deployed` holds the addresses so far.
     fn encode_arg(&self, arg: &ConstructorArg, deployed: &[(String, Address)]) -> Result<[u8; 32]> {
         let mut w = [0u8; 32];
@@ -556,6 +618,7 @@ mod tests {
             vk_digest: [3; 32],
             num_instances: 1,
             proof_len: 32,
+            committed: None,
             contracts: vec![
                 contract("Part", vec![], &[1, 2, 3]),
                 contract(

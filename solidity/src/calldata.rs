@@ -42,6 +42,21 @@ fn word(n: usize) -> [u8; 32] {
     w
 }
 
+/// Complete transaction data for `paramCommitment(proof)` on `ZkinferVerifier` (the
+/// canonical ABI encoding: selector, offset `0x20`, length, proof zero-padded to 32 bytes).
+pub fn param_commitment_calldata(proof: &[u8]) -> Vec<u8> {
+    let padded = proof.len().div_ceil(32) * 32;
+    let mut out = Vec::with_capacity(4 + 64 + padded);
+    out.extend_from_slice(&selector(
+        crate::param_commitment::PARAM_COMMITMENT_SIGNATURE,
+    ));
+    out.extend_from_slice(&word(0x20));
+    out.extend_from_slice(&word(proof.len()));
+    out.extend_from_slice(proof);
+    out.resize(4 + 64 + padded, 0);
+    out
+}
+
 /// Complete transaction data for `verifyProof(proof, instances)` on the wrapper.
 pub fn verify_proof_calldata(proof: &[u8], instances: &[Fr]) -> Vec<u8> {
     let words: Vec<[u8; 32]> = instances.iter().map(fr_to_word).collect();

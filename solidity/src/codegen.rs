@@ -38,6 +38,7 @@ use snark_verifier_sdk::snark_verifier::verifier::SnarkVerifier;
 use snark_verifier_sdk::{PlonkVerifier, SHPLONK};
 
 use crate::error::{guard, Result, SolidityError};
+use crate::param_commitment::CommittedColumns;
 
 /// Name of the generated contract.
 pub const VERIFIER_CONTRACT: &str = "Halo2Verifier";
@@ -55,6 +56,19 @@ pub struct GeneratedVerifier {
     pub num_instances: usize,
     /// Exact length in bytes of a Keccak-transcript proof for this key.
     pub proof_len: usize,
+    /// The committed (unblinded) advice columns, when generated with them: the entry
+    /// contract then answers `paramCommitment(bytes)` (see [`crate::param_commitment`]).
+    pub committed: Option<CommittedColumns>,
+}
+
+/// What [`generate_verifier_with`] may add to the plain verifier.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifierOptions {
+    /// The key's committed parameter columns (consecutive phase-0 advice columns, e.g.
+    /// [`CommittedColumns::from_indices`] of `circuits::halo2::committed_columns`): the
+    /// entry contract gets `paramCommitment(bytes proof)`. `None`: no such function, the
+    /// same code as [`generate_verifier`].
+    pub committed: Option<CommittedColumns>,
 }
 
 /// Generates the Solidity verifier for a SHPLONK/KZG halo2 key with one instance column of
@@ -65,6 +79,33 @@ pub fn generate_verifier(
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
 ) -> Result<GeneratedVerifier> {
+    generate_verifier_with(params, vk, num_instances, &VerifierOptions::default())
+}
+
+/// [`generate_verifier`] with `options`. Committed columns must be at least one column, all
+/// of them and every column before them phase-0 advice columns of `vk` (so that their
+/// commitments are the proof's points `first .. first + count`), else
+/// [`SolidityError::Codegen`].
+pub fn generate_verifier_with(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+    options: &VerifierOptions,
+) -> Result<GeneratedVerifier> {
+    if let Some(c) = options.committed {
+        let phases = vk.cs().advice_column_phase();
+        let end = c.first.checked_add(c.count);
+        let leading_phase0 = phases.iter().take_while(|p| **p == 0).count();
+        if c.count == 0 || end.is_none_or(|e| e > leading_phase0) {
+            return Err(SolidityError::Codegen(format!(
+                "committed columns (first {}, count {}): need at least one column, all among \
+                 the key's {leading_phase0} leading phase-0 advice columns (of {})",
+                c.first,
+                c.count,
+                phases.len()
+            )));
+        }
+    }
     if vk.get_domain().k() != params.k() {
         return Err(SolidityError::Codegen(format!(
             "the key has k = {} but the parameters k = {}",
@@ -106,6 +147,7 @@ pub fn generate_verifier(
         source: harden(&source, num_instances)?,
         num_instances,
         proof_len,
+        committed: options.committed,
     })
 }
 
@@ -245,6 +287,7 @@ mod tests {
             source: out,
             num_instances: 1,
             proof_len: 96,
+            committed: None,
         };
         assert_eq!(v.scalar_offsets(), [0, 0x60]);
     }

@@ -23,9 +23,14 @@
 //! also when only a precompile call ran out (it then fails like a rejection, and the
 //! contract checks how much gas is left), so a call given at least ~1.07 times the
 //! verification gas always gets `true` or `false`.
+//!
+//! A verifier generated with committed columns also answers `paramCommitment(bytes proof)`
+//! in the same `fallback`, before `verifyProof`, with the committed range as constants (see
+//! [`crate::param_commitment`]); the ABI then has that entry too.
 
 use crate::calldata::selector;
 use crate::codegen::GeneratedVerifier;
+use crate::param_commitment::param_commitment_yul;
 use crate::wrapper::{VERIFY_PROOF_SIGNATURE, WRAPPER_CONTRACT};
 
 /// The contract source, or `None` when the generated code reads calldata in a way this
@@ -48,6 +53,32 @@ pub fn inline_source(verifier: &GeneratedVerifier, vk_digest: [u8; 32]) -> Optio
     let body = remap_calldata(&src[start..end], n, p)?;
     let digest = hex::encode(vk_digest);
     let sel = hex::encode(selector(VERIFY_PROOF_SIGNATURE));
+    let (param_doc, param_code) = match verifier.committed {
+        Some(c) => {
+            let r = c.proof_range();
+            if r.end > p {
+                return None;
+            }
+            (
+                format!(
+                    "\n    /// paramCommitment(bytes proof) returns (bytes32): keccak256(proof[{}:{}]), the \
+                     commitments\n    /// of the committed parameter columns {}..{}, or 0 for a malformed call or \
+                     a shorter\n    /// proof; never reverts. Compare it with the registered commitment after \
+                     verifyProof\n    /// returned true for the same proof.",
+                    r.start,
+                    r.end,
+                    c.first,
+                    c.first + c.count
+                ),
+                param_commitment_yul(
+                    "            ",
+                    &format!("{:#x}", r.start),
+                    &format!("{:#x}", r.len()),
+                ),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
     Some(format!(
         r#"// SPDX-License-Identifier: MIT
 
@@ -71,10 +102,10 @@ contract {WRAPPER_CONTRACT} {{
     /// `proof` proves `instances` for this model. Decoded by hand, so that it returns false,
     /// never reverts, on a malformed call: any encoding but the canonical one, a wrong length,
     /// an instance or proof scalar not below r, or a rejected proof. Reverts only when it runs
-    /// out of gas, and for other selectors.
+    /// out of gas, and for other selectors.{param_doc}
     fallback(bytes calldata) external returns (bytes memory) {{
         assembly ("memory-safe") {{
-            // verifyProof(bytes,uint256[]) only.
+{param_code}            // verifyProof(bytes,uint256[]) only.
             if iszero(eq(shr(224, calldataload(0)), 0x{sel})) {{ revert(0, 0) }}
             // The canonical encoding only: the code below reads fixed positions. Reads past
             // the end of calldata give zeros, and then the size check fails.
@@ -171,6 +202,7 @@ mod tests {
             source: "no assembly".into(),
             num_instances: 1,
             proof_len: 64,
+            committed: None,
         };
         assert!(inline_source(&v, [0; 32]).is_none());
         // A scalar read the generated code would reduce mod r: refused.
@@ -194,5 +226,24 @@ mod tests {
         assert!(src.contains("calldataload(0xc4)"), "{src}");
         assert!(src.contains("eq(shr(224, calldataload(0)), 0x1e8e1e13)"));
         assert!(src.contains(&format!("0x{}", hex::encode([0xab; 32]))));
+        // No paramCommitment without committed columns; with them, before verifyProof.
+        assert!(!src.contains("paramCommitment"));
+        let committed = GeneratedVerifier {
+            committed: Some(crate::CommittedColumns { first: 0, count: 1 }),
+            ..hardened.clone()
+        };
+        let src = inline_source(&committed, [0xab; 32]).unwrap();
+        let param = src.find("0x1d614581").unwrap();
+        assert!(param < src.find("0x1e8e1e13").unwrap());
+        assert!(
+            src.contains("calldatacopy(ptr, add(0x44, 0x0), 0x40)"),
+            "{src}"
+        );
+        // A range past the proof's end: refused.
+        let outside = GeneratedVerifier {
+            committed: Some(crate::CommittedColumns { first: 1, count: 1 }),
+            ..hardened
+        };
+        assert!(inline_source(&outside, [0xab; 32]).is_none());
     }
 }

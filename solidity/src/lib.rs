@@ -15,6 +15,14 @@
 //!   the generated calldata layout. It reads the model commitment from the verifier.
 //!   Both shapes decode `verifyProof` by hand and return `false`, never revert, on a
 //!   malformed call (anything but the canonical ABI encoding).
+//! * [`param_commitment`]: for models with committed parameters (weights in unblinded
+//!   advice columns, generated with [`generate_verifier_with`] and
+//!   [`VerifierOptions::committed`]), `ZkinferVerifier` (both shapes) also answers
+//!   `paramCommitment(bytes proof) returns (bytes32)`: keccak256 of the proof bytes holding
+//!   those columns' KZG commitments (`verifier::committed::commitment_digest`), hand-decoded
+//!   like `verifyProof` (0 for a malformed call or a short proof, never a revert). A registry
+//!   or dApp compares it with the registered weight commitment after `verifyProof` returned
+//!   `true` for the same proof. Without committed columns the function is absent.
 //! * [`bundle`]: all contracts of a model in deploy order, written to / read from a
 //!   directory; [`solc`] compiles them with any compiler speaking `--standard-json`.
 //! * [`calldata`], [`rpc`], [`tx`]: transaction data, a tiny HTTP JSON-RPC client and
@@ -46,6 +54,7 @@ pub mod inline;
 #[cfg(feature = "revm")]
 pub mod local;
 pub mod memory;
+pub mod param_commitment;
 pub mod rpc;
 pub mod solc;
 pub mod split;
@@ -53,9 +62,13 @@ pub mod tx;
 pub mod wrapper;
 
 pub use bundle::{Address, Bundle, BundleContract, ConstructorArg};
-pub use codegen::{generate_verifier, GeneratedVerifier, SOLC_VERSION, VERIFIER_CONTRACT};
+pub use codegen::{
+    generate_verifier, generate_verifier_with, GeneratedVerifier, VerifierOptions, SOLC_VERSION,
+    VERIFIER_CONTRACT,
+};
 pub use error::{Result, SolidityError};
 pub use inline::INLINE_ABI;
+pub use param_commitment::{CommittedColumns, PARAM_COMMITMENT_ABI, WRAPPER_COMMITTED_SOURCE};
 pub use solc::{find_solc, Solc};
 pub use split::{PartHashes, SplitVerifier, EIP170_LIMIT};
 pub use wrapper::{WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};

@@ -39,6 +39,11 @@
 //!
 //! Proofs are randomized: one statement has many valid proofs, so never use proof bytes as
 //! a nullifier.
+//!
+//! For a verifier generated with committed columns, the bundle uses
+//! [`WRAPPER_COMMITTED_SOURCE`](crate::param_commitment::WRAPPER_COMMITTED_SOURCE) instead:
+//! the same contract plus `paramCommitment(bytes proof) returns (bytes32)` (see
+//! [`crate::param_commitment`]), whose proof range its constructor reads from the verifier.
 
 /// Name of the wrapper contract.
 pub const WRAPPER_CONTRACT: &str = "ZkinferVerifier";
