@@ -3,32 +3,46 @@
 //! ```json
 //! {
 //!   "format": "zkinfer-proof",
-//!   "format_version": 1,
+//!   "format_version": 2,
 //!   "transcript": "blake2b",
-//!   "vk_digest": "<hex sha256 of vk.bin: the model commitment>",
+//!   "vk_digest": "<hex sha256 of vk.bin>",
 //!   "proof": "<hex proof bytes>",
 //!   "instances": ["<64 hex digits: 32-byte little-endian field element>", ...],
 //!   "inputs": {"input": {"shape": [1, 64], "data": [0.0, 0.4375, ...]}},
 //!   "outputs": {"output": {"shape": [1, 10], "data": [-3.1875, 5.5, ...]}},
+//!   "hashes": {"input": "0x…", "output": "0x…", "params": "0x…"},
+//!   "commitment": {"kind": "fixed", "value": "0x<sha256 of vk.bin>"},
 //!   "insecure_srs": true
 //! }
 //! ```
 //!
-//! `instances` are what the proof is checked against: the quantized inputs then the
-//! quantized outputs, row-major, in graph order. `inputs` and `outputs` are the same
-//! numbers dequantized for reading; [`crate::verify`] checks that they agree with the
-//! instances, so a verified artifact's `outputs` are proven.
+//! `instances` are what the proof is checked against, in the order of
+//! [`circuits::visibility::Visibilities::layout`]: the public inputs' quantized elements, the
+//! public outputs', then the Poseidon hash of the inputs, of the outputs and of the
+//! parameters, each only when that part is hashed. `inputs` and `outputs` are the public
+//! ones dequantized for reading, and `hashes` the hashed parts' instances as `0x` and 64 hex
+//! digits (big-endian); [`crate::verify()`] checks that they agree with the instances, so a
+//! verified artifact's `outputs` are proven. A private or hashed input or output never
+//! appears in the artifact: `inputs` (or `outputs`) is then absent.
 //!
-//! The rule is exact: each displayed number must equal its proven integer `q` times
-//! `2^-input_scale` as a rational number (no rounding, no tolerance; JSON numbers are read
-//! and written as exact f64 round trips). A value whose integer needs more than 53
+//! `commitment` is the model commitment the proof is bound to (see [`crate::commitment`]):
+//! `verify` recomputes it from the key, the instances or the proof and checks that it is
+//! what the artifact says, then compares it with the expected one. It is absent for
+//! private parameters, which bind no weights.
+//!
+//! The rule for displayed values is exact: each number must equal its proven integer `q`
+//! times `2^-input_scale` as a rational number (no rounding, no tolerance; JSON numbers are
+//! read and written as exact f64 round trips). A value whose integer needs more than 53
 //! significant bits has no exact f64, so `prove` refuses to write it
 //! ([`crate::Error::InexactValue`]) rather than show a rounded number as proven.
 //!
-//! `insecure_srs` (optional, default `false`; added without a version bump, so older builds
-//! read the file and ignore it) says that the proving key was made with zkinfer's insecure
-//! local SRS: anyone can forge proofs for that model. It is informative only (the proof does
-//! not cover it); verifiers decide from the key itself.
+//! `insecure_srs` (optional, default `false`) says that the proving key was made with
+//! zkinfer's insecure local SRS: anyone can forge proofs for that model. It is informative
+//! only (the proof does not cover it); verifiers decide from the key itself.
+//!
+//! Version 1 (before visibility) had no `hashes` and no `commitment`, and always both
+//! `inputs` and `outputs`; it is still read (as a proof for a model with the default
+//! visibility).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,13 +52,51 @@ use onnx_import::ir::Tensor;
 use serde::{Deserialize, Serialize};
 use verifier::halo2::Fr;
 
+use crate::commitment::ModelCommitment;
 use crate::error::{Error, Result};
-use crate::settings::{parse_versioned, read_text, write_json, TensorSpec};
+use crate::settings::{parse_versions, read_text, write_json, TensorSpec};
+use crate::statement::Statement;
 
 /// The `format` value of a proof artifact.
 pub const PROOF_FORMAT: &str = "zkinfer-proof";
-/// The `format_version` this build writes and reads.
-pub const PROOF_VERSION: u32 = 1;
+/// The `format_version` this build writes (2: visibility, hashes and the commitment).
+pub const PROOF_VERSION: u32 = 2;
+/// The oldest `format_version` this build reads.
+pub const PROOF_MIN_VERSION: u32 = 1;
+
+/// The hashed parts' instances, each `0x` and 64 hex digits (big-endian field element).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hashes {
+    /// The Poseidon hash of the quantized inputs, when inputs are hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// The Poseidon hash of the quantized outputs, when outputs are hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// The Poseidon hash of the quantized parameters, when parameters are hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<String>,
+}
+
+impl Hashes {
+    /// True when no part is hashed.
+    pub fn is_empty(&self) -> bool {
+        self.input.is_none() && self.output.is_none() && self.params.is_none()
+    }
+
+    /// The hashes among `instances` at the positions of `layout`.
+    pub fn of_instances(instances: &[Fr], layout: &circuits::visibility::InstanceLayout) -> Self {
+        let at = |i: Option<usize>| {
+            i.and_then(|i| instances.get(i))
+                .map(circuits::hash::fr_to_hex)
+        };
+        Self {
+            input: at(layout.input_hash),
+            output: at(layout.output_hash),
+            params: at(layout.param_hash),
+        }
+    }
+}
 
 /// A proof and its public statement, as saved to `proof.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,10 +113,21 @@ pub struct ProofArtifact {
     pub proof: String,
     /// The public instances, each 64 hex digits (see `verifier::instance_to_hex`).
     pub instances: Vec<String>,
-    /// The inputs, dequantized, by name.
+    /// The public inputs, dequantized, by name (empty, and left out, unless inputs are
+    /// public).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub inputs: BTreeMap<String, Tensor>,
-    /// The outputs, dequantized, by name.
+    /// The public outputs, dequantized, by name (empty, and left out, unless outputs are
+    /// public).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, Tensor>,
+    /// The hashed parts' instances (left out when nothing is hashed).
+    #[serde(default, skip_serializing_if = "Hashes::is_empty")]
+    pub hashes: Hashes,
+    /// The model commitment the proof is bound to (absent for private parameters and in
+    /// version 1 artifacts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<ModelCommitment>,
     /// Whether the key was made with zkinfer's insecure local SRS (informative; see the
     /// module docs).
     #[serde(default)]
@@ -80,11 +143,11 @@ impl ProofArtifact {
     /// Reads an artifact, checking its format and version first.
     pub fn load(path: &Path) -> Result<Self> {
         let text = read_text(path)?;
-        parse_versioned(
+        parse_versions(
             &text,
             &path.display().to_string(),
             PROOF_FORMAT,
-            PROOF_VERSION,
+            PROOF_MIN_VERSION..=PROOF_VERSION,
         )
     }
 
@@ -170,41 +233,75 @@ pub(crate) fn dequantize_instances(
     }
 }
 
-/// Checks that the artifact's readable `inputs`/`outputs` are exactly its instances: every
-/// displayed number equals its proven integer times `2^-scale`, with no rounding.
+/// Checks that the artifact's readable `inputs`, `outputs` and `hashes` are exactly its
+/// instances laid out by `statement`: every displayed number equals its proven integer times
+/// `2^-scale`, with no rounding, each hash is its instance, and nothing else is shown (no
+/// private or hashed tensor).
 pub(crate) fn check_consistent(
     artifact: &ProofArtifact,
     instances: &[Fr],
-    inputs: &[TensorSpec],
-    outputs: &[TensorSpec],
-    scale: u32,
+    statement: &Statement,
 ) -> Result<()> {
     let file = "proof artifact";
-    let specs: Vec<TensorSpec> = inputs.iter().chain(outputs).cloned().collect();
-    let tensors = dequantize_instances(instances, &specs, scale).map_err(|e| {
-        Error::artifact(
+    let scale = statement.input_scale;
+    let layout = statement
+        .layout()
+        .ok_or_else(|| Error::artifact(file, "the statement's shapes overflow"))?;
+    if instances.len() != layout.len {
+        return Err(Error::artifact(
             file,
-            match e {
-                DequantizeError::Inexact { name, element, q } => format!(
-                    "{name:?}[{element}] = {q}·2^-{scale} has no exact JSON number, so the \
-                     artifact cannot show its proven value"
-                ),
-                _ => "the public instances are not fixed-point values of this model".into(),
-            },
-        )
-    })?;
-    let (want_in, want_out) = tensors.split_at(inputs.len());
-    for (map, want, what) in [
-        (&artifact.inputs, want_in, "inputs"),
-        (&artifact.outputs, want_out, "outputs"),
+            format!(
+                "expected {} instances, found {}",
+                layout.len,
+                instances.len()
+            ),
+        ));
+    }
+    let vis = &statement.visibility;
+    for (map, range, specs, visibility, what) in [
+        (
+            &artifact.inputs,
+            &layout.inputs,
+            &statement.inputs,
+            vis.input,
+            "inputs",
+        ),
+        (
+            &artifact.outputs,
+            &layout.outputs,
+            &statement.outputs,
+            vis.output,
+            "outputs",
+        ),
     ] {
+        if visibility != circuits::visibility::Visibility::Public {
+            if !map.is_empty() {
+                return Err(Error::artifact(
+                    file,
+                    format!("shows {what}, but the model's {what} are not public"),
+                ));
+            }
+            continue;
+        }
+        let want = dequantize_instances(&instances[range.clone()], specs, scale).map_err(|e| {
+            Error::artifact(
+                file,
+                match e {
+                    DequantizeError::Inexact { name, element, q } => format!(
+                        "{name:?}[{element}] = {q}·2^-{scale} has no exact JSON number, so the \
+                         artifact cannot show its proven value"
+                    ),
+                    _ => "the public instances are not fixed-point values of this model".into(),
+                },
+            )
+        })?;
         if map.len() != want.len() {
             return Err(Error::artifact(
                 file,
                 format!("expected {} {what}, found {}", want.len(), map.len()),
             ));
         }
-        for (name, t) in want {
+        for (name, t) in &want {
             let got = map
                 .get(name)
                 .ok_or_else(|| Error::artifact(file, format!("{what}: missing {name:?}")))?;
@@ -219,6 +316,30 @@ pub(crate) fn check_consistent(
                     format!("{what} {name:?} do not match the proof's public instances (tampered artifact?)"),
                 ));
             }
+        }
+    }
+    let want = Hashes::of_instances(instances, &layout);
+    for (got, want, what) in [
+        (&artifact.hashes.input, &want.input, "input"),
+        (&artifact.hashes.output, &want.output, "output"),
+        (&artifact.hashes.params, &want.params, "params"),
+    ] {
+        let same = match (got, want) {
+            (None, None) => true,
+            (Some(g), Some(w)) => {
+                circuits::hash::fr_from_hex(g).is_ok_and(|g| circuits::hash::fr_to_hex(&g) == *w)
+            }
+            _ => false,
+        };
+        if !same {
+            return Err(Error::artifact(
+                file,
+                format!(
+                    "hashes.{what} is {}, but the proof's instances give {}",
+                    got.as_deref().unwrap_or("absent"),
+                    want.as_deref().unwrap_or("no such hash")
+                ),
+            ));
         }
     }
     Ok(())
@@ -246,16 +367,26 @@ mod tests {
                     data: vec![output],
                 },
             )]),
+            hashes: Hashes::default(),
+            commitment: None,
             insecure_srs: false,
         }
     }
 
     fn check(shown: f64, q: i128, scale: u32) -> Result<()> {
-        let spec = TensorSpec {
-            name: "y".into(),
-            shape: vec![1],
+        let statement = Statement {
+            format: crate::statement::STATEMENT_FORMAT.into(),
+            format_version: 1,
+            input_scale: scale,
+            inputs: Vec::new(),
+            outputs: vec![TensorSpec {
+                name: "y".into(),
+                shape: vec![1],
+            }],
+            visibility: Default::default(),
+            bits: None,
         };
-        check_consistent(&artifact(shown), &[i128_to_fe(q)], &[], &[spec], scale)
+        check_consistent(&artifact(shown), &[i128_to_fe(q)], &statement)
     }
 
     #[test]

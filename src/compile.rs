@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use circuits::calibrate::{calibrate, fit_ranges, float_outputs, CalibrationOptions};
-use circuits::halo2::{plan_for, Layout};
+use circuits::halo2::{plan_with, Layout};
+use circuits::visibility::{architecture_digest, Visibilities};
 use circuits::QuantParams;
 use onnx_import::dims::{hints_from_file, hints_from_shapes, DimKey, ImportOptions};
 use onnx_import::ir::{Graph, Tensor};
@@ -84,6 +85,9 @@ pub struct CompileOptions {
     /// gives them; they win over the shapes in the calibration files, which win over the
     /// default 1 of a leading batch dimension (see [`onnx_import::dims`]).
     pub dims: Vec<(DimKey, usize)>,
+    /// What a proof reveals of the inputs, outputs and parameters (default: public inputs
+    /// and outputs, fixed parameters; see [`circuits::visibility`]).
+    pub visibility: Visibilities,
 }
 
 /// A compiled model: its settings, the imported graph and the model file's bytes.
@@ -156,7 +160,7 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         }
     };
     let target_met = errors.iter().all(|e| e.rel_l2 <= target);
-    let circuit = plan_for(&graph, &quant, opts.layout)?;
+    let circuit = plan_with(&graph, &quant, opts.layout, &opts.visibility)?;
     let costs = if opts.quant.is_none() {
         cost_by_target(
             &graph,
@@ -169,12 +173,14 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         Vec::new()
     };
     let (inputs, outputs) = TensorSpec::of_graph(&graph);
-    let num_instances = inputs.iter().chain(&outputs).map(TensorSpec::len).sum();
+    let count = |t: &[TensorSpec]| t.iter().map(TensorSpec::len).sum::<usize>();
+    let num_instances = opts.visibility.layout(count(&inputs), count(&outputs)).len;
     let settings = Settings {
         format: SETTINGS_FORMAT.into(),
         format_version: SETTINGS_VERSION,
         zkinfer_version: env!("CARGO_PKG_VERSION").into(),
         model_sha256: sha256_hex(&model_bytes),
+        architecture_sha256: architecture_digest(&graph)?,
         quant,
         calibration: CalibrationReport {
             samples: samples.len(),
@@ -206,7 +212,13 @@ impl Compiled {
             path: dir.to_path_buf(),
             source,
         })?;
-        for stale in [files::VK, files::PK, files::SRS_VERIFIER, files::SRS_PROVER] {
+        for stale in [
+            files::VK,
+            files::PK,
+            files::SRS_VERIFIER,
+            files::SRS_PROVER,
+            files::COMMITMENT,
+        ] {
             let p = dir.join(stale);
             match std::fs::remove_file(&p) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -235,25 +247,15 @@ impl Compiled {
                 found,
             });
         }
-        // The dimensions bound at compile time, so the graph has the same static shapes.
-        let opts = ImportOptions::with_dims(
-            settings
-                .dims
-                .iter()
-                .map(|b| (b.key.clone(), b.value))
-                .collect(),
-        );
-        let mut graph =
-            onnx_import::import_bytes_with(&model_bytes, &model_path.display().to_string(), &opts)?;
-        graph.input_info.dims = settings.dims.clone();
-        let (inputs, outputs) = TensorSpec::of_graph(&graph);
-        if inputs != settings.inputs || outputs != settings.outputs {
-            return Err(Error::artifact(
-                dir.join(files::SETTINGS).display().to_string(),
-                "its input and output shapes differ from the model's with the recorded \
+        let graph =
+            import_as_compiled(&settings, &model_bytes, &model_path).map_err(|e| match e {
+                Error::Artifact { .. } => Error::artifact(
+                    dir.join(files::SETTINGS).display().to_string(),
+                    "its input and output shapes differ from the model's with the recorded \
                  dimension bindings; re-run `compile` (and `setup`)",
-            ));
-        }
+                ),
+                e => e,
+            })?;
         Ok(Self {
             settings,
             graph,
@@ -261,4 +263,84 @@ impl Compiled {
             costs: Vec::new(),
         })
     }
+
+    /// This compiled model with the weights of the model file at `path`, for parameters that
+    /// are not fixed (`hashed`, `committed`, `private`): the file is imported with the
+    /// recorded dimension bindings and must have the same architecture
+    /// ([`Error::WrongArchitecture`] otherwise), so the settings, circuit shape and keys stay
+    /// valid. With fixed parameters only the compiled model file itself is accepted
+    /// ([`Error::FixedParams`] otherwise).
+    pub fn with_weights(&self, path: &Path) -> Result<Self> {
+        self.reweighted(path, false)
+    }
+
+    /// [`Self::with_weights`]; `allow_fixed` also accepts another model for fixed parameters
+    /// (to make its keys with this circuit shape, as `commit --param-visibility fixed` does).
+    pub(crate) fn reweighted(&self, path: &Path, allow_fixed: bool) -> Result<Self> {
+        let model_bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let s = &self.settings;
+        if sha256_hex(&model_bytes) == s.model_sha256 {
+            return Ok(self.clone());
+        }
+        if !s.circuit.visibility.params.is_advice() && !allow_fixed {
+            return Err(Error::FixedParams {
+                path: path.to_path_buf(),
+            });
+        }
+        let expected = if s.architecture_sha256.is_empty() {
+            architecture_digest(&self.graph)?
+        } else {
+            s.architecture_sha256.clone()
+        };
+        let wrong = |found: String| Error::WrongArchitecture {
+            path: path.to_path_buf(),
+            expected: expected.clone(),
+            found,
+        };
+        let graph = match import_as_compiled(s, &model_bytes, path) {
+            Ok(g) => g,
+            // Other input or output shapes: another architecture.
+            Err(Error::Artifact { .. }) => {
+                return Err(wrong("(other input or output shapes)".into()))
+            }
+            Err(e) => return Err(e),
+        };
+        let found = architecture_digest(&graph)?;
+        if found != expected {
+            return Err(wrong(found));
+        }
+        Ok(Self {
+            settings: s.clone(),
+            graph,
+            model_bytes,
+            costs: Vec::new(),
+        })
+    }
+}
+
+/// Imports `model_bytes` (from `path`) with the dimension bindings of `settings`, so the
+/// graph has the compiled static shapes; [`Error::Artifact`] when its input or output shapes
+/// differ from the settings'.
+fn import_as_compiled(settings: &Settings, model_bytes: &[u8], path: &Path) -> Result<Graph> {
+    let opts = ImportOptions::with_dims(
+        settings
+            .dims
+            .iter()
+            .map(|b| (b.key.clone(), b.value))
+            .collect(),
+    );
+    let mut graph =
+        onnx_import::import_bytes_with(model_bytes, &path.display().to_string(), &opts)?;
+    graph.input_info.dims = settings.dims.clone();
+    let (inputs, outputs) = TensorSpec::of_graph(&graph);
+    if inputs != settings.inputs || outputs != settings.outputs {
+        return Err(Error::artifact(
+            path.display().to_string(),
+            "input and output shapes differ from the compiled model's",
+        ));
+    }
+    Ok(graph)
 }

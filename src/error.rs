@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 /// Everything that can go wrong in [`compile`](crate::compile()), [`setup`](crate::setup),
-/// [`prove`](crate::prove) and [`verify`](crate::verify). Messages name the file involved
+/// [`prove`](crate::prove) and [`verify`](crate::verify()). Messages name the file involved
 /// and say what to do.
 #[derive(Debug, Error)]
 pub enum Error {
@@ -100,6 +100,73 @@ pub enum Error {
         integer: String,
         /// The fixed-point scale exponent.
         scale: u32,
+    },
+    /// The proof is bound to another model commitment than the one it was checked against.
+    #[error(
+        "the proof is bound to model commitment {bound} ({kind}: {}), but {expected_from} \
+         expects {expected}: the proof was made with other weights (or for another model)",
+        kind.meaning()
+    )]
+    WrongCommitment {
+        /// The kind of the proof's commitment.
+        kind: crate::commitment::CommitmentKind,
+        /// The commitment the proof is bound to.
+        bound: String,
+        /// The commitment expected.
+        expected: String,
+        /// Where the expected commitment came from (`--commitment`, a `commitment.json`).
+        expected_from: String,
+    },
+    /// A commitment was expected, but the model's parameters are private, so a proof is
+    /// bound to no weights.
+    #[error(
+        "{expected_from} expects model commitment {expected}, but this model's parameters are \
+         private: its proofs are bound to no weights (compile with --param-visibility \
+         hashed or committed to bind them)"
+    )]
+    NoCommitment {
+        /// The commitment expected.
+        expected: String,
+        /// Where it came from.
+        expected_from: String,
+    },
+    /// A weight file given to `prove` or `commit` is not of the compiled architecture.
+    #[error(
+        "{}: its architecture (sha256 {found} of the graph with zeroed parameters) differs from \
+         the compiled model's ({expected}); one key directory serves only models of the \
+         architecture it was compiled for: compile this model itself",
+        path.display()
+    )]
+    WrongArchitecture {
+        /// The model file.
+        path: PathBuf,
+        /// The architecture digest in `settings.json`.
+        expected: String,
+        /// The file's architecture digest.
+        found: String,
+    },
+    /// Another weight file was given for a model whose parameters are fixed in its keys.
+    #[error(
+        "{}: this model's parameters are fixed (part of its verifying key), so it proves only \
+         with the weights it was compiled with; compile with --param-visibility \
+         hashed|committed|private to prove with other weight files, or compile this model \
+         itself",
+        path.display()
+    )]
+    FixedParams {
+        /// The model file.
+        path: PathBuf,
+    },
+    /// A recomputed input hash differs from the one the proof is bound to.
+    #[error(
+        "the proof's input hash is {proof}, but the given input hashes to {computed}: the \
+         proof was made on another input"
+    )]
+    InputHashMismatch {
+        /// The hash among the proof's instances.
+        proof: String,
+        /// The hash of the given input.
+        computed: String,
     },
     /// A file that `setup` writes is missing.
     #[error("{}: missing; run `setup` on {} first", path.display(), dir.display())]

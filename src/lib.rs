@@ -1,22 +1,30 @@
 //! zkinfer: verifiable ONNX inference. A model is compiled to a halo2 circuit over BN254;
-//! a proof (KZG commitments, SHPLONK openings) shows that the committed model maps public
-//! inputs to public outputs, and anyone holding the model's verifying key checks it natively.
+//! a proof (KZG commitments, SHPLONK openings) shows that the committed model maps an input
+//! to an output (each public, private or hashed), and anyone holding the model's verifying
+//! key checks it natively.
 //!
 //! This facade is what a backend embeds. Each step works on a model directory:
 //!
 //! | step | reads | writes |
 //! | --- | --- | --- |
 //! | [`compile()`] + [`Compiled::save`] | the ONNX file, calibration samples | `model.onnx`, `settings.json` |
-//! | [`setup()`] | `model.onnx`, `settings.json`, an SRS | `pk.bin`, `srs-prover.bin`, `srs-verifier.bin`, `vk.bin` |
-//! | [`prove()`] | all of the above | a [`ProofArtifact`] (save it as `proof.json`) |
-//! | [`verify()`] / [`verify_with()`] | `vk.bin`, `srs-verifier.bin`, the artifact | nothing |
+//! | [`setup()`] | `model.onnx`, `settings.json`, an SRS | `pk.bin`, `srs-prover.bin`, `srs-verifier.bin`, `commitment.json`, `vk.bin` |
+//! | [`prove()`] / [`prove_with_model()`] | all of the above (and another weight file) | a [`ProofArtifact`] (save it as `proof.json`) |
+//! | [`verify()`] / [`verify_with()`] / [`verify_expecting()`] | `vk.bin`, `srs-verifier.bin`, `commitment.json`, the artifact | nothing |
+//! | [`commit()`] | the directory, a weight file | nothing: the model commitment |
 //!
-//! The model commitment is the hex sha256 of `vk.bin` ([`SetupReport::vk_digest`]); every
+//! What a proof reveals is chosen at compile time ([`CompileOptions::visibility`], see
+//! [`circuits::visibility`]): inputs and outputs public, private or hashed, parameters
+//! fixed, private, hashed or committed. A proof is bound to a model commitment
+//! ([`commitment`]): sha256 of `vk.bin` for fixed parameters, the parameters' Poseidon hash
+//! for hashed ones, the digest of the weight columns' KZG commitments for committed ones,
+//! so with hashed or committed parameters one key directory serves every model of the
+//! architecture and each proof verifies only against its own weights' commitment. Every
 //! proof artifact records the digest of the key it was made for. The key also carries what
-//! the public instances mean ([`statement`]), so a verifier needs only `vk.bin` and the
-//! 213-byte `srs-verifier.bin`. Formats: `settings.json`
-//! in [`settings`], `proof.json` in [`artifacts`], the binary key files in the `verifier`
-//! and `prover` crates. Every file is written atomically.
+//! the public instances mean ([`statement`]), so a verifier needs only `vk.bin`, the
+//! 213-byte `srs-verifier.bin` and the expected commitment. Formats: `settings.json`
+//! in [`settings`], `proof.json` in [`artifacts`], `commitment.json` in [`commitment`], the
+//! binary key files in the `verifier` and `prover` crates. Every file is written atomically.
 //!
 //! Keys made with the insecure local SRS ([`SrsSource::Local`]; its secret is public, anyone
 //! can forge proofs for them) are marked in `vk.bin` and reported by
@@ -43,7 +51,10 @@
 //! // Keys, with an insecure local SRS (tests and demos only).
 //! let cache_dir = root.join("target/test-srs-cache");
 //! let report = setup(&dir, &SrsSource::Local { cache_dir })?;
-//! println!("model commitment {} (k = {})", report.vk_digest, report.k);
+//! // Fixed parameters (the default): the commitment is the sha256 of vk.bin.
+//! if let Some(c) = &report.commitment {
+//!     println!("model commitment {} (k = {})", c.value, report.k);
+//! }
 //!
 //! // Prove on an input, then verify the artifact. `verify` refuses keys made with the
 //! // insecure local SRS; tests and demos allow them explicitly.
@@ -59,25 +70,32 @@
 //! ```
 
 pub mod artifacts;
+pub mod commitment;
 pub mod compile;
 pub mod cost;
 pub mod error;
 pub mod pipeline;
 pub mod settings;
 pub mod statement;
+pub mod verify;
 
-pub use artifacts::{ProofArtifact, PROOF_FORMAT, PROOF_VERSION};
+pub use artifacts::{Hashes, ProofArtifact, PROOF_FORMAT, PROOF_VERSION};
 pub use circuits::halo2::Layout;
+pub use circuits::visibility::{ParamVisibility, Visibilities, Visibility};
+pub use commitment::{commit, CommitmentKind, ModelCommitment};
 pub use compile::{compile, CompileOptions, Compiled, Samples};
 pub use error::{Error, Result};
 pub use pipeline::{
-    prove, prove_with, setup, setup_with, verify, verify_with, verify_with_key, SetupReport,
-    SrsSource, Verified, VerifyOptions,
+    prove, prove_with, prove_with_model, setup, setup_with, Proved, SetupReport, SrsSource,
 };
 pub use prover::{ProveOptions, Stage};
 pub use settings::{Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
 pub use statement::Statement;
 pub use verifier::{TranscriptKind, VerifierKey};
+pub use verify::{
+    verify, verify_expecting, verify_with, verify_with_key, verify_with_key_expecting, Expected,
+    Verified, VerifyOptions,
+};
 
 /// Names of the files in a model directory.
 pub mod files {
@@ -87,8 +105,12 @@ pub mod files {
     pub const MODEL: &str = "model.onnx";
     /// The proving key and its break points (binary, see `prover::keys`).
     pub const PK: &str = "pk.bin";
-    /// The verifying key (binary, see `verifier::key`); its sha256 is the model commitment.
+    /// The verifying key (binary, see `verifier::key`); its sha256 is the model commitment
+    /// when parameters are fixed.
     pub const VK: &str = "vk.bin";
+    /// The model commitment of the model `setup` was run on (JSON, see
+    /// [`crate::commitment`]); absent for private parameters.
+    pub const COMMITMENT: &str = "commitment.json";
     /// The verifier's KZG parameters (binary, 213 bytes, see `verifier::params`).
     pub const SRS_VERIFIER: &str = "srs-verifier.bin";
     /// The prover's KZG parameters, exactly `2^k` powers (halo2's parameter format).

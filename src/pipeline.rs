@@ -1,4 +1,5 @@
-//! `setup`, `prove` and `verify` on a model directory written by [`Compiled::save`].
+//! `setup` and `prove` on a model directory written by [`Compiled::save`] (`verify` is in
+//! [`mod@crate::verify`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -6,16 +7,16 @@ use std::time::{Duration, Instant};
 
 use circuits::fixed::eval_fixed;
 use circuits::halo2::circuit::encode_instances;
+use circuits::hash::hash_values;
+use circuits::visibility::{activation_hash_bits, Visibility};
 use onnx_import::ir::Tensor;
 use prover::{ProveOptions, Stage};
-use verifier::{
-    instances_from_hex, instances_to_hex, KeyOptions, SrsOrigin, TranscriptKind, VerifierKey,
-};
+use verifier::{instances_to_hex, SrsOrigin};
 
 use crate::artifacts::{
-    check_consistent, dequantize_instances, DequantizeError, ProofArtifact, PROOF_FORMAT,
-    PROOF_VERSION,
+    dequantize_instances, DequantizeError, Hashes, ProofArtifact, PROOF_FORMAT, PROOF_VERSION,
 };
+use crate::commitment::{self, CommitmentFile, CommitmentKind, KeyView, ModelCommitment};
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use crate::files;
@@ -38,8 +39,11 @@ pub enum SrsSource {
 /// What `setup` did.
 #[derive(Clone, Debug)]
 pub struct SetupReport {
-    /// The model commitment: hex sha256 of `vk.bin`.
+    /// Hex sha256 of `vk.bin` (the model commitment when parameters are fixed).
     pub vk_digest: String,
+    /// The commitment of the model set up (see [`crate::commitment`]), also written to
+    /// `commitment.json`; `None` for private parameters.
+    pub commitment: Option<ModelCommitment>,
     /// Circuit size exponent (rows = 2^k).
     pub k: u32,
     /// The SRS file used.
@@ -48,7 +52,7 @@ pub struct SetupReport {
     pub srs_generated: bool,
     /// Whether the SRS is the insecure local one (generated here, or a file that holds it,
     /// recognized by its `s·g2`): anyone can forge proofs for these keys. `vk.bin` records
-    /// it, and verifiers refuse the keys unless told to allow them ([`VerifyOptions`]).
+    /// it, and verifiers refuse the keys unless told to allow them ([`crate::VerifyOptions`]).
     pub insecure_srs: bool,
     /// Time spent obtaining the SRS.
     pub srs_time: Duration,
@@ -56,7 +60,7 @@ pub struct SetupReport {
     pub keygen_time: Duration,
 }
 
-fn require(dir: &Path, name: &str) -> Result<PathBuf> {
+pub(crate) fn require(dir: &Path, name: &str) -> Result<PathBuf> {
     let path = dir.join(name);
     if path.is_file() {
         Ok(path)
@@ -68,7 +72,7 @@ fn require(dir: &Path, name: &str) -> Result<PathBuf> {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -81,8 +85,9 @@ pub fn setup(dir: &Path, srs: &SrsSource) -> Result<SetupReport> {
 }
 
 /// Generates the keys of the model compiled in `dir` and writes `pk.bin`, `srs-prover.bin`,
-/// `srs-verifier.bin` and, last, `vk.bin` (each atomically; an old `vk.bin` is removed
-/// first, so an interrupted setup never leaves a verifying key next to other keys).
+/// `srs-verifier.bin`, `commitment.json` (the model commitment, when parameters are not
+/// private) and, last, `vk.bin` (each atomically; an old `vk.bin` and `commitment.json` are
+/// removed first, so an interrupted setup never leaves a verifying key next to other keys).
 pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Result<SetupReport> {
     let compiled = Compiled::load(dir)?;
     let s = &compiled.settings;
@@ -103,12 +108,15 @@ pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Resu
     let srs_time = t0.elapsed();
     let t1 = Instant::now();
     let vk_path = dir.join(files::VK);
-    if let Err(e) = std::fs::remove_file(&vk_path) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            return Err(Error::Io {
-                path: vk_path,
-                source: e,
-            });
+    let commitment_path = dir.join(files::COMMITMENT);
+    for stale in [&vk_path, &commitment_path] {
+        if let Err(e) = std::fs::remove_file(stale) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(Error::Io {
+                    path: stale.clone(),
+                    source: e,
+                });
+            }
         }
     }
     let keys = prover::setup(&compiled.graph, &s.quant, &s.circuit, &params, progress)?;
@@ -121,13 +129,31 @@ pub fn setup_with(dir: &Path, srs: &SrsSource, progress: &dyn Fn(Stage)) -> Resu
     // `verifier_files` also marks a given file that is the local SRS (by its s·g2).
     let insecure_srs = insecure_srs || verifier::is_insecure_local_srs(&params);
     let vf = prover::verifier_files(&keys.vk, &keys.config, &params, origin, &statement)?;
+    let commitment = match CommitmentKind::of(s.circuit.visibility.params) {
+        None => None,
+        Some(CommitmentKind::Fixed) => Some(ModelCommitment::fixed(&vf.vk_file)),
+        Some(CommitmentKind::Hashed) => {
+            Some(commitment::hashed(&compiled.graph, &s.quant, &s.circuit)?)
+        }
+        Some(CommitmentKind::Committed) => Some(commitment::committed(
+            &compiled.graph,
+            &s.quant,
+            &s.circuit,
+            &params,
+            &keys.vk,
+        )?),
+    };
     prover::write_proving_key(&dir.join(files::PK), &keys.pk, &keys.break_points)?;
     drop(keys);
     prover::save_srs(&params, &dir.join(files::SRS_PROVER))?;
     prover::fsutil::atomic_write(&dir.join(files::SRS_VERIFIER), &vf.params_file)?;
+    if let Some(c) = &commitment {
+        CommitmentFile::new(c.clone(), hex::encode(vf.digest)).write(&commitment_path)?;
+    }
     prover::fsutil::atomic_write(&vk_path, &vf.vk_file)?;
     Ok(SetupReport {
         vk_digest: hex::encode(vf.digest),
+        commitment,
         k,
         srs_path,
         srs_generated,
@@ -206,25 +232,57 @@ pub fn prove(dir: &Path, inputs: &[Tensor]) -> Result<ProofArtifact> {
     prove_with(dir, inputs, &ProveOptions::default(), &prover::no_progress)
 }
 
-/// Proves the model in `dir` (after `setup`) on `inputs` (in graph-input order).
-///
-/// The fixed-point evaluator runs first, so an input outside the calibrated range fails
-/// fast with a clear [`circuits::CircuitError::OutOfRange`] instead of an invalid proof.
+/// Proves the model in `dir` (after `setup`) on `inputs` (in graph-input order), with the
+/// weights it was compiled with: [`prove_with_model`] without a model file.
 pub fn prove_with(
     dir: &Path,
     inputs: &[Tensor],
     opts: &ProveOptions,
     progress: &dyn Fn(Stage),
 ) -> Result<ProofArtifact> {
-    let compiled = Compiled::load(dir)?;
+    prove_with_model(dir, None, inputs, opts, progress).map(|p| p.artifact)
+}
+
+/// A proof artifact and what only the prover learns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proved {
+    /// What to save as `proof.json`.
+    pub artifact: ProofArtifact,
+    /// The outputs the circuit computed, dequantized, by name, whatever their visibility:
+    /// when outputs are private or hashed they are **not** in the artifact (show them only to
+    /// whoever may see them).
+    pub outputs: BTreeMap<String, Tensor>,
+}
+
+/// Proves the model in `dir` (after `setup`) on `inputs` (in graph-input order).
+///
+/// `model`, when given, is a model file whose weights to prove with instead of the compiled
+/// one's: for hashed, committed or private parameters, any file of the same architecture
+/// ([`Compiled::with_weights`]), so one key directory serves several weight files; each
+/// proof is then bound to its own weights' commitment. With fixed parameters only the
+/// compiled model is accepted.
+///
+/// The fixed-point evaluator runs first, so an input outside the calibrated range fails
+/// fast with a clear [`circuits::CircuitError::OutOfRange`] instead of an invalid proof.
+pub fn prove_with_model(
+    dir: &Path,
+    model: Option<&Path>,
+    inputs: &[Tensor],
+    opts: &ProveOptions,
+    progress: &dyn Fn(Stage),
+) -> Result<Proved> {
+    let mut compiled = Compiled::load(dir)?;
+    if let Some(path) = model {
+        compiled = compiled.with_weights(path)?;
+    }
     check_inputs(&compiled, inputs)?;
     let s = &compiled.settings;
     let run = eval_fixed(&compiled.graph, &s.quant, inputs)?;
     let pk_path = require(dir, files::PK)?;
     let vk_file = read(&require(dir, files::VK)?)?;
     let srs = prover::load_srs(&require(dir, files::SRS_PROVER)?, s.circuit.k)?;
-    let (pk, break_points) =
-        prover::read_proving_key(&pk_path, &s.circuit.circuit_params(s.num_instances))?;
+    let config = s.circuit.circuit_params(s.num_instances);
+    let (pk, break_points) = prover::read_proving_key(&pk_path, &config)?;
     let mut shape = s.circuit.clone();
     shape.break_points = break_points;
     let proof = prover::prove(
@@ -237,161 +295,104 @@ pub fn prove_with(
         opts,
         progress,
     )?;
-    let expected: Vec<_> = encode_instances(&run.inputs)
-        .into_iter()
-        .chain(encode_instances(&run.outputs))
-        .collect();
-    if proof.instances != expected {
-        return Err(Error::artifact(
-            "proof",
-            "the circuit's public outputs differ from the fixed-point evaluator's (internal error; please report)",
-        ));
-    }
-    let specs: Vec<_> = s.inputs.iter().chain(&s.outputs).cloned().collect();
+    let layout = s
+        .instance_layout()
+        .ok_or_else(|| Error::artifact("settings.json", "the shapes' element count overflows"))?;
+    check_instances(&compiled, &run, &proof.instances, &layout)?;
     let scale = s.quant.input_scale;
-    let mut named = dequantize_instances(&proof.instances, &specs, scale).map_err(|e| match e {
-        DequantizeError::Inexact { name, element, q } => Error::InexactValue {
-            name,
-            element,
-            integer: q.to_string(),
-            scale,
-        },
-        _ => Error::artifact("proof", "public instances are not fixed-point values"),
-    })?;
-    let outputs: BTreeMap<_, _> = named.split_off(s.inputs.len()).into_iter().collect();
-    Ok(ProofArtifact {
+    let named = |range: &std::ops::Range<usize>, specs: &[crate::TensorSpec], public: bool| {
+        if !public {
+            return Ok(BTreeMap::new());
+        }
+        dequantize_instances(&proof.instances[range.clone()], specs, scale)
+            .map(|v| v.into_iter().collect::<BTreeMap<_, _>>())
+            .map_err(|e| match e {
+                DequantizeError::Inexact { name, element, q } => Error::InexactValue {
+                    name,
+                    element,
+                    integer: q.to_string(),
+                    scale,
+                },
+                _ => Error::artifact("proof", "public instances are not fixed-point values"),
+            })
+    };
+    let vis = s.circuit.visibility;
+    let inputs_shown = named(&layout.inputs, &s.inputs, vis.input == Visibility::Public)?;
+    let outputs_shown = named(
+        &layout.outputs,
+        &s.outputs,
+        vis.output == Visibility::Public,
+    )?;
+    let key = KeyView {
+        vk_digest: verifier::vk_digest(&vk_file),
+        config: &config,
+        num_advice: pk.get_vk().cs().num_advice_columns(),
+    };
+    let commitment = commitment::of_proof(
+        vis.params,
+        &key,
+        layout.param_hash,
+        proof.transcript,
+        &proof.bytes,
+        &proof.instances,
+    )?;
+    let artifact = ProofArtifact {
         format: PROOF_FORMAT.into(),
         format_version: PROOF_VERSION,
         transcript: proof.transcript.name().into(),
         vk_digest: prover::fsutil::sha256_hex(&vk_file),
         proof: hex::encode(&proof.bytes),
         instances: instances_to_hex(&proof.instances),
-        inputs: named.into_iter().collect(),
-        outputs,
+        inputs: inputs_shown,
+        outputs: outputs_shown,
+        hashes: Hashes::of_instances(&proof.instances, &layout),
+        commitment,
         insecure_srs: prover::keys::is_insecure(&vk_file, &srs),
-    })
+    };
+    let outputs = s
+        .outputs
+        .iter()
+        .map(|spec| spec.name.clone())
+        .zip(run.outputs_float)
+        .collect();
+    Ok(Proved { artifact, outputs })
 }
 
-/// How [`verify_with`] treats keys.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VerifyOptions {
-    /// Accept keys made with zkinfer's insecure local SRS (tests and demos only: its secret
-    /// is public, anyone can forge proofs for them). Default `false`: such keys fail with
-    /// [`verifier::VerifyError::InsecureSrs`].
-    pub allow_insecure_srs: bool,
-}
-
-/// What [`verify_with`] established about an accepted proof.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Verified {
-    /// The key was made with the insecure local SRS (accepted only because the options
-    /// allowed it): anyone can forge proofs for it, so the acceptance shows nothing.
-    pub insecure_srs: bool,
-}
-
-/// [`verify_with`] with default options: keys made with the insecure local SRS are refused.
-pub fn verify(dir: &Path, artifact: &ProofArtifact) -> Result<()> {
-    verify_with(dir, artifact, &VerifyOptions::default()).map(|_| ())
-}
-
-/// Verifies `artifact` against the model in `dir`, which needs only `vk.bin` and
-/// `srs-verifier.bin` (what the instances mean is stored in the key; see
-/// [`crate::statement`]).
-///
-/// Checks, in order: the artifact's format version and transcript; that it was made for
-/// this directory's verifying key ([`Error::WrongModel`] otherwise); that the key was not
-/// made with the insecure local SRS, unless `options` allow it; that its readable
-/// `inputs`/`outputs` equal its public instances exactly; and the proof itself.
-pub fn verify_with(
-    dir: &Path,
-    artifact: &ProofArtifact,
-    options: &VerifyOptions,
-) -> Result<Verified> {
-    let vk_file = read(&require(dir, files::VK)?)?;
-    let key_digest = prover::fsutil::sha256_hex(&vk_file);
-    check_header(artifact)?;
-    if !artifact.vk_digest.eq_ignore_ascii_case(&key_digest) {
-        return Err(Error::WrongModel {
-            proof_digest: artifact.vk_digest.clone(),
-            key_digest,
-            dir: dir.to_path_buf(),
-        });
+/// The circuit's public instances must be the fixed-point evaluator's: the public inputs
+/// and outputs, and the hashes of hashed ones (recomputed natively).
+fn check_instances(
+    compiled: &Compiled,
+    run: &circuits::fixed::FixedRun,
+    instances: &[verifier::halo2::Fr],
+    layout: &circuits::visibility::InstanceLayout,
+) -> Result<()> {
+    let s = &compiled.settings;
+    let vis = s.circuit.visibility;
+    let w = activation_hash_bits(s.quant.bits);
+    let flat = |t: &[circuits::ops::CellTensor<i128>]| -> Vec<i128> {
+        t.iter().flat_map(|t| t.data.iter().copied()).collect()
+    };
+    let mut expected = Vec::with_capacity(layout.len);
+    if vis.input == Visibility::Public {
+        expected.extend(encode_instances(&run.inputs));
     }
-    let params_file = read(&require(dir, files::SRS_VERIFIER)?)?;
-    let key = VerifierKey::from_bytes_with(
-        &vk_file,
-        &params_file,
-        &KeyOptions {
-            allow_insecure_srs: options.allow_insecure_srs,
-        },
-    )?;
-    verify_with_key(&key, artifact)?;
-    Ok(Verified {
-        insecure_srs: key.is_insecure_srs(),
-    })
-}
-
-fn check_header(artifact: &ProofArtifact) -> Result<TranscriptKind> {
-    let file = "proof artifact";
-    if artifact.format != PROOF_FORMAT {
+    if vis.output == Visibility::Public {
+        expected.extend(encode_instances(&run.outputs));
+    }
+    if vis.input == Visibility::Hashed {
+        expected.push(hash_values(&flat(&run.inputs), w));
+    }
+    if vis.output == Visibility::Hashed {
+        expected.push(hash_values(&flat(&run.outputs), w));
+    }
+    // The parameter hash (last, when hashed) is the circuit's own.
+    let checked = expected.len();
+    if instances.len() != layout.len || instances[..checked] != expected[..] {
         return Err(Error::artifact(
-            file,
-            format!(
-                "not a {PROOF_FORMAT} artifact (format {:?})",
-                artifact.format
-            ),
+            "proof",
+            "the circuit's public instances differ from the fixed-point evaluator's (internal \
+             error; please report)",
         ));
     }
-    if artifact.format_version != PROOF_VERSION {
-        return Err(Error::Version {
-            file: file.into(),
-            found: artifact.format_version.into(),
-            expected: PROOF_VERSION,
-        });
-    }
-    TranscriptKind::from_name(&artifact.transcript).ok_or_else(|| {
-        Error::artifact(
-            file,
-            format!(
-                "unsupported transcript {:?} (this build knows \"blake2b\" and \"keccak\")",
-                artifact.transcript
-            ),
-        )
-    })
-}
-
-/// Verifies `artifact` with a key parsed once (`verifier::VerifierKey::from_bytes` on the
-/// bytes of `vk.bin` and `srs-verifier.bin`, which refuses insecure keys unless parsed with
-/// `from_bytes_with`): what a service verifying many proofs of one model calls. Same checks
-/// as [`verify`]; a digest mismatch is [`Error::WrongModel`] with an empty `dir`.
-pub fn verify_with_key(key: &VerifierKey, artifact: &ProofArtifact) -> Result<()> {
-    let transcript = check_header(artifact)?;
-    let key_digest = hex::encode(key.digest());
-    if !artifact.vk_digest.eq_ignore_ascii_case(&key_digest) {
-        return Err(Error::WrongModel {
-            proof_digest: artifact.vk_digest.clone(),
-            key_digest,
-            dir: PathBuf::new(),
-        });
-    }
-    let statement = Statement::from_key(key)?;
-    let instances = instances_from_hex(&artifact.instances)?;
-    if instances.len() != key.num_instances() {
-        return Err(verifier::VerifyError::InstanceCount {
-            expected: key.num_instances(),
-            found: instances.len(),
-        }
-        .into());
-    }
-    check_consistent(
-        artifact,
-        &instances,
-        &statement.inputs,
-        &statement.outputs,
-        statement.input_scale,
-    )?;
-    let proof = hex::decode(&artifact.proof)
-        .map_err(|e| Error::artifact("proof artifact", format!("proof is not hex: {e}")))?;
-    key.verify(transcript, &proof, &instances)?;
     Ok(())
 }

@@ -3,15 +3,17 @@
 //! ```json
 //! {
 //!   "format": "zkinfer-settings",
-//!   "format_version": 4,
+//!   "format_version": 5,
 //!   "zkinfer_version": "0.1.0",
 //!   "model_sha256": "<hex sha256 of model.onnx>",
+//!   "architecture_sha256": "<hex sha256 of the graph with its parameters zeroed>",
 //!   "quant": {"input_scale": 10, "param_scale": 10, "bits": 15, "ranges": {"3": [[-2048, 0]]}},
 //!   "calibration": {"samples": 13, "target_rel_l2": 0.0001, "target_met": true,
 //!                   "errors": [{"name": "output", "max_abs_err": 0.001, "rel_l2": 0.00004}],
 //!                   "held_out": {"samples": 3, "errors": [...]},
 //!                   "trials": [{"scale": 7, "worst_rel_l2": 0.003}, ...]},
-//!   "circuit": {"k": 12, "lookup_bits": 11, "config": {...}, "break_points": []},
+//!   "circuit": {"k": 12, "lookup_bits": 11, "config": {...}, "break_points": [],
+//!               "visibility": {"input": "hashed", "output": "public", "params": "committed"}},
 //!   "inputs": [{"name": "input", "shape": [1, 64]}],
 //!   "outputs": [{"name": "output", "shape": [1, 10]}],
 //!   "num_instances": 74,
@@ -27,12 +29,27 @@
 //! model with static input shapes. Loading a model directory re-imports `model.onnx` with
 //! these bindings.
 //!
+//! `circuit.visibility` says what a proof reveals (see [`circuits::visibility`]): `input`
+//! and `output` are `"public"` (every quantized element is an instance), `"private"`
+//! (nothing) or `"hashed"` (one instance, the Poseidon hash of the quantized values);
+//! `params` is `"fixed"` (constants in the key), `"private"`, `"hashed"` (their Poseidon
+//! hash is an instance) or `"committed"` (the KZG commitments of the packed gate's weight
+//! columns are read from each proof). It is left out when it is the default (public,
+//! public, fixed), the circuit from before visibility existed. `num_instances` counts the
+//! instances of that layout: the public inputs' elements, the public outputs', then one per
+//! hashed part ([`circuits::visibility::Visibilities::layout`]).
+//!
+//! `architecture_sha256` ([`circuits::visibility::architecture_digest`]) identifies the
+//! model without its parameter values: `prove` with another weight file (hashed, committed
+//! or private parameters) requires that file to have the same one.
+//!
 //! Version history: 2 (packed dot gate, layouts, public values bound by a gate) has no
 //! `dims`; it is still read, as a model with static input shapes. 3 adds `dims`. 4 adds
 //! `quant.ranges` (node index → per table use `[lo, hi]`, the calibrated input range of each
 //! table lookup as fixed-point integers; it shapes the tables and so the keys),
 //! `calibration.held_out` and `calibration.trials`, and `circuit.lookup_groups`; version 3
-//! files are still read (they have no tables).
+//! files are still read (they have no tables). 5 adds `circuit.visibility` and
+//! `architecture_sha256` (absent in older files, which have the default visibility).
 //!
 //! `format` and `format_version` are checked before anything else is parsed, so a file from
 //! another version gives a version error, not a confusing field error.
@@ -41,6 +58,7 @@ use std::path::Path;
 
 use circuits::calibrate::{HeldOut, OutputError, ScaleTrial};
 use circuits::halo2::CircuitShape;
+use circuits::visibility::{InstanceLayout, Visibilities};
 use circuits::QuantParams;
 use onnx_import::dims::DimBinding;
 use onnx_import::ir::Graph;
@@ -51,9 +69,9 @@ use crate::error::{Error, Result};
 
 /// The `format` value of `settings.json`.
 pub const SETTINGS_FORMAT: &str = "zkinfer-settings";
-/// The `format_version` this build writes (4: table ranges, held-out errors, lookup
-/// groups); it also reads versions 2 (no `dims`) and 3 (no tables).
-pub const SETTINGS_VERSION: u32 = 4;
+/// The `format_version` this build writes (5: visibility and the architecture digest); it
+/// also reads versions 2 (no `dims`), 3 (no tables) and 4 (no visibility).
+pub const SETTINGS_VERSION: u32 = 5;
 
 /// The oldest `format_version` this build reads.
 pub const SETTINGS_MIN_VERSION: u32 = 2;
@@ -136,17 +154,21 @@ pub struct Settings {
     pub zkinfer_version: String,
     /// Hex sha256 of `model.onnx`.
     pub model_sha256: String,
+    /// Hex sha256 of the model with its parameter values zeroed
+    /// ([`circuits::visibility::architecture_digest`]); empty in files before version 5.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub architecture_sha256: String,
     /// Quantization scales and range bound.
     pub quant: QuantParams,
     /// Calibration outcome.
     pub calibration: CalibrationReport,
-    /// The circuit's size and column layout.
+    /// The circuit's size, column layout and visibility.
     pub circuit: CircuitShape,
-    /// Graph inputs, in order (their elements are the first public instances).
+    /// Graph inputs, in order (when public, their elements are the first public instances).
     pub inputs: Vec<TensorSpec>,
-    /// Graph outputs, in order (their elements follow the inputs' in the instances).
+    /// Graph outputs, in order (when public, their elements follow the public inputs').
     pub outputs: Vec<TensorSpec>,
-    /// Total number of public instances.
+    /// Total number of public instances ([`Settings::instance_layout`]'s `len`).
     pub num_instances: usize,
     /// How the model's free input dimensions were bound (empty for static shapes).
     #[serde(default)]
@@ -225,26 +247,45 @@ impl Settings {
             SETTINGS_FORMAT,
             SETTINGS_MIN_VERSION..=SETTINGS_VERSION,
         )?;
-        let Some(total) = TensorSpec::total_len(s.inputs.iter().chain(&s.outputs)) else {
+        let Some(layout) = s.instance_layout() else {
             return Err(Error::artifact(
                 file,
                 "the element count of the inputs' and outputs' shapes overflows",
             ));
         };
-        if total != s.num_instances {
+        if layout.len != s.num_instances {
             return Err(Error::artifact(
                 file,
                 format!(
-                    "num_instances is {} but the inputs and outputs hold {total} elements",
-                    s.num_instances
+                    "num_instances is {} but the inputs and outputs with visibility {} give \
+                     {} instances",
+                    s.num_instances,
+                    describe_visibility(&s.circuit.visibility),
+                    layout.len
                 ),
             ));
         }
         Ok(s)
     }
 
+    /// Where each part of the statement sits in the instance column, or `None` when the
+    /// shapes' element count overflows.
+    pub fn instance_layout(&self) -> Option<InstanceLayout> {
+        let n_in = TensorSpec::total_len(&self.inputs)?;
+        let n_out = TensorSpec::total_len(&self.outputs)?;
+        Some(self.circuit.visibility.layout(n_in, n_out))
+    }
+
     /// Writes `path` atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
         write_json(path, self)
     }
+}
+
+/// `input public, output hashed, params committed`: the visibility in words.
+pub fn describe_visibility(v: &Visibilities) -> String {
+    format!(
+        "input {}, output {}, params {}",
+        v.input, v.output, v.params
+    )
 }

@@ -3,12 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use std::collections::BTreeMap;
+
 use anyhow::{bail, Context, Result};
+use circuits::visibility::{Visibilities, Visibility};
 use onnx_import::input_file::InputError;
 use onnx_import::ir::{Graph, Tensor};
 use onnx_import::DimKey;
 use zkinfer::{
-    CompileOptions, Compiled, ProofArtifact, ProveOptions, Samples, SrsSource, VerifyOptions,
+    CompileOptions, Compiled, Expected, ModelCommitment, ProofArtifact, ProveOptions, Samples,
+    SrsSource, VerifyOptions,
 };
 
 /// Appended to every line that reports an accepted proof for an insecure key.
@@ -26,6 +30,7 @@ pub fn warn_insecure(subject: &str) {
 }
 
 use crate::progress::Spinner;
+use crate::report::print_calibration;
 use crate::QuantArgs;
 
 /// Where the insecure local SRS is cached: `$ZKINFER_CACHE_DIR`, else
@@ -43,7 +48,7 @@ pub fn default_cache_dir() -> PathBuf {
     PathBuf::from(".cache/zkinfer")
 }
 
-fn srs_source(srs: Option<&Path>, cache: Option<&Path>) -> SrsSource {
+pub fn srs_source(srs: Option<&Path>, cache: Option<&Path>) -> SrsSource {
     match srs {
         Some(p) => SrsSource::File(p.to_path_buf()),
         None => SrsSource::Local {
@@ -54,71 +59,8 @@ fn srs_source(srs: Option<&Path>, cache: Option<&Path>) -> SrsSource {
     }
 }
 
-fn print_calibration(c: &Compiled) {
-    let s = &c.settings;
-    println!(
-        "calibrated on {} sample(s): input scale 2^{}, param scale 2^{}, range ±2^{}, k = {}",
-        s.calibration.samples, s.quant.input_scale, s.quant.param_scale, s.quant.bits, s.circuit.k
-    );
-    for e in &s.calibration.errors {
-        println!(
-            "  output {:?}: max abs error {:.3e}, relative L2 error {:.3e}",
-            e.name, e.max_abs_err, e.rel_l2
-        );
-    }
-    if let Some(h) = &s.calibration.held_out {
-        for e in &h.errors {
-            println!(
-                "  held out ({} sample(s), not used to choose the scale) {:?}: max abs error \
-                 {:.3e}, relative L2 error {:.3e}",
-                h.samples, e.name, e.max_abs_err, e.rel_l2
-            );
-        }
-    }
-    if !s.calibration.trials.is_empty() {
-        let tried: Vec<String> = s
-            .calibration
-            .trials
-            .iter()
-            .map(|t| match t.worst_rel_l2 {
-                Some(w) => format!("2^{} → {w:.1e}", t.scale),
-                None => format!("2^{} → overflow", t.scale),
-            })
-            .collect();
-        println!(
-            "  scales tried (worst relative L2 error; larger scales cost more rows): {}",
-            tried.join(", ")
-        );
-    }
-    if !c.costs.is_empty() {
-        println!("  cost per error target (rough prove time on a 2-core machine):");
-        for t in &c.costs {
-            println!(
-                "    rel-L2 ≤ {:.0e}: scale 2^{} (error {:.1e}), k = {}, {} columns, ~{:.2} s to prove{}",
-                t.target,
-                t.scale,
-                t.worst_rel_l2,
-                t.k,
-                t.columns,
-                t.predicted_prove_s,
-                if t.scale == s.quant.input_scale {
-                    "  ← chosen"
-                } else {
-                    ""
-                }
-            );
-        }
-    }
-    if !s.calibration.target_met {
-        eprintln!(
-            "warning: the target relative L2 error {:.1e} was not met at any scale tried; \
-             outputs may deviate from float more than usual",
-            s.calibration.target_rel_l2
-        );
-    }
-}
-
 /// `zkinfer compile`.
+#[allow(clippy::too_many_arguments)]
 pub fn compile(
     model: &Path,
     calibration: &[PathBuf],
@@ -126,6 +68,7 @@ pub fn compile(
     input_range: (f64, f64),
     dims: &[(DimKey, usize)],
     quant: &QuantArgs,
+    visibility: &Visibilities,
     out: &Path,
 ) -> Result<Compiled> {
     let mut files: Vec<PathBuf> = calibration.to_vec();
@@ -148,6 +91,7 @@ pub fn compile(
         quant: quant.fixed()?,
         layout: quant.layout,
         dims: dims.to_vec(),
+        visibility: *visibility,
     };
     let compiled = zkinfer::compile(model, &samples, &opts)
         .with_context(|| format!("cannot compile {}", model.display()))?;
@@ -158,12 +102,21 @@ pub fn compile(
         println!("dim {d}");
     }
     print_calibration(&compiled);
+    println!(
+        "visibility: {} ({} public instances)",
+        zkinfer::settings::describe_visibility(visibility),
+        compiled.settings.num_instances
+    );
     println!("compiled {} into {}", model.display(), out.display());
     Ok(compiled)
 }
 
-/// `zkinfer setup`.
-pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<String> {
+/// `zkinfer setup`; returns the model commitment (`None` for private parameters).
+pub fn setup(
+    dir: &Path,
+    srs: Option<&Path>,
+    cache: Option<&Path>,
+) -> Result<Option<ModelCommitment>> {
     let source = srs_source(srs, cache);
     if let SrsSource::Local { cache_dir } = &source {
         warn_insecure(&format!(
@@ -198,8 +151,32 @@ pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<Str
             String::new()
         }
     );
-    println!("model commitment (sha256 of vk.bin): {}", report.vk_digest);
-    Ok(report.vk_digest)
+    match &report.commitment {
+        Some(c) => {
+            println!(
+                "model commitment ({}: {}): {}",
+                c.kind,
+                c.kind.meaning(),
+                c.value
+            );
+            if c.kind != zkinfer::CommitmentKind::Fixed {
+                println!(
+                    "  (recorded in {}; these keys serve every model of this architecture: \
+                     `zkinfer commit OTHER.onnx --dir {} --param-visibility {}` prints another \
+                     weight file's commitment)",
+                    dir.join(zkinfer::files::COMMITMENT).display(),
+                    dir.display(),
+                    c.kind
+                );
+            }
+        }
+        None => println!(
+            "no model commitment: the parameters are private, so proofs are bound to no weights, \
+             only to this architecture (verifying key sha256 {})",
+            report.vk_digest
+        ),
+    }
+    Ok(report.commitment)
 }
 
 fn read_inputs(dir: &Path, input: &Path) -> Result<(Compiled, Vec<Tensor>)> {
@@ -221,10 +198,11 @@ fn read_inputs(dir: &Path, input: &Path) -> Result<(Compiled, Vec<Tensor>)> {
     Ok((compiled, inputs))
 }
 
-/// `zkinfer prove`.
+/// `zkinfer prove`; `model` gives other weights (same architecture).
 pub fn prove(
     dir: &Path,
     input: &Path,
+    model: Option<&Path>,
     out: &Path,
     transcript: verifier::TranscriptKind,
     seed: Option<[u8; 32]>,
@@ -242,9 +220,10 @@ pub fn prove(
         seed,
         ..ProveOptions::default()
     };
-    let art = zkinfer::prove_with(dir, &inputs, &opts, &|s| spinner.stage(s));
+    let proved = zkinfer::prove_with_model(dir, model, &inputs, &opts, &|s| spinner.stage(s));
     spinner.finish();
-    let art = art.with_context(|| format!("proving with {} failed", dir.display()))?;
+    let proved = proved.with_context(|| format!("proving with {} failed", dir.display()))?;
+    let art = proved.artifact;
     if art.insecure_srs {
         warn_insecure(&format!(
             "the keys in {} were made with zkinfer's locally generated SRS",
@@ -253,7 +232,19 @@ pub fn prove(
     }
     art.save(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
-    print_outputs(&compiled.graph, &art, Some(&inputs));
+    let visibility = compiled.settings.circuit.visibility;
+    // The prover's own outputs, computed with the weights proved with.
+    let graph = match model {
+        Some(m) => Compiled::load(dir)?.with_weights(m)?.graph,
+        None => compiled.graph,
+    };
+    let note = match visibility.output {
+        Visibility::Public => "",
+        Visibility::Private => "  [private: NOT in the proof]",
+        Visibility::Hashed => "  [hashed: only the hash is in the proof]",
+    };
+    print_outputs(&graph, &proved.outputs, Some(&inputs), note);
+    print_binding(&art.commitment, &art.hashes);
     println!(
         "proof written to {} ({} bytes)",
         out.display(),
@@ -262,11 +253,44 @@ pub fn prove(
     Ok(art)
 }
 
-/// `zkinfer verify`; `allow_insecure_srs` accepts keys made with the insecure local SRS.
-pub fn verify(dir: &Path, proof: &Path, allow_insecure_srs: bool) -> Result<()> {
+/// Prints the model commitment a proof is bound to and its hashes.
+fn print_binding(commitment: &Option<ModelCommitment>, hashes: &zkinfer::Hashes) {
+    match commitment {
+        Some(c) => println!("  bound to model commitment ({}): {}", c.kind, c.value),
+        None => println!("  bound to no model commitment (private parameters)"),
+    }
+    for (what, h) in [
+        ("input", &hashes.input),
+        ("output", &hashes.output),
+        ("params", &hashes.params),
+    ] {
+        if let Some(h) = h {
+            println!("  {what} hash: {h}");
+        }
+    }
+}
+
+/// `zkinfer verify`; `allow_insecure_srs` accepts keys made with the insecure local SRS,
+/// `commitment` is the expected model commitment (default: DIR/commitment.json), `input`
+/// an input file the proof must be about.
+pub fn verify(
+    dir: &Path,
+    proof: &Path,
+    commitment: Option<&str>,
+    input: Option<&Path>,
+    allow_insecure_srs: bool,
+) -> Result<()> {
     let art = ProofArtifact::load(proof)?;
     let options = VerifyOptions { allow_insecure_srs };
-    let verified = zkinfer::verify_with(dir, &art, &options).map_err(|e| {
+    let inputs = match input {
+        Some(p) => Some(read_inputs(dir, p)?.1),
+        None => None,
+    };
+    let expected = Expected {
+        commitment: commitment.map(str::to_string),
+        inputs,
+    };
+    let verified = zkinfer::verify_expecting(dir, &art, &options, &expected).map_err(|e| {
         let refused = matches!(
             e,
             zkinfer::Error::Verify(verifier::VerifyError::InsecureSrs { .. })
@@ -299,6 +323,13 @@ pub fn verify(dir: &Path, proof: &Path, allow_insecure_srs: bool) -> Result<()> 
     for (name, t) in &art.outputs {
         println!("  output {name:?} {:?}: {}", t.shape, preview(&t.data));
     }
+    print_binding(&verified.commitment, &verified.hashes);
+    if let Some(from) = &verified.commitment_checked_against {
+        println!("  the model commitment matches {from}");
+    }
+    if verified.inputs_checked {
+        println!("  the proof is about the given input");
+    }
     Ok(())
 }
 
@@ -312,15 +343,25 @@ fn preview(xs: &[f64]) -> String {
     format!("[{}{more}]", shown.join(", "))
 }
 
-/// Prints proved outputs and, when the inputs are known, their error against float.
-fn print_outputs(graph: &Graph, art: &ProofArtifact, inputs: Option<&[Tensor]>) {
+/// Prints the prover's outputs (each line ending in `note`) and, when the inputs are known,
+/// their error against float.
+fn print_outputs(
+    graph: &Graph,
+    outputs: &BTreeMap<String, Tensor>,
+    inputs: Option<&[Tensor]>,
+    note: &str,
+) {
     let floats = inputs.and_then(|i| onnx_import::eval::eval_graph(graph, i).ok());
     for (o, &id) in graph.outputs.iter().enumerate() {
         let name = &graph.values[id].name;
-        let Some(t) = art.outputs.get(name) else {
+        let Some(t) = outputs.get(name) else {
             continue;
         };
-        println!("  output {name:?} {:?}: {}", t.shape, preview(&t.data));
+        println!(
+            "  output {name:?} {:?}: {}{note}",
+            t.shape,
+            preview(&t.data)
+        );
         if let Some(f) = floats.as_ref().and_then(|f| f.get(o)) {
             let (mut num, mut den, mut max) = (0.0f64, 0.0f64, 0.0f64);
             for (g, w) in t.data.iter().zip(&f.data) {
@@ -348,6 +389,7 @@ pub fn run(
     calibration: &[PathBuf],
     dims: &[(DimKey, usize)],
     quant: &QuantArgs,
+    visibility: &Visibilities,
     srs: Option<&Path>,
     cache: Option<&Path>,
     out: &Path,
@@ -365,6 +407,7 @@ pub fn run(
         (-1.0, 1.0),
         dims,
         quant,
+        visibility,
         out,
     )?;
     times.push(("compile", t.elapsed()));
@@ -375,11 +418,17 @@ pub fn run(
     let t = Instant::now();
     println!("[3/4] prove");
     let proof_path = out.join("proof.json");
-    prove(out, input, &proof_path, transcript, seed)?;
+    prove(out, input, None, &proof_path, transcript, seed)?;
     times.push(("prove", t.elapsed()));
     let t = Instant::now();
     println!("[4/4] verify");
-    let verified = verify(out, &proof_path, allow_insecure_srs || srs.is_none());
+    let verified = verify(
+        out,
+        &proof_path,
+        None,
+        None,
+        allow_insecure_srs || srs.is_none(),
+    );
     times.push(("verify", t.elapsed()));
     let settings = Compiled::load(out)?.settings;
     println!("k = {}", settings.circuit.k);

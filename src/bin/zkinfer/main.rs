@@ -1,9 +1,11 @@
 //! The `zkinfer` command line: inspect, compile, set up, prove and verify ONNX inferences.
 
 mod commands;
+mod commit;
 mod evm;
 mod inspect;
 mod progress;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +14,7 @@ use std::sync::Mutex;
 use anyhow::{bail, Result};
 use circuits::calibrate::CalibrationOptions;
 use circuits::halo2::Layout;
+use circuits::visibility::{ParamVisibility, Visibilities, Visibility};
 use circuits::QuantParams;
 use clap::{Args, Parser, Subcommand};
 use onnx_import::DimKey;
@@ -68,6 +71,61 @@ impl QuantArgs {
     }
 }
 
+/// What a proof reveals, shared by `compile` and `run`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct VisibilityArgs {
+    /// The inputs: `public` (instances), `private` (not revealed) or `hashed` (only their
+    /// Poseidon hash is public).
+    #[arg(long, value_parser = parse_visibility, default_value = "public")]
+    input_visibility: Visibility,
+    /// The outputs: `public`, `private` or `hashed`.
+    #[arg(long, value_parser = parse_visibility, default_value = "public")]
+    output_visibility: Visibility,
+    /// The weights: `fixed` (in the keys: one key per model), `private` (bound to nothing),
+    /// `hashed` (their Poseidon hash is public) or `committed` (their KZG commitment is read
+    /// from the proof); with hashed and committed one key serves every model of the
+    /// architecture (`prove --model`).
+    #[arg(long, value_parser = parse_param_visibility, default_value = "fixed")]
+    param_visibility: ParamVisibility,
+}
+
+impl VisibilityArgs {
+    /// The three choices.
+    pub fn visibilities(&self) -> Visibilities {
+        Visibilities {
+            input: self.input_visibility,
+            output: self.output_visibility,
+            params: self.param_visibility,
+        }
+    }
+}
+
+/// `public`, `private` or `hashed`.
+pub fn parse_visibility(s: &str) -> Result<Visibility, String> {
+    match s {
+        "public" => Ok(Visibility::Public),
+        "private" => Ok(Visibility::Private),
+        "hashed" => Ok(Visibility::Hashed),
+        other => Err(format!(
+            "unknown visibility {other:?}: use `public`, `private` or `hashed`"
+        )),
+    }
+}
+
+/// `fixed`, `private`, `hashed` or `committed`.
+pub fn parse_param_visibility(s: &str) -> Result<ParamVisibility, String> {
+    match s {
+        "fixed" => Ok(ParamVisibility::Fixed),
+        "private" => Ok(ParamVisibility::Private),
+        "hashed" => Ok(ParamVisibility::Hashed),
+        "committed" => Ok(ParamVisibility::Committed),
+        other => Err(format!(
+            "unknown parameter visibility {other:?}: use `fixed`, `private`, `hashed` or \
+             `committed`"
+        )),
+    }
+}
+
 fn parse_seed(s: &str) -> Result<[u8; 32], String> {
     let bytes = hex::decode(s.trim_start_matches("0x"))
         .map_err(|e| format!("the seed must be 64 hex digits: {e}"))?;
@@ -118,11 +176,14 @@ enum Command {
         dims: Vec<(DimKey, usize)>,
         #[command(flatten)]
         quant: QuantArgs,
+        #[command(flatten)]
+        visibility: VisibilityArgs,
         /// Output directory.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
     },
-    /// Generate the proving and verifying keys for a compiled model.
+    /// Generate the proving and verifying keys for a compiled model; prints and records
+    /// (DIR/commitment.json) the model commitment.
     Setup {
         /// Directory written by `compile`.
         dir: PathBuf,
@@ -138,13 +199,18 @@ enum Command {
         #[arg(long)]
         allow_insecure_srs: bool,
     },
-    /// Prove one inference; writes the proof, public instances and outputs to PROOF.json.
+    /// Prove one inference; writes the proof, public instances, public outputs, hashes and
+    /// the model commitment to PROOF.json (never private inputs or outputs).
     Prove {
         /// Directory written by `compile` and `setup`.
         dir: PathBuf,
         /// Input file ({"inputs": {...}} or EZKL's {"input_data": [...]}).
         #[arg(long)]
         input: PathBuf,
+        /// Prove with the weights of this model file (same architecture) instead of the
+        /// compiled one's; for hashed, committed or private parameters only.
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// Where to write the proof artifact.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
@@ -161,13 +227,22 @@ enum Command {
         #[arg(long)]
         allow_insecure_srs: bool,
     },
-    /// Check a proof against the model's verifying key; exit 0 iff valid.
+    /// Check a proof against the model's verifying key and model commitment; exit 0 iff
+    /// valid and bound to the expected commitment.
     Verify {
-        /// Directory holding settings.json, vk.bin and srs-verifier.bin.
+        /// Directory holding vk.bin, srs-verifier.bin and commitment.json.
         dir: PathBuf,
         /// The proof artifact.
         #[arg(long)]
         proof: PathBuf,
+        /// The model commitment (0x and 64 hex digits, as `setup` and `commit` print it)
+        /// the proof must be bound to; default: DIR/commitment.json.
+        #[arg(long, value_name = "0x…")]
+        commitment: Option<String>,
+        /// The input the proof must be about (hashed or public inputs): its hash or values
+        /// are recomputed and compared; needs DIR's model.onnx and settings.json.
+        #[arg(long)]
+        input: Option<PathBuf>,
         /// Accept keys made with the INSECURE local SRS (setup without --srs), for tests and
         /// demos: anyone can forge proofs for them. Without it such keys are refused.
         #[arg(long)]
@@ -189,6 +264,8 @@ enum Command {
         dims: Vec<(DimKey, usize)>,
         #[command(flatten)]
         quant: QuantArgs,
+        #[command(flatten)]
+        visibility: VisibilityArgs,
         /// KZG parameters file; without it an INSECURE local SRS is generated, and the
         /// verify step accepts it (marking its output INSECURE).
         #[arg(long)]
@@ -210,6 +287,9 @@ enum Command {
         #[arg(long)]
         allow_insecure_srs: bool,
     },
+    /// Print the model commitment (0x…) of MODEL's weights: what proofs made with them are
+    /// bound to and `verify --commitment` compares.
+    Commit(commit::CommitArgs),
     /// Write the Solidity verifier of a set-up model (sources, ABI and, with a compiler,
     /// bytecode) to OUTDIR.
     CreateEvmVerifier(evm::CreateArgs),
@@ -307,8 +387,19 @@ fn run(cli: &Cli) -> Result<()> {
             input_range,
             dims,
             quant,
+            visibility,
             out,
-        } => commands::compile(model, calibration, &[], *input_range, dims, quant, out).map(|_| ()),
+        } => commands::compile(
+            model,
+            calibration,
+            &[],
+            *input_range,
+            dims,
+            quant,
+            &visibility.visibilities(),
+            out,
+        )
+        .map(|_| ()),
         Command::Setup {
             dir,
             srs,
@@ -318,22 +409,34 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Prove {
             dir,
             input,
+            model,
             out,
             evm,
             seed,
             allow_insecure_srs: _,
-        } => commands::prove(dir, input, out, transcript(*evm), *seed).map(|_| ()),
+        } => {
+            commands::prove(dir, input, model.as_deref(), out, transcript(*evm), *seed).map(|_| ())
+        }
         Command::Verify {
             dir,
             proof,
+            commitment,
+            input,
             allow_insecure_srs,
-        } => commands::verify(dir, proof, *allow_insecure_srs),
+        } => commands::verify(
+            dir,
+            proof,
+            commitment.as_deref(),
+            input.as_deref(),
+            *allow_insecure_srs,
+        ),
         Command::Run {
             model,
             input,
             calibration,
             dims,
             quant,
+            visibility,
             srs,
             srs_cache,
             out,
@@ -346,6 +449,7 @@ fn run(cli: &Cli) -> Result<()> {
             calibration,
             dims,
             quant,
+            &visibility.visibilities(),
             srs.as_deref(),
             srs_cache.as_deref(),
             out,
@@ -353,6 +457,7 @@ fn run(cli: &Cli) -> Result<()> {
             *seed,
             *allow_insecure_srs,
         ),
+        Command::Commit(args) => commit::run(args),
         Command::CreateEvmVerifier(args) => evm::create(args),
         Command::DeployEvm(args) => evm::deploy(args),
         Command::EncodeCalldata(args) => evm::encode(args),
