@@ -77,6 +77,11 @@ pub struct VerifyArgs {
     /// marked INSECURE either way).
     #[arg(long)]
     allow_insecure_srs: bool,
+    /// Model commitment (0x-hex, as `zkinfer commit` prints it) the proof must be bound to:
+    /// the contract's `modelCommitment()` for fixed parameters, the parameter-hash instance
+    /// for hashed ones, the contract's `paramCommitment(proof)` for committed ones.
+    #[arg(long, value_name = "HEX")]
+    commitment: Option<String>,
 }
 
 /// Reads the proof and instances of an EVM (Keccak-transcript) artifact, and whether the
@@ -128,7 +133,17 @@ pub fn create(args: &CreateArgs) -> Result<()> {
         );
     }
     let t = Instant::now();
-    let generated = solidity::generate_verifier(key.params(), key.halo2_vk(), key.num_instances())?;
+    // Committed parameters: the contract also answers paramCommitment(proof), the model
+    // commitment a proof is bound to (keccak of the weight columns' commitments).
+    let committed =
+        solidity::CommittedColumns::from_indices(&circuits::halo2::committed_columns(c))?;
+    let options = solidity::VerifierOptions { committed };
+    let generated = solidity::generate_verifier_with(
+        key.params(),
+        key.halo2_vk(),
+        key.num_instances(),
+        &options,
+    )?;
     println!(
         "generated the verifier in {:.2?}: {} instances, proofs of {} bytes",
         t.elapsed(),
@@ -174,7 +189,46 @@ pub fn create(args: &CreateArgs) -> Result<()> {
          ZkinferVerifier.abi.json)",
         args.out.display()
     );
+    if committed.is_some() {
+        println!(
+            "  committed parameters: ZkinferVerifier.paramCommitment(bytes proof) returns the model \
+             commitment a proof is bound to; compare it with the registered one after \
+             verifyProof returned true"
+        );
+    }
     Ok(())
+}
+
+/// The commitment a verified EVM proof is bound to, as the chain sees it: `modelCommitment()`
+/// (fixed), the parameter-hash instance (hashed) or `paramCommitment(proof)` (committed);
+/// `None` for private parameters.
+fn onchain_commitment(
+    rpc: &RpcClient,
+    address: &solidity::Address,
+    art: &ProofArtifact,
+    proof: &[u8],
+    instances: &[Fr],
+) -> Result<Option<String>> {
+    use zkinfer::commitment::CommitmentKind;
+    let Some(c) = &art.commitment else {
+        return Ok(None);
+    };
+    let word = |data: Vec<u8>| -> Result<String> {
+        let out = rpc.call(address, &data)?;
+        if out.len() != 32 {
+            bail!("the contract answered {} bytes, not a bytes32", out.len());
+        }
+        Ok(format!("0x{}", hex::encode(out)))
+    };
+    Ok(Some(match c.kind {
+        CommitmentKind::Fixed => word(solidity::calldata::selector("modelCommitment()").to_vec())?,
+        CommitmentKind::Committed => word(solidity::calldata::param_commitment_calldata(proof))?,
+        // The parameter hash is the last instance (see `Visibilities::layout`).
+        CommitmentKind::Hashed => match instances.last() {
+            Some(h) => circuits::hash::fr_to_hex(h),
+            None => bail!("the artifact has hashed parameters but no instances"),
+        },
+    }))
 }
 
 /// `zkinfer deploy-evm`.
@@ -266,5 +320,34 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
             String::new()
         }
     );
+    let art = ProofArtifact::load(&args.proof)?;
+    let bound = onchain_commitment(&rpc, &address, &art, &proof, &instances)?;
+    match (&bound, &args.commitment) {
+        (Some(b), Some(want)) => {
+            let want = zkinfer::commitment::parse_commitment_value(want)?;
+            if *b != want {
+                bail!(
+                    "the contract accepted {} but it is bound to model commitment {b}, not the \
+                     expected {want}",
+                    args.proof.display()
+                );
+            }
+        }
+        (None, Some(_)) => bail!(
+            "{} has private parameters: it is bound to no model commitment",
+            args.proof.display()
+        ),
+        _ => {}
+    }
+    if let Some(b) = &bound {
+        println!(
+            "  bound to model commitment {b}{}",
+            if args.commitment.is_some() {
+                " (as expected)"
+            } else {
+                ""
+            }
+        );
+    }
     Ok(())
 }

@@ -1,0 +1,141 @@
+//! On-chain verification of proofs bound to hashed and committed parameters, as a user runs
+//! it: `run --evm --param-visibility …`, `create-evm-verifier`, `deploy-evm` to anvil, then
+//! `verify-evm --commitment` with the value `zkinfer commit` printed: accepted with the right
+//! commitment (read on chain: the parameter-hash instance, or the contract's
+//! `paramCommitment(proof)`), refused with another. Needs the tools of
+//! `.ci/install-evm-tools.sh`.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod evm_common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use evm_common::{root, tools, Anvil, ANVIL_KEY};
+
+fn zkinfer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .env_remove("ZKINFER_SOLC")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(args: &[&str]) -> Output {
+    let o = zkinfer(args);
+    assert!(o.status.success(), "zkinfer {args:?} failed:\n{}", text(&o));
+    o
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn hashed_and_committed_parameters_on_anvil() {
+    let tools = tools();
+    let fixture = root().join("tests/fixtures/digits_mlp16");
+    let (model, input) = (fixture.join("network.onnx"), fixture.join("input.json"));
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = root().join("target/test-srs-cache");
+    let node = Anvil::start(&tools.anvil);
+    for mode in ["committed", "hashed"] {
+        let dir = tmp.path().join(mode);
+        let out = tmp.path().join(format!("{mode}-evm"));
+        ok(&[
+            "run",
+            p(&model),
+            "--input",
+            p(&input),
+            "--param-visibility",
+            mode,
+            "--srs-cache",
+            p(&cache),
+            "--evm",
+            "-o",
+            p(&dir),
+        ]);
+        let commitment = String::from_utf8(
+            ok(&[
+                "commit",
+                p(&model),
+                "--param-visibility",
+                mode,
+                "--dir",
+                p(&dir),
+            ])
+            .stdout,
+        )
+        .unwrap()
+        .trim()
+        .to_string();
+        assert!(
+            commitment.starts_with("0x") && commitment.len() == 66,
+            "{commitment}"
+        );
+        let log = text(&ok(&[
+            "create-evm-verifier",
+            p(&dir),
+            "-o",
+            p(&out),
+            "--solc",
+            p(&tools.solc.path),
+            "--allow-insecure-srs",
+        ]));
+        assert_eq!(
+            log.contains("paramCommitment"),
+            mode == "committed",
+            "{log}"
+        );
+        let log = text(&ok(&[
+            "deploy-evm",
+            p(&out),
+            "--rpc",
+            &node.url,
+            "--private-key",
+            ANVIL_KEY,
+        ]));
+        let address = log
+            .lines()
+            .find_map(|l| l.strip_prefix("ZkinferVerifier deployed at "))
+            .unwrap()
+            .trim()
+            .to_string();
+        let proof = dir.join("proof.json");
+        let verify = |c: &str| {
+            zkinfer(&[
+                "verify-evm",
+                "--rpc",
+                &node.url,
+                "--address",
+                &address,
+                "--proof",
+                p(&proof),
+                "--allow-insecure-srs",
+                "--commitment",
+                c,
+            ])
+        };
+        let good = verify(&commitment);
+        assert!(good.status.success(), "{mode}: {}", text(&good));
+        assert!(
+            text(&good).contains(&format!("bound to model commitment {commitment}")),
+            "{}",
+            text(&good)
+        );
+        let mut other = commitment.clone().into_bytes();
+        let last = other.len() - 1;
+        other[last] = if other[last] == b'0' { b'1' } else { b'0' };
+        let bad = verify(std::str::from_utf8(&other).unwrap());
+        assert!(!bad.status.success(), "{mode}: another commitment accepted");
+        assert!(text(&bad).contains("not the expected"), "{}", text(&bad));
+    }
+}
