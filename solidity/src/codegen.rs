@@ -22,6 +22,25 @@
 //! point reads (`let x := calldataload(..)`, `let y := calldataload(..)`, then
 //! `validate_ec_point(x, y)`: both coordinates below `p` and on the curve). So the EVM accepts
 //! exactly one encoding of every scalar and point, like the native verifier.
+//!
+//! **Precompiles only while the proof still passes.** snark-verifier calls each precompile
+//! (modexp `0x5`, ecAdd `0x6`, ecMul `0x7`, ecPairing `0x8`) as
+//! `success := and(eq(staticcall(gas(), P, IN, IN_LEN, OUT, OUT_LEN), 1), success)`, with all
+//! the gas, also after a check has failed: a point off the curve, or with a coordinate
+//! `≥ p`, sets `success` to false in `validate_ec_point` and then reaches ecAdd/ecMul, which
+//! fail by consuming all the gas they were given, so the whole call reverts out of gas
+//! instead of rejecting the proof. [`generate_verifier`] therefore guards every such call,
+//!
+//! ```text
+//! if success { success := and(eq(staticcall(gas(), P, IN, IN_LEN, OUT, OUT_LEN), 1), success) }
+//! ```
+//!
+//! so that once `success` is false no precompile runs (the rest of the code only computes
+//! garbage that no longer matters; nothing in it can revert), and refuses code with any
+//! other `staticcall`. A rejected proof then costs no more execution gas than a valid one
+//! (the guard itself about 20 gas per call); a precompile that runs out of gas still leaves
+//! the caller under 1/64 of its gas, which the entry contracts detect and revert on (see
+//! [`crate::inline`], [`crate::wrapper`]).
 
 use std::rc::Rc;
 
@@ -50,7 +69,8 @@ pub const SOLC_VERSION: &str = "0.8.19";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedVerifier {
     /// Solidity source of [`VERIFIER_CONTRACT`] as snark-verifier writes it, with every scalar
-    /// read made canonical (see the module docs).
+    /// read made canonical and every precompile call guarded by `success` (see the module
+    /// docs).
     pub source: String,
     /// Number of public instances (32-byte words before the proof in the calldata).
     pub num_instances: usize,
@@ -183,10 +203,38 @@ pub(crate) fn parse_literal(s: &str) -> Option<usize> {
     }
 }
 
-/// Rewrites snark-verifier's scalar reads to reject non-canonical scalars (see the module
-/// docs) and checks that every calldata read is a scalar read or a validated point read.
+/// How snark-verifier calls a precompile (`EvmLoader::staticcall`), up to its arguments.
+const PRECOMPILE_CALL: (&str, &str) = ("success := and(eq(staticcall(gas(), ", "), 1), success)");
+
+/// The precompiles snark-verifier calls, as (address, input length, output length).
+const PRECOMPILES: [(usize, usize, usize); 4] = [
+    (0x5, 0xc0, 0x20),  // modexp: an inversion x^(r-2) mod r
+    (0x6, 0x80, 0x40),  // ecAdd
+    (0x7, 0x60, 0x40),  // ecMul
+    (0x8, 0x180, 0x20), // ecPairing of two pairs
+];
+
+/// `statement` (trimmed) guarded by `success` if it is exactly a precompile call of
+/// snark-verifier's form with literal memory ranges, else `None`.
+fn guard_precompile_call(statement: &str) -> Option<String> {
+    let args = statement
+        .strip_prefix(PRECOMPILE_CALL.0)?
+        .strip_suffix(PRECOMPILE_CALL.1)?;
+    let args: Vec<usize> = args.split(", ").map(parse_literal).collect::<Option<_>>()?;
+    let &[address, _, in_len, _, out_len] = args.as_slice() else {
+        return None;
+    };
+    PRECOMPILES
+        .contains(&(address, in_len, out_len))
+        .then(|| format!("if success {{ {statement} }}"))
+}
+
+/// Rewrites snark-verifier's scalar reads to reject non-canonical scalars and guards its
+/// precompile calls by `success` (see the module docs); checks that every calldata read is
+/// a scalar read or a validated point read, and every `staticcall` such a precompile call.
 pub(crate) fn harden(source: &str, num_instances: usize) -> Result<String> {
     const CHECK: &str = "every calldata read a canonical scalar or a validated point";
+    const CALLS: &str = "every staticcall a precompile call of snark-verifier's form";
     let bad = |m: String| SolidityError::unexpected(CHECK, m);
     if !source.lines().any(|l| l.trim() == F_Q_LINE) {
         return Err(bad("no `f_q` (the scalar modulus) in the header".into()));
@@ -196,6 +244,16 @@ pub(crate) fn harden(source: &str, num_instances: usize) -> Result<String> {
     let mut instance_reads = vec![false; num_instances];
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
+        let indent = &line[..line.len() - line.trim_start().len()];
+        if t.contains("staticcall") {
+            let guarded = guard_precompile_call(t).ok_or_else(|| {
+                SolidityError::unexpected(CALLS, format!("a call of another form: {t}"))
+            })?;
+            out.push_str(indent);
+            out.push_str(&guarded);
+            out.push('\n');
+            continue;
+        }
         if !t.contains("calldataload(") {
             out.push_str(line);
             out.push('\n');
@@ -214,7 +272,6 @@ pub(crate) fn harden(source: &str, num_instances: usize) -> Result<String> {
             {
                 *seen = true;
             }
-            let indent = &line[..line.len() - line.trim_start().len()];
             out.push_str(&format!(
                 "{indent}{HARDENED_READ}{offset}) success := and(lt(zkinfer_scalar, f_q), success) \
                  mstore({ptr}, zkinfer_scalar) }}\n"
@@ -309,5 +366,72 @@ mod tests {
         assert!(harden(&source(scalar), 2).is_err());
         assert!(harden(scalar, 1).is_err());
         assert!(harden(&source(scalar), 1).is_ok());
+    }
+
+    #[test]
+    fn precompile_calls_run_only_while_success_holds() {
+        let scalar = "            mstore(0xa0, mod(calldataload(0x0), f_q))\n";
+        let calls = [
+            "success := and(eq(staticcall(gas(), 0x5, 0x100, 0xc0, 0x1c0, 0x20), 1), success)",
+            "success := and(eq(staticcall(gas(), 0x6, 0x200, 0x80, 0x200, 0x40), 1), success)",
+            "success := and(eq(staticcall(gas(), 0x7, 0x280, 0x60, 0x280, 0x40), 1), success)",
+            "success := and(eq(staticcall(gas(), 0x8, 0x300, 0x180, 0x300, 0x20), 1), success)",
+        ];
+        let body: String = calls.iter().map(|c| format!("            {c}\n")).collect();
+        // snark-verifier's layout: the header, the statements, the final check.
+        let src = format!(
+            "contract Halo2Verifier {{\n    fallback(bytes calldata) external returns (bytes memory) {{\n        \
+             assembly (\"memory-safe\") {{\n            let data := mload(0x40)\n            \
+             if iszero(eq(data, 0x80)) {{\n                revert(0, 0)\n            }}\n            \
+             let success := true\n            let f_p := 1\n            {F_Q_LINE}\n            \
+             function validate_ec_point(x, y) -> valid {{\n                valid := 1\n            }}\n\
+             {scalar}{POINT}{body}            if iszero(success) {{ revert(0, 0) }}\n            \
+             return(0, 0)\n        }}\n    }}\n}}\n"
+        );
+        let out = harden(&src, 1).unwrap();
+        for c in calls {
+            assert!(
+                out.contains(&format!("\n            if success {{ {c} }}\n")),
+                "{out}"
+            );
+        }
+        assert_eq!(out.matches("staticcall").count(), 4);
+        assert_eq!(
+            out.matches("if success { success := and(eq(staticcall")
+                .count(),
+            4
+        );
+        // The point read is kept as it was; the guarded calls are statements of the split,
+        // with the same memory ranges.
+        assert!(out.contains(POINT));
+        let parsed = crate::split::parse(&out).unwrap();
+        for c in calls {
+            assert!(
+                parsed.body.contains(&format!("if success {{ {c} }}")),
+                "{parsed:?}"
+            );
+        }
+        assert_eq!(
+            crate::memory::memory_size(&parsed.body.join("\n")).unwrap(),
+            0x480
+        );
+    }
+
+    #[test]
+    fn refuses_calls_it_cannot_guard() {
+        let scalar = "mstore(0xa0, mod(calldataload(0x0), f_q))\n";
+        for call in [
+            // Not a precompile, a wrong length, a computed address, other gas, other form.
+            "success := and(eq(staticcall(gas(), 0x4, 0x100, 0x20, 0x100, 0x20), 1), success)",
+            "success := and(eq(staticcall(gas(), 0x8, 0x300, 0xc0, 0x300, 0x20), 1), success)",
+            "success := and(eq(staticcall(gas(), 0x7, add(0x280, 1), 0x60, 0x280, 0x40), 1), success)",
+            "success := and(eq(staticcall(1000, 0x6, 0x200, 0x80, 0x200, 0x40), 1), success)",
+            "pop(staticcall(gas(), 0x6, 0x200, 0x80, 0x200, 0x40))",
+            "success := and(eq(staticcall(gas(), 0x6, 0x200, 0x80, 0x200, 0x40, 0x0), 1), success)",
+            "if success { success := and(eq(staticcall(gas(), 0x6, 0x200, 0x80, 0x200, 0x40), 1), success) }",
+        ] {
+            let err = harden(&source(&format!("{scalar}{call}\n")), 1).unwrap_err();
+            assert!(format!("{err}").contains("staticcall"), "{call}: {err}");
+        }
     }
 }

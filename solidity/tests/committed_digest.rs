@@ -7,7 +7,9 @@
 //! `verifyProof` accepts the proof, `paramCommitment(proof)` is
 //! `commitment_digest(advice_commitments(proof, Keccak, 4, [1, 2]))`, which is also the digest
 //! of the columns' native commitments; a byte changed inside the committed slice changes the
-//! digest and fails `verifyProof`; malformed calls and short proofs give 0 without a revert.
+//! digest and fails `verifyProof`; malformed calls and short proofs give 0 without a revert;
+//! a proof with an invalid G1 point (off the curve, or a coordinate `≥ p`) gives false
+//! without a revert, for less gas than the valid proof's 1.5 times.
 //! Needs solc 0.8.19 (`.ci/install-evm-tools.sh`, or `ZKINFER_SOLC`).
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -15,7 +17,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine};
+use halo2_base::halo2_proofs::halo2curves::CurveAffine;
 use halo2_base::halo2_proofs::plonk::{
     create_proof, keygen_pk, keygen_vk, Advice, Circuit, Column, ConstraintSystem, Error, Instance,
     ProvingKey, Selector,
@@ -232,25 +235,15 @@ fn check_shape(bundle: &Bundle, proof: &[u8], instances: &[Fr], expected: [u8; 3
     assert_eq!(d, keccak256(&negated[range.clone()]));
     assert!(!verifies(&mut evm, to, &negated, instances), "{shape}");
     // One byte changed inside the slice (y of column 2, now off the curve): another digest,
-    // and verifyProof does not accept. (It reverts, having burnt the gas: the generated
-    // code passes the invalid point to a precompile, which fails and takes all the gas it
-    // was given; see the report.)
+    // and verifyProof returns false, without a revert and without burning the gas (no
+    // precompile runs once a point failed validation).
     let mut tampered = proof.to_vec();
     tampered[range.end - 1] ^= 1;
     let d = digest(&mut evm, to, &tampered);
     assert_ne!(d, expected, "{shape}");
     assert_eq!(d, keccak256(&tampered[range.clone()]));
-    let out = evm
-        .call(to, verify_proof_calldata(&tampered, instances))
-        .unwrap();
-    assert!(
-        !out.success || decode_bool(&out.output) == Some(false),
-        "{shape}: {out:?}"
-    );
-    println!(
-        "{shape}: verifyProof with an off-curve committed point: success {}, gas {}",
-        out.success, out.gas_used
-    );
+    rejected_cheaply(&mut evm, to, &tampered, instances, ok.gas_used, &shape);
+    bad_points_are_rejected_cheaply(&mut evm, to, proof, instances, ok.gas_used, &shape);
     // Column 3 (outside the slice) negated: the same digest (only the slice counts), proof
     // rejected.
     let mut outside = proof.to_vec();
@@ -292,6 +285,107 @@ fn check_shape(bundle: &Bundle, proof: &[u8], instances: &[Fr], expected: [u8; 3
     assert_eq!(n[31], 1);
 }
 
+/// `verifyProof(proof)` returns false (no revert) for less than 1.5 times `honest_gas`, also
+/// when given only `honest_gas` (what the valid proof used).
+fn rejected_cheaply(
+    evm: &mut LocalEvm,
+    to: Address,
+    proof: &[u8],
+    instances: &[Fr],
+    honest_gas: u64,
+    what: &str,
+) {
+    let data = verify_proof_calldata(proof, instances);
+    // EIP-7623 (Prague): a transaction pays at least 21,000 + 10 per calldata token (a zero
+    // byte is one token, another byte four).
+    let floor = 21_000
+        + 10 * data
+            .iter()
+            .map(|&b| if b == 0 { 1 } else { 4 })
+            .sum::<u64>();
+    let out = evm.call(to, data.clone()).unwrap();
+    assert!(out.success, "{what}: reverted: {out:?}");
+    assert_eq!(decode_bool(&out.output), Some(false), "{what}");
+    assert!(
+        out.gas_used * 2 < honest_gas * 3,
+        "{what}: gas {} vs {honest_gas} for the valid proof",
+        out.gas_used
+    );
+    let limited = evm.call_with_gas(to, data, honest_gas).unwrap();
+    assert!(
+        limited.success,
+        "{what}: reverted with {honest_gas} gas: {limited:?}"
+    );
+    assert_eq!(decode_bool(&limited.output), Some(false), "{what}");
+    println!(
+        "{what}: false, gas {} (calldata floor {floor}; valid proof: {honest_gas})",
+        out.gas_used
+    );
+}
+
+/// `a + b` of 32-byte big-endian words (no overflow for the values used here).
+fn add_be(a: &[u8], b: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let s = u16::from(a[i]) + u16::from(b[i]) + carry;
+        out[i] = s as u8;
+        carry = s >> 8;
+    }
+    assert_eq!(carry, 0);
+    out
+}
+
+/// A canonical big-endian base field element.
+fn fq(be: &[u8]) -> Fq {
+    let mut le: [u8; 32] = be.try_into().unwrap();
+    le.reverse();
+    Fq::from_bytes(&le).unwrap()
+}
+
+/// The BN254 base field modulus `p`, big-endian hex.
+const P: &str = "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
+
+/// Invalid G1 points in place of the first advice commitment (column 0) and of the proof's
+/// last point: `(1, 3)` (off the curve) and the valid point with `x + p` or `y + p` (on the
+/// curve mod p, but not canonical; the precompiles refuse it). Each gives false, cheaply.
+fn bad_points_are_rejected_cheaply(
+    evm: &mut LocalEvm,
+    to: Address,
+    proof: &[u8],
+    instances: &[Fr],
+    honest_gas: u64,
+    shape: &str,
+) {
+    let p = hex::decode(P).unwrap();
+    let mut one_three = [0u8; 64];
+    one_three[31] = 1;
+    one_three[63] = 3;
+    let first = CommittedColumns { first: 0, count: 1 }.proof_range();
+    let last = proof.len() - 64..proof.len();
+    for (at, range) in [("column 0", first), ("the last point", last)] {
+        let (x, y) = proof[range.clone()].split_at(32);
+        assert!(
+            bool::from(G1Affine::from_xy(fq(x), fq(y)).is_some()),
+            "{at}"
+        );
+        let x_plus_p = [add_be(x, &p).as_slice(), y].concat();
+        let y_plus_p = [x, add_be(y, &p).as_slice()].concat();
+        for (what, point) in [
+            ("(1, 3)", one_three.to_vec()),
+            ("x + p", x_plus_p),
+            ("y + p", y_plus_p),
+        ] {
+            let mut bad = proof.to_vec();
+            bad[range.clone()].copy_from_slice(&point);
+            let what = format!("{shape}: {what} as {at}");
+            rejected_cheaply(evm, to, &bad, instances, honest_gas, &what);
+        }
+    }
+    // The valid proof still verifies after all that.
+    assert!(verifies(evm, to, proof, instances), "{shape}");
+}
+
 #[test]
 fn param_commitment_is_the_committed_columns_digest_in_every_shape() {
     let t = Instant::now();
@@ -320,6 +414,11 @@ fn param_commitment_is_the_committed_columns_digest_in_every_shape() {
     let opts = VerifierOptions { committed };
     let generated: GeneratedVerifier = generate_verifier_with(&params, vk, 1, &opts).unwrap();
     assert_eq!(generated.proof_len, proof.len());
+    // Every precompile call runs only while the proof still passes.
+    let calls = generated.source.matches("staticcall(").count();
+    let guarded = "if success { success := and(eq(staticcall(gas(), ";
+    assert_eq!(generated.source.matches(guarded).count(), calls);
+    println!("{calls} precompile calls, each guarded");
     assert_eq!(committed.unwrap().digest(&proof), expected);
     println!("setup + prove + generate: {:.2?}", t.elapsed());
 
