@@ -126,6 +126,7 @@ fn hashed_and_committed_parameters_on_anvil() {
         };
         let good = verify(&commitment);
         assert!(good.status.success(), "{mode}: {}", text(&good));
+        println!("{mode}: {}", text(&good).trim());
         assert!(
             text(&good).contains(&format!("bound to model commitment {commitment}")),
             "{}",
