@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use circuits::visibility::{ParamVisibility, Visibilities};
 use onnx_import::input_file::read_inputs;
 use verifier::KeyOptions;
 use zkinfer::{
@@ -29,6 +30,14 @@ fn fixture(name: &str) -> PathBuf {
 /// Compiles and sets up `name` with `layout`; returns the directory, inputs and the number
 /// of advice columns (whose commitments open the proof, 32 bytes each).
 fn ready(name: &str, layout: Layout) -> (tempfile::TempDir, Vec<onnx_import::ir::Tensor>, usize) {
+    ready_with(name, layout, Visibilities::default())
+}
+
+fn ready_with(
+    name: &str,
+    layout: Layout,
+    visibility: Visibilities,
+) -> (tempfile::TempDir, Vec<onnx_import::ir::Tensor>, usize) {
     let dir = fixture(name);
     let tmp = tempfile::tempdir().unwrap();
     let compiled = compile(
@@ -36,6 +45,7 @@ fn ready(name: &str, layout: Layout) -> (tempfile::TempDir, Vec<onnx_import::ir:
         &Samples::Files(vec![dir.join("input.json")]),
         &CompileOptions {
             layout,
+            visibility,
             ..CompileOptions::default()
         },
     )
@@ -79,6 +89,48 @@ fn default_proofs_of_one_statement_share_no_advice_commitment() {
             pb[r],
             "advice commitment {c} repeated across proofs"
         );
+    }
+}
+
+#[test]
+fn committed_weights_are_the_only_columns_two_proofs_share() {
+    // Committed weights are left unblinded on purpose (their commitments are the model
+    // commitment); every other advice column must still be blinded afresh.
+    let vis = Visibilities {
+        params: ParamVisibility::Committed,
+        ..Visibilities::default()
+    };
+    let (tmp, inputs, advice) = ready_with("digits_mlp16", Layout::Speed, vis);
+    let key = VerifierKey::from_bytes_with(
+        &std::fs::read(tmp.path().join("vk.bin")).unwrap(),
+        &std::fs::read(tmp.path().join("srs-verifier.bin")).unwrap(),
+        &KeyOptions {
+            allow_insecure_srs: true,
+        },
+    )
+    .unwrap();
+    let committed = circuits::halo2::committed_columns(key.config());
+    assert!(!committed.is_empty() && committed.len() < advice);
+    let opts = ProveOptions::default();
+    let a = prove_with(tmp.path(), &inputs, &opts, &prover::no_progress).unwrap();
+    let b = prove_with(tmp.path(), &inputs, &opts, &prover::no_progress).unwrap();
+    verify(tmp.path(), &a).unwrap();
+    verify(tmp.path(), &b).unwrap();
+    let (pa, pb) = (
+        hex::decode(&a.proof).unwrap(),
+        hex::decode(&b.proof).unwrap(),
+    );
+    for c in 0..advice {
+        let r = c * 32..(c + 1) * 32;
+        if committed.contains(&c) {
+            assert_eq!(pa[r.clone()], pb[r], "committed column {c} is blinded");
+        } else {
+            assert_ne!(
+                pa[r.clone()],
+                pb[r],
+                "advice commitment {c} repeated across proofs"
+            );
+        }
     }
 }
 
