@@ -165,8 +165,8 @@ pub(crate) struct KeyView<'a> {
     pub vk_digest: [u8; 32],
     /// The circuit configuration recorded in the key.
     pub config: &'a ModelCircuitParams,
-    /// Phase-0 advice columns of the key's constraint system.
-    pub num_advice: usize,
+    /// The halo2 verifying key (its constraint system locates the committed columns).
+    pub vk: &'a VerifyingKey<G1Affine>,
 }
 
 /// The commitment a proof (already verified, or about to be) is bound to: from the key
@@ -203,12 +203,9 @@ pub(crate) fn of_proof(
                      weight columns",
                 ));
             }
-            let points = verifier::committed::advice_commitments(
-                proof,
-                transcript,
-                key.num_advice,
-                &columns,
-            )?;
+            let num_advice = verifier::committed::single_phase_advice(key.vk)?;
+            let points =
+                verifier::committed::advice_commitments(proof, transcript, num_advice, &columns)?;
             ModelCommitment::new(kind, verifier::committed::commitment_digest(&points))
         }
     }))

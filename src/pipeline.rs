@@ -326,7 +326,7 @@ pub fn prove_with_model(
     let key = KeyView {
         vk_digest: verifier::vk_digest(&vk_file),
         config: &config,
-        num_advice: pk.get_vk().cs().num_advice_columns(),
+        vk: pk.get_vk(),
     };
     let commitment = commitment::of_proof(
         vis.params,

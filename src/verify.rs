@@ -232,7 +232,7 @@ fn verify_bound(
     let view = KeyView {
         vk_digest: key.digest(),
         config: key.config(),
-        num_advice: key.halo2_vk().cs().num_advice_columns(),
+        vk: key.halo2_vk(),
     };
     let bound = commitment::of_proof(
         statement.visibility.params,

@@ -39,6 +39,24 @@ pub fn point_len(transcript: TranscriptKind) -> usize {
     }
 }
 
+/// The number of advice columns of `vk`'s circuit, all of which must be in phase 0 (else
+/// [`VerifyError::CommittedMultiPhase`]): the `num_advice` to give [`advice_commitments`].
+pub fn single_phase_advice(
+    vk: &halo2_base::halo2_proofs::plonk::VerifyingKey<G1Affine>,
+) -> Result<usize, VerifyError> {
+    let phases = vk.cs().advice_column_phase();
+    let distinct = phases
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<u8>>();
+    if distinct.iter().any(|p| *p != 0) {
+        return Err(VerifyError::CommittedMultiPhase {
+            phases: distinct.len(),
+        });
+    }
+    Ok(phases.len())
+}
+
 /// The commitments of the phase-0 advice `columns` (indices below `num_advice`, the number
 /// of phase-0 advice columns of the proof's circuit, `vk.cs().num_advice_columns()` for a
 /// single-phase circuit), read from the start of `proof`, in the order of `columns`.

@@ -92,6 +92,16 @@ pub enum VerifyError {
         /// Phase-0 advice columns of the circuit.
         num_advice: usize,
     },
+    /// Committed columns are located by their position among the proof's phase-0 advice
+    /// commitments, which only a single-phase circuit lays out in column order.
+    #[error(
+        "the key's circuit has advice columns in {phases} phases; committed columns are read \
+         only from single-phase circuits"
+    )]
+    CommittedMultiPhase {
+        /// Phases with advice columns.
+        phases: usize,
+    },
     /// The proof is too short to hold its advice commitments.
     #[error("malformed proof: its advice commitments need {needed} bytes, the proof has {found}")]
     AdviceCommitmentsTruncated {
