@@ -267,3 +267,48 @@ fn fixed_params_refuse_other_weights() {
         &cb.value,
     );
 }
+
+/// Private parameters: real proofs with two weight files against one key both verify, and
+/// neither is bound to a model commitment (asking for one is an error).
+#[test]
+fn private_params_prove_any_weights_of_the_architecture() {
+    let name = "digits_mlp16";
+    let (dir, compiled) = ready(
+        name,
+        vis(
+            Visibility::Public,
+            Visibility::Public,
+            ParamVisibility::Private,
+        ),
+    );
+    assert!(!dir.path().join("commitment.json").exists());
+    let files = tempfile::tempdir().unwrap();
+    // Every weight scaled by 3/4, so the outputs change too (the first weight alone, which
+    // `perturbed_model` changes, multiplies a pixel that is 0 in the fixture input).
+    let mut bytes = std::fs::read(fixture(name).join("network.onnx")).unwrap();
+    {
+        use onnx_protobuf::Message;
+        let mut m = onnx_protobuf::ModelProto::parse_from_bytes(&bytes).unwrap();
+        for t in &mut m.graph.as_mut().unwrap().initializer {
+            t.float_data.iter_mut().for_each(|v| *v *= 0.75);
+            for c in t.raw_data.chunks_exact_mut(4) {
+                let v = f32::from_le_bytes(c.try_into().unwrap()) * 0.75;
+                c.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        bytes = m.write_to_bytes().unwrap();
+    }
+    let model_b = files.path().join("b.onnx");
+    std::fs::write(&model_b, bytes).unwrap();
+    let a = prove(dir.path(), None, &compiled, name);
+    let b = prove(dir.path(), Some(&model_b), &compiled, name);
+    assert!(a.commitment.is_none() && b.commitment.is_none());
+    for art in [&a, &b] {
+        let v = verify(dir.path(), art).unwrap();
+        assert_eq!(v.commitment, None);
+    }
+    assert_ne!(a.outputs, b.outputs, "the other weights give other outputs");
+    let c = "0x".to_string() + &"11".repeat(32);
+    let err = verify_against(dir.path(), &a, &c).unwrap_err();
+    assert!(matches!(err, Error::NoCommitment { .. }), "{err}");
+}
