@@ -33,9 +33,13 @@ fn main() {
     };
     let graph = onnx_import::import_file(Path::new(model)).unwrap();
     let sample = onnx_import::input_file::read_inputs(Path::new(input), &graph).unwrap();
-    let q = calibrate(&graph, &[sample.clone()], &CalibrationOptions::default())
-        .unwrap()
-        .params;
+    let q = calibrate(
+        &graph,
+        std::slice::from_ref(&sample),
+        &CalibrationOptions::default(),
+    )
+    .unwrap()
+    .params;
     let t = Instant::now();
     let mut shape = plan_with(&graph, &q, Layout::Speed, &vis).unwrap();
     let plan_s = t.elapsed().as_secs_f64();
