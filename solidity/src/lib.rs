@@ -34,12 +34,12 @@
 //!
 //! | model | k | instances | proof | gas | contracts (runtime bytes) |
 //! | --- | --- | --- | --- | --- | --- |
-//! | digits_mlp16 (64-16-10 MLP) | 15 | 74 | 992 B | 288,634 | single contract 21,838 |
-//! | cnn_chain (2 conv) | 19 | 148 | 992 B | 368,063 | 19,871 + 14,645 + wrapper 854 |
+//! | digits_mlp16 (64-16-10 MLP) | 15 | 74 | 992 B | 289,210 | single contract 22,048 |
+//! | cnn_chain (2 conv) | 19 | 148 | 992 B | 368,639 | 19,870 + 14,855 + wrapper 854 |
 //!
 //! The wrapper in front of the unsplit generated code costs about 3.5k more than the single
-//! contract on digits_mlp16 (292,171); splitting cnn_chain costs about 16k (unsplit behind the
-//! wrapper: 351,750 gas, 34,122 bytes, over the limit), of which about 100 gas per part is the
+//! contract on digits_mlp16 (292,747); splitting cnn_chain costs about 16k (unsplit behind the
+//! wrapper: 352,326 gas, 34,332 bytes, over the limit), of which about 100 gas per part is the
 //! code-hash check on every call. The generated code grows with the number of public
 //! instances (about 180 bytes each).
 //!
