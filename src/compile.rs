@@ -168,6 +168,7 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
             &trials,
             opts.calibration.headroom_bits,
             opts.layout,
+            &opts.visibility,
         )?
     } else {
         Vec::new()

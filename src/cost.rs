@@ -12,7 +12,8 @@
 //! promise.
 
 use circuits::calibrate::{fit_ranges, float_outputs, ScaleTrial};
-use circuits::halo2::{plan_for, CircuitShape, Layout};
+use circuits::halo2::{plan_with, CircuitShape, Layout};
+use circuits::visibility::Visibilities;
 use circuits::QuantParams;
 use onnx_import::ir::{Graph, Tensor};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,12 @@ pub fn columns(shape: &CircuitShape) -> usize {
         + 3 * shape.lookup_groups
         + shape.dot_columns
         + 1
+        // Parameters in advice: the packed gate's weight columns are advice too.
+        + if shape.visibility.params.is_advice() {
+            shape.dot_columns
+        } else {
+            0
+        }
 }
 
 /// The rough prove time of a planned circuit.
@@ -70,6 +77,7 @@ pub fn cost_by_target(
     trials: &[ScaleTrial],
     headroom_bits: u32,
     layout: Layout,
+    visibility: &Visibilities,
 ) -> Result<Vec<TargetCost>> {
     let floats = float_outputs(graph, samples)?;
     let mut out: Vec<TargetCost> = Vec::new();
@@ -91,7 +99,7 @@ pub fn cost_by_target(
         }
         let base = QuantParams::new(scale, scale, 64);
         let (params, _) = fit_ranges(graph, &base, samples, &floats, headroom_bits)?;
-        let shape = plan_for(graph, &params, layout)?;
+        let shape = plan_with(graph, &params, layout, visibility)?;
         out.push(TargetCost {
             target,
             scale,
@@ -149,7 +157,15 @@ mod tests {
                 worst_rel_l2: Some(5e-5),
             },
         ];
-        let costs = cost_by_target(&g, &[input], &trials, 2, Layout::Speed).unwrap();
+        let costs = cost_by_target(
+            &g,
+            &[input],
+            &trials,
+            2,
+            Layout::Speed,
+            &Visibilities::default(),
+        )
+        .unwrap();
         let got: Vec<(f64, u32)> = costs.iter().map(|c| (c.target, c.scale)).collect();
         assert_eq!(got, vec![(1e-2, 7), (1e-3, 10), (1e-4, 10)]);
         assert_eq!(costs[1].k, costs[2].k);
