@@ -345,25 +345,30 @@ mod tests {
     struct Only {
         table: DotTable,
         m: usize,
+        weights: DotWeights,
         perturb: Option<usize>,
     }
 
     impl Circuit<Fr> for Only {
         type Config = DotConfig;
         type FloorPlanner = SimpleFloorPlanner;
-        type Params = usize;
-        fn params(&self) -> usize {
-            self.m
+        type Params = (usize, DotWeights);
+        fn params(&self) -> (usize, DotWeights) {
+            (self.m, self.weights)
         }
         fn without_witnesses(&self) -> Self {
             Self {
                 table: self.table.clone(),
                 m: self.m,
+                weights: self.weights,
                 perturb: None,
             }
         }
-        fn configure_with_params(meta: &mut ConstraintSystem<Fr>, m: usize) -> DotConfig {
-            DotConfig::configure(meta, m, DotWeights::Fixed).unwrap()
+        fn configure_with_params(
+            meta: &mut ConstraintSystem<Fr>,
+            (m, weights): (usize, DotWeights),
+        ) -> DotConfig {
+            DotConfig::configure(meta, m, weights).unwrap()
         }
         fn configure(meta: &mut ConstraintSystem<Fr>) -> DotConfig {
             DotConfig::configure(meta, 3, DotWeights::Fixed).unwrap()
@@ -418,7 +423,8 @@ mod tests {
 
     #[test]
     fn gate_accepts_honest_rows_and_rejects_each_changed_value() {
-        for m in [1, 2, 3, 5] {
+        let modes = [DotWeights::Fixed, DotWeights::Copied, DotWeights::Committed];
+        for (m, weights) in [1, 2, 3, 5].into_iter().flat_map(|m| modes.map(|w| (m, w))) {
             let t = table();
             let rows = t.rows(m);
             let ok = |t: DotTable, perturb| {
@@ -427,6 +433,7 @@ mod tests {
                     &Only {
                         table: t,
                         m,
+                        weights,
                         perturb,
                     },
                     vec![],
@@ -435,7 +442,19 @@ mod tests {
                 .verify()
                 .is_ok()
             };
-            assert!(ok(t.clone(), None), "m={m}");
+            // Every weight, the results unchanged (in the advice modes w is a witness the
+            // gate must read).
+            for i in 0..t.ws.len() {
+                let mut bad = t.clone();
+                bad.ws[i] += Fr::one();
+                if bad.xs[i] != Fr::zero() {
+                    assert!(
+                        !ok(bad, None),
+                        "m={m} {weights:?}: weight {i} unconstrained"
+                    );
+                }
+            }
+            assert!(ok(t.clone(), None), "m={m} {weights:?}");
             // Every running sum, including each product's result row.
             for r in 1..rows {
                 assert!(
