@@ -20,6 +20,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// On-chain, every public value is one instance the verifier reads from calldata and
+/// evaluates a Lagrange basis polynomial for (about 700 gas each, calldata included, see
+/// `halo2::evm_cost`). When planning for the EVM, inputs with more values than this are
+/// hashed unless the user chose their visibility: the cost then does not grow with them.
+pub const EVM_MAX_PUBLIC_INPUTS: usize = 16;
+/// The same bound for outputs, higher because a contract usually reads the outputs (a
+/// class, a score) and rarely the inputs.
+pub const EVM_MAX_PUBLIC_OUTPUTS: usize = 64;
+
 /// Visibility of the model's inputs or outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
 #[serde(rename_all = "lowercase")]

@@ -54,27 +54,31 @@ pub enum Layout {
     /// ops such as Exp or Log) still gets exactly one lookup group, hence one lookup
     /// argument: there is no cheaper way to constrain those functions.
     Gas,
+    /// On-chain verification: the planner ([`super::plan_evm`]) compares layouts between
+    /// `speed` and `gas` and takes the one with the lowest predicted verify gas plus
+    /// weighted prove time. Its column limits are the widest of any layout.
+    Evm,
 }
 
 impl Layout {
     /// Most flex-gate (and lookup) advice columns accepted.
     pub fn max_advice_columns(self) -> usize {
         match self {
-            Layout::Speed => 16,
+            Layout::Speed | Layout::Evm => 16,
             Layout::Gas => 1,
         }
     }
 
     /// Whether range checks use the lookup table.
     pub fn range_lookup(self) -> bool {
-        self == Layout::Speed
+        self != Layout::Gas
     }
 
     /// Most groups of function-table lookup columns accepted (each group is three advice
     /// columns, a fixed tag column and one lookup argument).
     pub fn max_lookup_groups(self) -> usize {
         match self {
-            Layout::Speed => 4,
+            Layout::Speed | Layout::Evm => 4,
             Layout::Gas => 1,
         }
     }
@@ -82,7 +86,7 @@ impl Layout {
     /// Most packed-gate terms per row accepted (0: the packed gate is not used).
     pub fn max_dot_columns(self) -> usize {
         match self {
-            Layout::Speed => 32,
+            Layout::Speed | Layout::Evm => 32,
             Layout::Gas => 0,
         }
     }

@@ -5,6 +5,10 @@ pub mod backend;
 #[cfg(feature = "model")]
 pub mod circuit;
 pub mod dot;
+#[cfg(feature = "model")]
+pub mod evm_cost;
+#[cfg(feature = "model")]
+pub mod evm_plan;
 pub mod field;
 pub mod lookup;
 pub mod model;
@@ -18,4 +22,8 @@ pub use circuit::{build, dot_weights, BuiltCircuit, CircuitShape, Layout, PartHa
 pub use lookup::{LookupConfig, LookupRecord, LookupTable};
 pub use model::{committed_columns, ModelCircuit, ModelCircuitParams, ModelConfig};
 #[cfg(feature = "model")]
-pub use plan::{plan, plan_for, plan_with};
+pub use evm_cost::{columns, evm_gas, predicted_prove_seconds, GasModel, ProtocolCounts};
+#[cfg(feature = "model")]
+pub use evm_plan::{plan_evm, EvmCandidate, EvmOptions, EvmPlan, DEFAULT_GAS_PER_SECOND};
+#[cfg(feature = "model")]
+pub use plan::{plan, plan_for, plan_limits, plan_with, LayoutLimits};

@@ -1,8 +1,15 @@
 //! The planner: the smallest circuit shape (rows `2^k`, columns, packed-gate width, lookup
 //! groups) that fits a model's layout within a [`Layout`]'s column limits.
+//!
+//! A layout is probed once per `(k, packed gate on/off, range lookup on/off)` ([`probe`]): the
+//! flex-gate columns halo2-base needs at that `k`, the rows of the packed products for every
+//! width and of the function-table lookups for every group count. [`LayoutLimits`] then say
+//! which of those probes fit; the EVM planner ([`super::evm_plan`]) compares many limits on
+//! the same probes.
 
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use onnx_import::ir::Graph;
+use serde::{Deserialize, Serialize};
 
 use super::circuit::{
     layout, shaped_builder, zero_inputs, CircuitShape, Layout, K_RANGE, UNUSABLE_ROWS,
@@ -10,6 +17,52 @@ use super::circuit::{
 use crate::error::{CircuitError, Result};
 use crate::quant::QuantParams;
 use crate::visibility::{ParamVisibility, Visibilities};
+
+/// The column limits a plan must respect: the planner takes the smallest `k` at which the
+/// model fits within them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LayoutLimits {
+    /// Most flex-gate (and range-lookup) advice columns.
+    pub max_advice: usize,
+    /// Range checks by lookup table (true) or by bit decomposition (false).
+    pub range_lookup: bool,
+    /// Most packed-gate terms per row (0: no packed gate).
+    pub max_dot: usize,
+    /// Most function-table lookup groups.
+    pub max_groups: usize,
+}
+
+impl LayoutLimits {
+    /// A short name, e.g. `4 adv, range lookup, dot 8, 1 group`.
+    pub fn label(&self) -> String {
+        format!(
+            "{} adv, {}, dot {}, {} grp",
+            self.max_advice,
+            if self.range_lookup {
+                "range lookup"
+            } else {
+                "range bits"
+            },
+            self.max_dot,
+            self.max_groups
+        )
+    }
+}
+
+impl Layout {
+    /// The column limits of a fixed layout; `None` for [`Layout::Evm`], which searches.
+    pub fn limits(self) -> Option<LayoutLimits> {
+        match self {
+            Layout::Evm => None,
+            l => Some(LayoutLimits {
+                max_advice: l.max_advice_columns(),
+                range_lookup: l.range_lookup(),
+                max_dot: l.max_dot_columns(),
+                max_groups: l.max_lookup_groups(),
+            }),
+        }
+    }
+}
 
 /// [`plan_for`] with the default [`Layout::Speed`].
 pub fn plan(graph: &Graph, params: &QuantParams) -> Result<CircuitShape> {
@@ -21,84 +74,198 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
     plan_with(graph, params, layout_goal, &Visibilities::default())
 }
 
-/// Chooses the smallest `k` whose layout fits the column limits of `layout`, and records the
-/// resulting column configuration (break points come later, from key generation). Committed
-/// parameters need the packed gate (their commitments are its weight columns), so it gets at
-/// least one term per row even in the `gas` layout.
+/// Plans for `layout_goal`: [`plan_limits`] with its limits, or for [`Layout::Evm`] the
+/// shape [`super::plan_evm`] chooses with the default options.
 pub fn plan_with(
     graph: &Graph,
     params: &QuantParams,
     layout_goal: Layout,
     vis: &Visibilities,
 ) -> Result<CircuitShape> {
-    params.validate()?;
-    let max_advice = layout_goal.max_advice_columns();
-    let max_dot = if vis.params == ParamVisibility::Committed {
-        layout_goal.max_dot_columns().max(1)
+    match layout_goal.limits() {
+        Some(limits) => plan_limits(graph, params, &limits, vis),
+        None => Ok(super::evm_plan::plan_evm(graph, params, vis, &Default::default())?.shape),
+    }
+}
+
+/// One layout of the model at one `k`: everything needed to tell which limits it fits.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// log2 of the rows.
+    pub k: u32,
+    /// Whether range checks used the lookup table.
+    pub range_lookup: bool,
+    /// Whether products went to the packed gate.
+    pub dot: bool,
+    /// halo2-base's columns for this layout at `k`.
+    pub config: halo2_base::gates::circuit::BaseCircuitParams,
+    /// Rows of the packed products at width `m`, for `m = 1..=dot_rows.len()`; empty
+    /// without packed products.
+    pub dot_rows: Vec<usize>,
+    /// Rows of the lookups with `g` groups, `g = 1..=lookup_rows.len()`; empty without
+    /// function tables.
+    pub lookup_rows: Vec<usize>,
+    /// Rows of the function tables (all groups share them).
+    pub table_rows: usize,
+    /// Public cells (instances).
+    pub public_rows: usize,
+}
+
+/// Widest packed gate and most lookup groups a probe records.
+pub const PROBE_MAX_DOT: usize = 32;
+/// See [`PROBE_MAX_DOT`].
+pub const PROBE_MAX_GROUPS: usize = 4;
+
+/// Usable rows at `k`.
+pub fn usable_rows(k: u32) -> usize {
+    (1usize << k) - UNUSABLE_ROWS - 1
+}
+
+/// The model laid out once with zero inputs: [`Laid::at`] reads its probe at any `k`.
+pub struct Laid {
+    builder: halo2_base::gates::circuit::builder::BaseCircuitBuilder<
+        halo2_base::halo2_proofs::halo2curves::bn256::Fr,
+    >,
+    range_lookup: bool,
+    dot: bool,
+    dot_rows: Vec<usize>,
+    lookup_rows: Vec<usize>,
+    table_rows: usize,
+    public_rows: usize,
+}
+
+/// Lays the model out once at `k` (range checks by lookup decompose into `k − 1`-bit limbs,
+/// so with `range_lookup` the layout depends on `k`; without, it does not).
+pub fn lay(
+    graph: &Graph,
+    params: &QuantParams,
+    k: u32,
+    dot: bool,
+    range_lookup: bool,
+    vis: &Visibilities,
+) -> Result<Laid> {
+    let lookup_bits = k as usize - 1;
+    let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
+    let zeros = zero_inputs(graph);
+    // The flex-gate layout does not depend on the packed gate's width: lay out once with
+    // width 1, then take the narrowest width whose rows fit.
+    let built = layout(
+        builder,
+        graph,
+        params,
+        &zeros,
+        usize::from(dot),
+        range_lookup,
+        true,
+        vis,
+    )?;
+    let dots = &built.circuit.dots;
+    let dot_rows = if dots.dots.is_empty() {
+        Vec::new()
     } else {
-        layout_goal.max_dot_columns()
+        (1..=PROBE_MAX_DOT).map(|m| dots.rows(m)).collect()
     };
-    let max_groups = layout_goal.max_lookup_groups();
+    let lookups = &built.circuit.lookups;
+    let (lookup_rows, table_rows) = if lookups.records.is_empty() {
+        (Vec::new(), 0)
+    } else {
+        (
+            (1..=PROBE_MAX_GROUPS).map(|g| lookups.rows(g)).collect(),
+            lookups.table_rows(),
+        )
+    };
+    Ok(Laid {
+        public_rows: built.circuit.public_rows,
+        builder: built.circuit.builder,
+        range_lookup,
+        dot,
+        dot_rows,
+        lookup_rows,
+        table_rows,
+    })
+}
+
+impl Laid {
+    /// This layout's probe at `k`: the flex-gate columns halo2-base needs for its cells in
+    /// `2^k` rows. Only exact at the `k` it was laid out at when it uses range lookups.
+    pub fn at(&mut self, k: u32) -> Probe {
+        self.builder.set_k(k as usize);
+        self.builder.set_lookup_bits(k as usize - 1);
+        let config = self.builder.calculate_params(Some(UNUSABLE_ROWS));
+        Probe {
+            k,
+            range_lookup: self.range_lookup,
+            dot: self.dot,
+            config,
+            dot_rows: self.dot_rows.clone(),
+            lookup_rows: self.lookup_rows.clone(),
+            table_rows: self.table_rows,
+            public_rows: self.public_rows,
+        }
+    }
+}
+
+/// Lays the model out once at `k` with zero inputs and reads its probe there.
+pub fn probe(
+    graph: &Graph,
+    params: &QuantParams,
+    k: u32,
+    dot: bool,
+    range_lookup: bool,
+    vis: &Visibilities,
+) -> Result<Probe> {
+    Ok(lay(graph, params, k, dot, range_lookup, vis)?.at(k))
+}
+
+impl Probe {
+    /// The shape this probe gives within `limits`, if it fits (`limits.range_lookup` must
+    /// match the probe's, and a packed gate needs `limits.max_dot ≥ 1`).
+    pub fn shape(&self, limits: &LayoutLimits, vis: &Visibilities) -> Option<CircuitShape> {
+        if limits.range_lookup != self.range_lookup || (self.dot != (limits.max_dot > 0)) {
+            return None;
+        }
+        let usable = usable_rows(self.k);
+        let advice: usize = self.config.num_advice_per_phase.iter().sum();
+        let lookup_advice: usize = self.config.num_lookup_advice_per_phase.iter().sum();
+        if advice > limits.max_advice || lookup_advice > limits.max_advice {
+            return None;
+        }
+        if self.public_rows + 4 > usable {
+            return None;
+        }
+        let dot_columns = if self.dot_rows.is_empty() {
+            0
+        } else {
+            let widest = limits.max_dot.min(self.dot_rows.len());
+            (1..=widest).find(|m| self.dot_rows[m - 1] <= usable)?
+        };
+        let lookup_groups = if self.lookup_rows.is_empty() {
+            0
+        } else if self.table_rows > usable {
+            return None;
+        } else {
+            let most = limits.max_groups.min(self.lookup_rows.len());
+            (1..=most).find(|g| self.lookup_rows[g - 1] <= usable)?
+        };
+        Some(CircuitShape {
+            k: self.k,
+            lookup_bits: self.k as usize - 1,
+            config: self.config.clone(),
+            break_points: Vec::new(),
+            dot_columns,
+            range_lookup: self.range_lookup,
+            lookup_groups,
+            visibility: *vis,
+        })
+    }
+}
+
+/// Checks what every plan needs before probing: valid parameters, a graph within the
+/// budget, and at least one public element.
+pub(super) fn check_plannable(graph: &Graph, params: &QuantParams) -> Result<()> {
+    params.validate()?;
     // Before the placeholder inputs are allocated: an absurd graph is a named error.
     crate::ops::check_budget(graph)?;
-    let zeros = zero_inputs(graph);
-    let try_k = |k: u32| -> Result<(CircuitShape, bool)> {
-        let lookup_bits = k as usize - 1;
-        let builder = shaped_builder(CircuitBuilderStage::Keygen, k, lookup_bits);
-        // The flex-gate layout does not depend on the packed gate's width: lay out once,
-        // then take the narrowest width whose rows fit.
-        let range_lookup = layout_goal.range_lookup();
-        let mut built = layout(
-            builder,
-            graph,
-            params,
-            &zeros,
-            max_dot.min(1),
-            range_lookup,
-            true,
-            vis,
-        )?;
-        let config = built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
-        let usable = (1usize << k) - UNUSABLE_ROWS - 1;
-        let dots = &built.circuit.dots;
-        let dot_columns = if dots.dots.is_empty() {
-            0
-        } else {
-            (1..=max_dot)
-                .find(|m| dots.rows(*m) <= usable)
-                .unwrap_or(max_dot + 1)
-        };
-        let lookups = &built.circuit.lookups;
-        let lookup_groups = if lookups.records.is_empty() {
-            0
-        } else if lookups.table_rows() > usable {
-            max_groups + 1
-        } else {
-            (1..=max_groups)
-                .find(|g| lookups.rows(*g) <= usable)
-                .unwrap_or(max_groups + 1)
-        };
-        let public_fit = built.circuit.public_rows + 4 <= usable;
-        Ok((
-            CircuitShape {
-                k,
-                lookup_bits,
-                config,
-                break_points: Vec::new(),
-                dot_columns,
-                range_lookup,
-                lookup_groups,
-                visibility: *vis,
-            },
-            public_fit,
-        ))
-    };
-    let fits = |s: &CircuitShape| {
-        s.config.num_advice_per_phase.iter().sum::<usize>() <= max_advice
-            && s.config.num_lookup_advice_per_phase.iter().sum::<usize>() <= max_advice
-            && s.dot_columns <= max_dot
-            && s.lookup_groups <= max_groups
-    };
     let public: usize = graph
         .inputs
         .iter()
@@ -113,9 +280,39 @@ pub fn plan_with(
                 .into(),
         });
     }
+    Ok(())
+}
+
+/// Committed parameters need the packed gate (their commitments are its weight columns), so
+/// it gets at least one term per row even where `limits` has none.
+pub(super) fn effective_limits(limits: &LayoutLimits, vis: &Visibilities) -> LayoutLimits {
+    let mut l = *limits;
+    if vis.params == ParamVisibility::Committed {
+        l.max_dot = l.max_dot.max(1);
+    }
+    l
+}
+
+/// Chooses the smallest `k` whose layout fits `limits`, and records the resulting column
+/// configuration (break points come later, from key generation).
+pub fn plan_limits(
+    graph: &Graph,
+    params: &QuantParams,
+    limits: &LayoutLimits,
+    vis: &Visibilities,
+) -> Result<CircuitShape> {
+    check_plannable(graph, params)?;
+    let limits = effective_limits(limits, vis);
     for k in K_RANGE.0..=K_RANGE.1 {
-        let (shape, public_fit) = try_k(k)?;
-        if public_fit && fits(&shape) {
+        let p = probe(
+            graph,
+            params,
+            k,
+            limits.max_dot > 0,
+            limits.range_lookup,
+            vis,
+        )?;
+        if let Some(shape) = p.shape(&limits, vis) {
             return Ok(shape);
         }
     }

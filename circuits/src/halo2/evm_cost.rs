@@ -1,0 +1,231 @@
+//! What a circuit shape costs: the gas of its generated Solidity verifier and the time to
+//! prove it, both predicted from the shape alone (no keys), so the planner can compare
+//! layouts before anyone waits for key generation.
+//!
+//! **Gas.** The verifier snark-verifier generates for a halo2 proof (SHPLONK, Keccak
+//! transcript) does, for a constraint system with `P` preprocessed commitments (fixed and
+//! selector columns, permutation sigmas), `W` commitments in the proof (advice columns,
+//! lookup permuted columns and grand products, permutation grand products, the vanishing
+//! argument's random polynomial and `degree − 1` quotient pieces), `E` evaluations in the
+//! proof and `I` public instances:
+//!
+//! * one `ecMul` (6,000 gas) and `ecAdd` (150) per commitment in the final multi-scalar
+//!   multiplication, plus the scalar bookkeeping of SHPLONK's batching; a commitment in the
+//!   proof also costs 64 bytes of calldata, its on-curve check and its transcript absorption;
+//! * per evaluation: 32 bytes of calldata and its share of the linearisation;
+//! * per instance: 32 bytes of calldata and a Lagrange basis evaluation (batch inversion);
+//! * per operation of the gate polynomials (the quotient's numerator, evaluated at one
+//!   point): a few `mulmod`/`addmod`;
+//! * once: the 21,000 of a transaction, the pairing check (113,000) and the rest of the
+//!   transcript.
+//!
+//! [`GasModel::FITTED`] holds the coefficients, fitted by least squares on `verifyProof`
+//! transactions measured in revm (see its docs) and checked against measured gas by
+//! `tests/evm_gas_model.rs` and the anvil tests. The counts come from the circuit's own
+//! `configure` ([`ProtocolCounts::of_shape`]), the way snark-verifier's `compile` counts
+//! them from a verifying key.
+//!
+//! **Time.** A two-parameter model: a fixed [`BASE_SECONDS`] (process start, reading the
+//! proving key) plus a time per committed cell, `2^k × (advice + lookup advice + 3·lookup
+//! groups + packed-gate columns + 1)` (each committed column costs an FFT and an MSM of size
+//! `2^k`, each lookup argument three more). Both were fitted on `zkinfer prove` of the
+//! release build on a 2-core machine (benches/README.md, "Non-linear models against EZKL":
+//! logreg30 0.34 s, attention_tiny 0.97 s, encoder_block 4.84 s; the model gives 0.35, 0.59
+//! and 4.66 s), so the number is an order of magnitude for machines like that one, not a
+//! promise.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::plonk::{Circuit, ConstraintSystem, Expression};
+use serde::{Deserialize, Serialize};
+
+use super::circuit::CircuitShape;
+use super::model::ModelCircuit;
+
+/// Fitted prove seconds per committed cell (see the module docs).
+pub const SECONDS_PER_CELL: f64 = 1.6e-5;
+/// Fitted fixed part of a `zkinfer prove` run, in seconds.
+pub const BASE_SECONDS: f64 = 0.2;
+
+/// Committed columns of a planned circuit (see the module docs).
+pub fn columns(shape: &CircuitShape) -> usize {
+    shape.config.num_advice_per_phase.iter().sum::<usize>()
+        + shape
+            .config
+            .num_lookup_advice_per_phase
+            .iter()
+            .sum::<usize>()
+        + 3 * shape.lookup_groups
+        + shape.dot_columns
+        + 1
+        // Parameters in advice: the packed gate's weight columns are advice too.
+        + if shape.visibility.params.is_advice() {
+            shape.dot_columns
+        } else {
+            0
+        }
+}
+
+/// The rough prove time of a planned circuit, in seconds.
+pub fn predicted_prove_seconds(shape: &CircuitShape) -> f64 {
+    BASE_SECONDS + (1u64 << shape.k) as f64 * columns(shape) as f64 * SECONDS_PER_CELL
+}
+
+/// What the verifier of a shape has to process (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolCounts {
+    /// Advice columns.
+    pub advice: usize,
+    /// Fixed columns, selectors included (each selector counted as its own column).
+    pub fixed: usize,
+    /// Columns in the permutation argument.
+    pub permutation: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Degree of the constraint system.
+    pub degree: usize,
+    /// Public instances.
+    pub instances: usize,
+    /// `P`: commitments the verifier holds (fixed, selectors, permutation sigmas).
+    pub preprocessed: usize,
+    /// `W`: commitments in the proof.
+    pub witness: usize,
+    /// `E`: evaluations in the proof.
+    pub evaluations: usize,
+    /// Operations (sums, products, scalings) of the gate polynomials.
+    pub gate_ops: usize,
+}
+
+fn ops(e: &Expression<Fr>) -> usize {
+    e.evaluate(
+        &|_| 0,
+        &|_| 0,
+        &|_| 0,
+        &|_| 0,
+        &|_| 0,
+        &|_| 0,
+        &|a| a + 1,
+        &|a, b| a + b + 1,
+        &|a, b| a + b + 1,
+        &|a, _| a + 1,
+    )
+}
+
+impl ProtocolCounts {
+    /// Counts of the constraint system `configure` builds for `shape` with `public_rows`
+    /// public cells, verified with `instances` instances.
+    pub fn of_shape(shape: &CircuitShape, public_rows: usize, instances: usize) -> Self {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let _ = ModelCircuit::configure_with_params(&mut cs, shape.circuit_params(public_rows));
+        Self::of_cs(&cs, instances)
+    }
+
+    /// Counts of `cs` as snark-verifier's `compile` would see it after key generation
+    /// (selectors turned into fixed columns), verified with `instances` instances.
+    pub fn of_cs(cs: &ConstraintSystem<Fr>, instances: usize) -> Self {
+        let degree = cs.degree().max(3);
+        let advice = cs.num_advice_columns();
+        let fixed = cs.num_fixed_columns() + cs.num_selectors();
+        let permutation = cs.permutation().get_columns().len();
+        let lookups = cs.lookups().len();
+        // Zero knowledge: chunks of degree − 2 columns per permutation grand product.
+        let chunk = degree - 2;
+        let perm_z = permutation.div_ceil(chunk);
+        let witness = advice + 2 * lookups + perm_z + lookups + 1 + (degree - 1);
+        let evaluations = cs.advice_queries().len()
+            + cs.fixed_queries().len()
+            + cs.num_selectors()
+            + 1
+            + permutation
+            + (3 * perm_z).saturating_sub(1)
+            + 5 * lookups;
+        let mut gate_ops: usize = cs
+            .gates()
+            .iter()
+            .flat_map(|g| g.polynomials())
+            .map(ops)
+            .sum();
+        for l in cs.lookups() {
+            gate_ops += l
+                .input_expressions()
+                .iter()
+                .chain(l.table_expressions())
+                .map(ops)
+                .sum::<usize>();
+        }
+        Self {
+            advice,
+            fixed,
+            permutation,
+            lookups,
+            degree,
+            instances,
+            preprocessed: fixed + permutation,
+            witness,
+            evaluations,
+            gate_ops,
+        }
+    }
+
+    /// Bytes of a proof with these counts: a point (64 bytes) per commitment in the proof
+    /// and the SHPLONK opening, a scalar (32 bytes) per evaluation.
+    pub fn proof_bytes(&self) -> usize {
+        64 * (self.witness + 2) + 32 * self.evaluations
+    }
+}
+
+/// A linear model of a verifier's gas (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GasModel {
+    /// Once per call: transaction, pairing, transcript set-up.
+    pub base: f64,
+    /// Per preprocessed commitment (`P`: a constant in the code, one `ecMul`/`ecAdd`).
+    pub per_preprocessed: f64,
+    /// Per commitment in the proof (`W`: 64 bytes of calldata, the on-curve check, the
+    /// transcript, one `ecMul`/`ecAdd`).
+    pub per_witness: f64,
+    /// Per evaluation (`E`).
+    pub per_evaluation: f64,
+    /// Per instance (`I`).
+    pub per_instance: f64,
+    /// Per gate-polynomial operation.
+    pub per_gate_op: f64,
+}
+
+impl GasModel {
+    /// Least-squares fit on 24 `verifyProof` transactions measured in revm (Prague rules,
+    /// whole transaction): digits_mlp16 (public and hashed inputs), op_sigmoid and
+    /// digits_conv, each in six shapes from one flex column without lookups (k = 14–17) to
+    /// 16 columns with a 32-wide packed gate (k = 8–11), 263k–1.02M gas. Largest error
+    /// 3.6%. The gate-polynomial term did not improve the fit and is 0. Rows:
+    /// `ZKINFER_GAS_FIT=1 cargo test -p zkinfer --test evm_gas_model fit_rows -- --nocapture`.
+    pub const FITTED: GasModel = GasModel {
+        base: 141_605.0,
+        per_preprocessed: 4_781.0,
+        per_witness: 11_250.0,
+        per_evaluation: 876.0,
+        per_instance: 676.0,
+        per_gate_op: 0.0,
+    };
+
+    /// The predicted gas of one `verifyProof` transaction.
+    pub fn predict(&self, c: &ProtocolCounts) -> u64 {
+        let g = self.base
+            + self.per_preprocessed * c.preprocessed as f64
+            + self.per_witness * c.witness as f64
+            + self.per_evaluation * c.evaluations as f64
+            + self.per_instance * c.instances as f64
+            + self.per_gate_op * c.gate_ops as f64;
+        g.round().max(0.0) as u64
+    }
+}
+
+/// The predicted gas of verifying a proof of `shape` on chain (one `verifyProof`
+/// transaction, 21,000 and calldata included) with [`GasModel::FITTED`].
+/// (A `Result` so that later models may refuse shapes they cannot price.)
+pub fn evm_gas(
+    shape: &CircuitShape,
+    public_rows: usize,
+    num_instances: usize,
+) -> crate::error::Result<u64> {
+    Ok(GasModel::FITTED.predict(&ProtocolCounts::of_shape(shape, public_rows, num_instances)))
+}

@@ -1,0 +1,294 @@
+//! Planning for on-chain verification ([`Layout::Evm`](super::Layout::Evm)): compare many
+//! column limits between the `speed` and `gas` layouts and take the shape with the lowest
+//! `predicted gas + gas_per_second × predicted prove seconds` ([`super::evm_cost`]).
+//!
+//! Every candidate is one [`LayoutLimits`]; the model is laid out once per
+//! `(k, packed gate on/off, range lookup on/off)` ([`probe`]) and each candidate takes the
+//! smallest `k` whose probe fits it, exactly as [`plan_limits`](super::plan::plan_limits)
+//! would. The search over `k` stops once even the cheapest possible proof at that size
+//! would score worse than the best candidate found.
+
+use std::collections::BTreeMap;
+
+use onnx_import::ir::Graph;
+use serde::{Deserialize, Serialize};
+
+use super::circuit::{CircuitShape, K_RANGE};
+use super::evm_cost::{columns, evm_gas, predicted_prove_seconds, BASE_SECONDS, SECONDS_PER_CELL};
+use super::plan::{check_plannable, lay, probe, usable_rows, LayoutLimits, Probe, PROBE_MAX_DOT};
+use crate::error::{CircuitError, Result};
+use crate::quant::QuantParams;
+use crate::visibility::{ParamVisibility, Visibilities};
+
+/// How much verification gas one second of proving is worth by default: at this weight a
+/// plan may prove one second slower to save 5,000 gas per verification.
+pub const DEFAULT_GAS_PER_SECOND: f64 = 5_000.0;
+
+/// Knobs of [`plan_evm`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvmOptions {
+    /// Gas per second of predicted proving time in the score.
+    pub gas_per_second: f64,
+}
+
+impl Default for EvmOptions {
+    fn default() -> Self {
+        Self {
+            gas_per_second: DEFAULT_GAS_PER_SECOND,
+        }
+    }
+}
+
+/// One compared plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvmCandidate {
+    /// What the shape is, e.g. `k=16, 2 adv, 1 lookup adv, dot 4, 1 grp`.
+    pub label: String,
+    /// log2 of its rows.
+    pub k: u32,
+    /// Committed columns ([`columns`]).
+    pub columns: usize,
+    /// Predicted gas of one `verifyProof` transaction.
+    pub predicted_gas: u64,
+    /// Predicted prove seconds.
+    pub predicted_prove_s: f64,
+    /// `predicted_gas + gas_per_second × predicted_prove_s` (lower is better).
+    pub score: f64,
+}
+
+/// The chosen plan and what it was compared with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EvmPlan {
+    /// The chosen shape.
+    pub shape: CircuitShape,
+    /// Its predicted gas.
+    pub predicted_gas: u64,
+    /// Its predicted prove seconds.
+    pub predicted_prove_s: f64,
+    /// The weight used.
+    pub gas_per_second: f64,
+    /// Every distinct shape compared, best first (`candidates[0]` is the chosen one).
+    pub candidates: Vec<EvmCandidate>,
+}
+
+/// The label of a shape.
+pub fn shape_label(s: &CircuitShape) -> String {
+    let adv: usize = s.config.num_advice_per_phase.iter().sum();
+    let look: usize = s.config.num_lookup_advice_per_phase.iter().sum();
+    let mut out = format!("k={}, {adv} adv", s.k);
+    if s.range_lookup {
+        out.push_str(&format!(" + {look} range lookup"));
+    } else {
+        out.push_str(", range by bits");
+    }
+    if s.dot_columns > 0 {
+        out.push_str(&format!(", dot {}", s.dot_columns));
+    }
+    if s.lookup_groups > 0 {
+        out.push_str(&format!(", {} table grp", s.lookup_groups));
+    }
+    out
+}
+
+const ADVICE: [usize; 8] = [1, 2, 3, 4, 6, 8, 12, 16];
+const DOT: [usize; 6] = [1, 2, 4, 8, 16, PROBE_MAX_DOT];
+const GROUPS: [usize; 3] = [1, 2, 4];
+/// Where a range-lookup family's first layout is read to estimate its cells.
+const START_K: u32 = 14;
+
+/// Plans `graph` for on-chain verification (see the module docs).
+pub fn plan_evm(
+    graph: &Graph,
+    params: &QuantParams,
+    vis: &Visibilities,
+    opts: &EvmOptions,
+) -> Result<EvmPlan> {
+    check_plannable(graph, params)?;
+    if !(opts.gas_per_second.is_finite() && opts.gas_per_second >= 0.0) {
+        return Err(CircuitError::Settings {
+            message: format!(
+                "gas per second must be a finite number ≥ 0, got {}",
+                opts.gas_per_second
+            ),
+        });
+    }
+    let committed = vis.params == ParamVisibility::Committed;
+    let mut families: Vec<(bool, bool)> = Vec::new();
+    for range_lookup in [false, true] {
+        if !committed {
+            families.push((range_lookup, false));
+        }
+        families.push((range_lookup, true));
+    }
+    let results: Vec<Result<Vec<(CircuitShape, usize)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = families
+            .iter()
+            .map(|&(range_lookup, dot)| {
+                s.spawn(move || search_family(graph, params, vis, opts, range_lookup, dot))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(CircuitError::Settings {
+                        message: "the EVM planner's search thread panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    // Distinct shapes only: many limits give the same shape.
+    let mut seen: BTreeMap<String, EvmCandidate> = BTreeMap::new();
+    let mut shapes: BTreeMap<String, CircuitShape> = BTreeMap::new();
+    for r in results {
+        for (shape, public_rows) in r? {
+            let label = shape_label(&shape);
+            if seen.contains_key(&label) {
+                continue;
+            }
+            let c = candidate(&shape, public_rows, opts)?;
+            shapes.insert(label.clone(), shape);
+            seen.insert(label, c);
+        }
+    }
+    let mut candidates: Vec<EvmCandidate> = seen.into_values().collect();
+    candidates.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.label.cmp(&b.label)));
+    let best = candidates.first().ok_or_else(|| CircuitError::Settings {
+        message: format!("the model does not fit in 2^{} rows", K_RANGE.1),
+    })?;
+    let shape = shapes
+        .remove(&best.label)
+        .ok_or_else(|| CircuitError::Settings {
+            message: "the EVM planner lost its chosen shape".into(),
+        })?;
+    Ok(EvmPlan {
+        predicted_gas: best.predicted_gas,
+        predicted_prove_s: best.predicted_prove_s,
+        gas_per_second: opts.gas_per_second,
+        shape,
+        candidates,
+    })
+}
+
+fn num_instances(shape: &CircuitShape, public_rows: usize) -> usize {
+    // The public cells are the instances, one each.
+    let _ = shape;
+    public_rows
+}
+
+fn candidate(shape: &CircuitShape, public_rows: usize, opts: &EvmOptions) -> Result<EvmCandidate> {
+    let gas = evm_gas(shape, public_rows, num_instances(shape, public_rows))?;
+    let t = predicted_prove_seconds(shape);
+    Ok(EvmCandidate {
+        label: shape_label(shape),
+        k: shape.k,
+        columns: columns(shape),
+        predicted_gas: gas,
+        predicted_prove_s: t,
+        score: gas as f64 + opts.gas_per_second * t,
+    })
+}
+
+/// The narrowest shape of a probe's family: one flex column (and one range-lookup column),
+/// a packed gate of width 1 if it has one, one table group if it has tables.
+fn narrowest(p: &Probe, vis: &Visibilities) -> CircuitShape {
+    let mut config = p.config.clone();
+    config.num_advice_per_phase = vec![1];
+    // Constants fill fewer fixed columns at larger k: one at least.
+    config.num_fixed = config.num_fixed.min(1);
+    config.num_lookup_advice_per_phase = if p.range_lookup { vec![1] } else { vec![0] };
+    CircuitShape {
+        k: p.k,
+        lookup_bits: p.k as usize - 1,
+        config,
+        break_points: Vec::new(),
+        dot_columns: usize::from(!p.dot_rows.is_empty()),
+        range_lookup: p.range_lookup,
+        lookup_groups: usize::from(!p.lookup_rows.is_empty()),
+        visibility: *vis,
+    }
+}
+
+/// Every limit set of one family, each at the smallest `k` that fits it.
+fn search_family(
+    graph: &Graph,
+    params: &QuantParams,
+    vis: &Visibilities,
+    opts: &EvmOptions,
+    range_lookup: bool,
+    dot: bool,
+) -> Result<Vec<(CircuitShape, usize)>> {
+    let mut open: Vec<LayoutLimits> = Vec::new();
+    for &max_advice in &ADVICE {
+        for &max_dot in if dot { &DOT[..] } else { &[0][..] } {
+            for &max_groups in &GROUPS {
+                open.push(LayoutLimits {
+                    max_advice,
+                    range_lookup,
+                    max_dot,
+                    max_groups,
+                });
+            }
+        }
+    }
+    let mut found = Vec::new();
+    let mut best = f64::INFINITY;
+    // Without range lookups the layout does not depend on k: lay out once. With them, lay
+    // out at each k, starting just below the smallest k at which the cells could fit in
+    // the widest candidate (estimated from one layout at START_K).
+    let mut laid = None;
+    let mut first_k = K_RANGE.0;
+    let mut start_probe = None;
+    if range_lookup {
+        let p = probe(graph, params, START_K, dot, true, vis)?;
+        let adv: usize = p.config.num_advice_per_phase.iter().sum();
+        let cells = adv as f64 * usable_rows(START_K) as f64;
+        let widest = *ADVICE.last().unwrap_or(&1) as f64;
+        let k_est = (cells / widest).max(1.0).log2().ceil() as u32;
+        first_k = k_est.saturating_sub(1).clamp(K_RANGE.0, START_K);
+        start_probe = Some(p);
+    } else {
+        laid = Some(lay(graph, params, K_RANGE.0, dot, false, vis)?);
+    }
+    // The family's narrowest shape bounds its gas and its columns from below (wider shapes
+    // only add commitments and evaluations); it is priced once, its k does not matter.
+    let mut floor_at: Option<(f64, usize)> = None;
+    for k in first_k..=K_RANGE.1 {
+        if open.is_empty() {
+            break;
+        }
+        if let Some((gas, cols)) = floor_at {
+            let t = BASE_SECONDS + (1u64 << k) as f64 * cols as f64 * SECONDS_PER_CELL;
+            if gas + opts.gas_per_second * t > best {
+                break;
+            }
+        }
+        let p = match (&mut laid, &start_probe) {
+            (Some(l), _) => l.at(k),
+            (None, Some(p0)) if p0.k == k => p0.clone(),
+            _ => probe(graph, params, k, dot, range_lookup, vis)?,
+        };
+        if dot && p.dot_rows.is_empty() {
+            // No products in this model: the packed gate would be empty.
+            return Ok(found);
+        }
+        if floor_at.is_none() {
+            let n = narrowest(&p, vis);
+            let gas = evm_gas(&n, p.public_rows, p.public_rows)? as f64;
+            floor_at = Some((gas, columns(&n)));
+        }
+        let mut still_open = Vec::with_capacity(open.len());
+        for limits in open {
+            match p.shape(&limits, vis) {
+                Some(shape) => {
+                    best = best.min(candidate(&shape, p.public_rows, opts)?.score);
+                    found.push((shape, p.public_rows));
+                }
+                None => still_open.push(limits),
+            }
+        }
+        open = still_open;
+    }
+    Ok(found)
+}
