@@ -22,9 +22,14 @@
 //!
 //! A verifier generated with committed columns ([`crate::param_commitment`]) gets
 //! `paramCommitment(bytes)` in `ZkinferVerifier` (the single contract, or
-//! [`WRAPPER_COMMITTED_SOURCE`] as the wrapper), listed in the ABI, and the manifest gets
+//! [`WRAPPER_COMMITTED_SOURCE`](crate::WRAPPER_COMMITTED_SOURCE) as the wrapper), listed in
+//! the ABI, and the manifest gets
 //! `"param_commitment": {"first_column", "count", "proof_offset", "proof_length"}` (absent
 //! otherwise: such manifests are unchanged).
+//!
+//! `ZkinferVerifier` (either shape) carries the model's NatSpec ([`crate::natspec`], from
+//! [`GeneratedVerifier::natspec`]; [`Bundle::set_natspec`] rewrites it, e.g. with a measured
+//! gas figure).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,10 +40,11 @@ use crate::calldata::keccak256;
 use crate::codegen::{GeneratedVerifier, SOLC_VERSION};
 use crate::error::{Result, SolidityError};
 use crate::inline::{inline_source, INLINE_ABI};
-use crate::param_commitment::{with_param_commitment, CommittedColumns, WRAPPER_COMMITTED_SOURCE};
+use crate::natspec::{wrapper_source, Facts, Shape};
+use crate::param_commitment::{with_param_commitment, CommittedColumns};
 use crate::solc::{CompiledContract, Solc};
 use crate::split::{initial_parts, split, PartHashes, EIP170_LIMIT};
-use crate::wrapper::{integrator_abi, WRAPPER_ABI, WRAPPER_CONTRACT, WRAPPER_SOURCE};
+use crate::wrapper::{integrator_abi, WRAPPER_ABI, WRAPPER_CONTRACT};
 
 /// The `format` of the manifest.
 pub const BUNDLE_FORMAT: &str = "zkinfer-evm-verifier";
@@ -236,12 +242,18 @@ impl Bundle {
                 None => PartHashes::ConstructorArgs,
             },
         )?);
+        let facts = Facts {
+            vk_digest,
+            num_instances: verifier.num_instances,
+            proof_len: verifier.proof_len,
+            committed: verifier.committed,
+            shape: Shape::Wrapper {
+                parts: split.parts.len(),
+            },
+        };
         let wrapper = BundleContract {
             name: WRAPPER_CONTRACT.into(),
-            source: match verifier.committed {
-                Some(_) => WRAPPER_COMMITTED_SOURCE.into(),
-                None => WRAPPER_SOURCE.into(),
-            },
+            source: wrapper_source(verifier.committed.is_some(), &verifier.natspec, &facts)?,
             constructor: vec![ConstructorArg::Address(entry.name.clone())],
             compiled: None,
         };
@@ -489,7 +501,7 @@ fn is_plain_name(s: &str) -> bool {
 }
 
 /// The compiler's version, if it is the one the generated code needs.
-fn checked_version(solc: &Solc) -> Result<String> {
+pub(crate) fn checked_version(solc: &Solc) -> Result<String> {
     let version = solc.version()?;
     if !version.starts_with(SOLC_VERSION) {
         return Err(SolidityError::Compiler(format!(
@@ -501,7 +513,7 @@ fn checked_version(solc: &Solc) -> Result<String> {
 }
 
 /// Compiles `contracts` (each `<name>.sol`) with one compiler run.
-fn compile_contracts(
+pub(crate) fn compile_contracts(
     solc: &Solc,
     contracts: &[BundleContract],
 ) -> Result<BTreeMap<String, CompiledContract>> {
@@ -513,7 +525,7 @@ fn compile_contracts(
     solc.compile(&refs)
 }
 
-fn take_compiled(
+pub(crate) fn take_compiled(
     out: &mut BTreeMap<String, CompiledContract>,
     name: &str,
 ) -> Result<CompiledContract> {

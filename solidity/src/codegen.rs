@@ -57,6 +57,7 @@ use snark_verifier_sdk::snark_verifier::verifier::SnarkVerifier;
 use snark_verifier_sdk::{PlonkVerifier, SHPLONK};
 
 use crate::error::{guard, Result, SolidityError};
+use crate::natspec::NatSpec;
 use crate::param_commitment::CommittedColumns;
 
 /// Name of the generated contract.
@@ -79,16 +80,22 @@ pub struct GeneratedVerifier {
     /// The committed (unblinded) advice columns, when generated with them: the entry
     /// contract then answers `paramCommitment(bytes)` (see [`crate::param_commitment`]).
     pub committed: Option<CommittedColumns>,
+    /// What `ZkinferVerifier`'s NatSpec says beyond the key's facts (see [`crate::natspec`]).
+    pub natspec: NatSpec,
 }
 
 /// What [`generate_verifier_with`] may add to the plain verifier.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VerifierOptions {
     /// The key's committed parameter columns (consecutive phase-0 advice columns, e.g.
     /// [`CommittedColumns::from_indices`] of `circuits::halo2::committed_columns`): the
     /// entry contract gets `paramCommitment(bytes proof)`. `None`: no such function, the
     /// same code as [`generate_verifier`].
     pub committed: Option<CommittedColumns>,
+    /// The model's name, what each instance is and the gas, for `ZkinferVerifier`'s
+    /// NatSpec (see [`crate::natspec`]); the default gives the generic text. Only the
+    /// comments depend on it, never the code.
+    pub natspec: NatSpec,
 }
 
 /// Generates the Solidity verifier for a SHPLONK/KZG halo2 key with one instance column of
@@ -105,7 +112,8 @@ pub fn generate_verifier(
 /// [`generate_verifier`] with `options`. Committed columns must be at least one column, all
 /// of them and every column before them phase-0 advice columns of `vk` (so that their
 /// commitments are the proof's points `first .. first + count`), else
-/// [`SolidityError::Codegen`].
+/// [`SolidityError::Codegen`]; so are instance labels outside `0..num_instances`, overlapping
+/// or out of order ([`NatSpec::check`]).
 pub fn generate_verifier_with(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
@@ -126,6 +134,7 @@ pub fn generate_verifier_with(
             )));
         }
     }
+    options.natspec.check(num_instances)?;
     if vk.get_domain().k() != params.k() {
         return Err(SolidityError::Codegen(format!(
             "the key has k = {} but the parameters k = {}",
@@ -168,6 +177,7 @@ pub fn generate_verifier_with(
         num_instances,
         proof_len,
         committed: options.committed,
+        natspec: options.natspec.clone(),
     })
 }
 
@@ -345,6 +355,7 @@ mod tests {
             num_instances: 1,
             proof_len: 96,
             committed: None,
+            natspec: NatSpec::default(),
         };
         assert_eq!(v.scalar_offsets(), [0, 0x60]);
     }

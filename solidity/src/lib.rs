@@ -23,6 +23,11 @@
 //!   like `verifyProof` (0 for a malformed call or a short proof, never a revert). A registry
 //!   or dApp compares it with the registered weight commitment after `verifyProof` returned
 //!   `true` for the same proof. Without committed columns the function is absent.
+//! * [`natspec`]: every `ZkinferVerifier` carries NatSpec stating what it checks (the halo2
+//!   KZG/SHPLONK proof against the embedded key, by its vk digest), what `verifyProof`
+//!   returns for bad input, the instance layout and the gas, predicted and measured
+//!   ([`VerifierOptions::natspec`], [`Bundle::set_natspec`]); the contracts behind the
+//!   wrapper get a one-line `@notice` saying whom to call.
 //! * [`bundle`]: all contracts of a model in deploy order, written to / read from a
 //!   directory; [`solc`] compiles them with any compiler speaking `--standard-json`.
 //! * [`calldata`], [`rpc`], [`tx`]: transaction data, a tiny HTTP JSON-RPC client and
@@ -54,6 +59,7 @@ pub mod inline;
 #[cfg(feature = "revm")]
 pub mod local;
 pub mod memory;
+pub mod natspec;
 pub mod param_commitment;
 pub mod rpc;
 pub mod solc;
@@ -68,6 +74,7 @@ pub use codegen::{
 };
 pub use error::{Result, SolidityError};
 pub use inline::INLINE_ABI;
+pub use natspec::NatSpec;
 pub use param_commitment::{CommittedColumns, PARAM_COMMITMENT_ABI, WRAPPER_COMMITTED_SOURCE};
 pub use solc::{find_solc, Solc};
 pub use split::{PartHashes, SplitVerifier, EIP170_LIMIT};

@@ -33,8 +33,9 @@
 //! ([`crate::inline`]) has the range as constants. With a wrapper, the range is a constant of
 //! the generated entry (`Halo2Verifier`, which answers the 4-byte call
 //! `paramCommitmentRange()` with `(offset, length)` in bytes), read by the wrapper's
-//! constructor like the model commitment, so [`WRAPPER_COMMITTED_SOURCE`] is one constant
-//! source for every committed model and the range is never a claim of whoever deployed it.
+//! constructor like the model commitment, so [`WRAPPER_COMMITTED_SOURCE`] is one source for
+//! every committed model (but for its NatSpec, see [`crate::natspec`]) and the range is never
+//! a claim of whoever deployed it.
 
 use std::ops::Range;
 
@@ -137,7 +138,8 @@ pub(crate) fn param_commitment_yul(indent: &str, offset: &str, length: &str) -> 
 
 /// The wrapper for verifiers with committed columns: [`crate::WRAPPER_SOURCE`] plus
 /// `paramCommitment`, whose range its constructor reads from the verifier
-/// (`paramCommitmentRange()`, checked to be whole points inside the proof).
+/// (`paramCommitmentRange()`, checked to be whole points inside the proof). A template like
+/// [`crate::WRAPPER_SOURCE`]: a bundle puts the model's NatSpec before the contract.
 pub const WRAPPER_COMMITTED_SOURCE: &str = r#"// SPDX-License-Identifier: MIT
 
 pragma solidity ^0.8.19;

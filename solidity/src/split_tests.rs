@@ -16,6 +16,10 @@ fn fake() -> GeneratedVerifier {
         num_instances: 2,
         proof_len: 38 * 32,
         committed: None,
+        natspec: crate::NatSpec {
+            model: "fake".into(),
+            ..Default::default()
+        },
     }
 }
 
@@ -50,6 +54,28 @@ fn parses_and_splits_keeping_every_statement() {
         .source
         .contains(&format!("mstore(0, 0x{})", hex::encode([7u8; 32]))));
     assert!(entry.source.contains("eq(returndatasize(), 1440)"));
+    // The part addresses live in memory above what the entry uses (its 1440 bytes, then
+    // calldata || memory for the parts), not in Solidity locals ("Stack too deep" from
+    // seven parts on).
+    assert!(!entry.source.contains("address part1 ="));
+    assert!(entry.source.contains("mstore(0x1040, part)"));
+    assert!(entry.source.contains("mstore(0x1060, part)"));
+    assert!(entry
+        .source
+        .contains("staticcall(gas(), mload(0x1060), 1440, 2720, 0, 0)"));
+    assert!(entry.source.contains(
+        "constructor(address[2] memory parts) {\n        require(parts[0].code.length > 0"
+    ));
+    // One-line notices: whom to call instead.
+    assert!(entry.source.contains(&format!(
+        "/// @notice The generated verifier (vk.bin sha256 0x{}) for fake: call \
+         ZkinferVerifier.verifyProof, not this contract.\n/// @dev zkinfer: ",
+        hex::encode([7u8; 32])
+    )));
+    assert!(s.parts[1].source.contains(
+        "/// @notice Part 2 of 3 of the generated verifier for fake: call \
+         ZkinferVerifier.verifyProof, not this contract.\n/// @dev Part 2 of 3"
+    ));
     // Every body statement appears in exactly one contract, in order.
     let all: String = s
         .parts
@@ -74,7 +100,12 @@ fn parses_and_splits_keeping_every_statement() {
             ConstructorArg::Codehash("Halo2VerifierPart2".into())
         ]
     );
-    assert!(args.source.contains("bytes32 part2CodeHash"));
+    assert!(args
+        .source
+        .contains("constructor(address[2] memory parts, bytes32[2] memory partCodeHashes)"));
+    assert!(args
+        .source
+        .contains("require(parts[1].codehash == partCodeHashes[1]"));
     assert!(s
         .entry([7; 32], PartHashes::Constants(&hashes[..1]))
         .is_err());

@@ -34,8 +34,10 @@
 //! sizes of 0 or from 2^32 on and a proof length that is not a multiple of 32), so the
 //! commitment the wrapper reports (sha256 of `vk.bin`) is the constant compiled into the code
 //! that verifies, not a claim of whoever deployed the wrapper. That code (the entry) pins its
-//! parts' code hashes, so auditing the entry's code covers the whole verifier. The wrapper is
-//! compiled from the same constant source for every model.
+//! parts' code hashes, so auditing the entry's code covers the whole verifier. The wrapper's
+//! code is the same for every model: only its contract-level NatSpec (the model's name, vk
+//! digest, instance layout and gas, see [`crate::natspec`]) replaces the template's, which
+//! changes nothing but the metadata hash solc appends to the code.
 //!
 //! Proofs are randomized: one statement has many valid proofs, so never use proof bytes as
 //! a nullifier.
@@ -48,7 +50,8 @@
 /// Name of the wrapper contract.
 pub const WRAPPER_CONTRACT: &str = "ZkinferVerifier";
 
-/// The wrapper's Solidity source.
+/// The wrapper's Solidity source, as a template: a bundle replaces the NatSpec right before
+/// `contract ZkinferVerifier` with the model's ([`crate::natspec`]).
 pub const WRAPPER_SOURCE: &str = r#"// SPDX-License-Identifier: MIT
 
 pragma solidity ^0.8.19;
