@@ -3,17 +3,23 @@
 use std::path::{Path, PathBuf};
 
 use circuits::calibrate::{calibrate, fit_ranges, float_outputs, CalibrationOptions};
-use circuits::halo2::{plan_with, Layout};
-use circuits::visibility::{architecture_digest, Visibilities};
+use circuits::halo2::{
+    evm_gas, plan_evm, plan_with, predicted_prove_seconds, EvmOptions, EvmPlan, Layout,
+};
+use circuits::visibility::{
+    architecture_digest, Visibilities, Visibility, EVM_MAX_PUBLIC_INPUTS, EVM_MAX_PUBLIC_OUTPUTS,
+};
 use circuits::QuantParams;
 use onnx_import::dims::{hints_from_file, hints_from_shapes, DimKey, ImportOptions};
 use onnx_import::ir::{Graph, Tensor};
 use prover::fsutil::sha256_hex;
 
-use crate::cost::{cost_by_target, TargetCost};
+use crate::cost::{cost_by_target, Planning, TargetCost};
 use crate::error::{Error, Result};
 use crate::files;
-use crate::settings::{CalibrationReport, Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
+use crate::settings::{
+    CalibrationReport, EvmTarget, Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION,
+};
 
 /// Calibration data for [`compile`].
 #[derive(Clone, Debug)]
@@ -71,6 +77,56 @@ fn random_samples(graph: &Graph, count: usize, range: (f64, f64)) -> Vec<Vec<Ten
         .collect()
 }
 
+/// Which visibilities the caller left to [`compile`] (`true`: not chosen, so `compile` may
+/// pick one for the target). The default, `false` for both, keeps
+/// [`CompileOptions::visibility`] exactly as given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AutoVisibility {
+    /// The input visibility was not chosen.
+    pub input: bool,
+    /// The output visibility was not chosen.
+    pub output: bool,
+}
+
+/// A part of the statement: the model's inputs or its outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The graph inputs.
+    Input,
+    /// The graph outputs.
+    Output,
+}
+
+impl Part {
+    /// `input` or `output`, as in `--input-visibility`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Input => "input",
+            Part::Output => "output",
+        }
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A part [`compile`] made hashed on its own: compiled for the EVM with its visibility left
+/// open ([`AutoVisibility`]) and more values than the limit, it would otherwise put one
+/// instance per value in every on-chain verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoHashed {
+    /// Which part.
+    pub part: Part,
+    /// Its number of values.
+    pub values: usize,
+    /// The most values kept public by default ([`EVM_MAX_PUBLIC_INPUTS`] or
+    /// [`EVM_MAX_PUBLIC_OUTPUTS`]).
+    pub limit: usize,
+}
+
 /// Knobs of [`compile`].
 #[derive(Clone, Debug, Default)]
 pub struct CompileOptions {
@@ -79,8 +135,19 @@ pub struct CompileOptions {
     /// Use these quantization parameters instead of searching (their error on the samples
     /// is still measured and recorded).
     pub quant: Option<QuantParams>,
-    /// What the circuit layout optimizes: proving speed (default) or verification cost.
+    /// What the circuit layout optimizes: proving speed (default), verification cost (`gas`)
+    /// or the EVM planner's trade-off of both (`evm`, [`circuits::halo2::plan_evm`]).
     pub layout: Layout,
+    /// Compile for on-chain verification: `settings.json` records the predicted verify gas
+    /// ([`Settings::evm`]), `prove` then defaults to the Keccak transcript, and inputs or
+    /// outputs left to [`Self::auto_visibility`] with more values than
+    /// [`EVM_MAX_PUBLIC_INPUTS`] / [`EVM_MAX_PUBLIC_OUTPUTS`] become hashed. The options
+    /// weigh gas against prove time in the `evm` layout. `None` (the default): not for the
+    /// EVM, unless [`Self::layout`] is [`Layout::Evm`], which implies the default options.
+    pub evm: Option<EvmOptions>,
+    /// Which of [`Self::visibility`]'s input and output choices the caller left open
+    /// (default: none).
+    pub auto_visibility: AutoVisibility,
     /// Values of the model's free (symbolic or unknown) input dimensions, as `--dim`
     /// gives them; they win over the shapes in the calibration files, which win over the
     /// default 1 of a leading batch dimension (see [`onnx_import::dims`]).
@@ -102,6 +169,61 @@ pub struct Compiled {
     /// What each error target would cost (empty for fixed scales or a loaded model; not
     /// saved).
     pub costs: Vec<TargetCost>,
+    /// The EVM planner's choice and the candidates it compared, for the `evm` layout (`None`
+    /// otherwise and for a loaded model; not saved, [`Settings::evm`] keeps the prediction).
+    pub evm_plan: Option<EvmPlan>,
+    /// The parts made hashed because they had too many values for the EVM (empty when none,
+    /// and for a loaded model).
+    pub auto_hashed: Vec<AutoHashed>,
+}
+
+impl CompileOptions {
+    /// Whether these options compile for on-chain verification: [`Self::evm`] is set or the
+    /// layout is [`Layout::Evm`].
+    pub fn for_evm(&self) -> bool {
+        self.evm.is_some() || self.layout == Layout::Evm
+    }
+
+    /// The visibility compiled with for `inputs` and `outputs` values: [`Self::visibility`],
+    /// with each part left open ([`Self::auto_visibility`]) and public but over the EVM's
+    /// limit made hashed when compiling for the EVM; also returns those parts.
+    pub fn resolved_visibility(
+        &self,
+        inputs: usize,
+        outputs: usize,
+    ) -> (Visibilities, Vec<AutoHashed>) {
+        let mut v = self.visibility;
+        let mut hashed = Vec::new();
+        if !self.for_evm() {
+            return (v, hashed);
+        }
+        for (part, auto, values, limit, vis) in [
+            (
+                Part::Input,
+                self.auto_visibility.input,
+                inputs,
+                EVM_MAX_PUBLIC_INPUTS,
+                &mut v.input,
+            ),
+            (
+                Part::Output,
+                self.auto_visibility.output,
+                outputs,
+                EVM_MAX_PUBLIC_OUTPUTS,
+                &mut v.output,
+            ),
+        ] {
+            if auto && *vis == Visibility::Public && values > limit {
+                *vis = Visibility::Hashed;
+                hashed.push(AutoHashed {
+                    part,
+                    values,
+                    limit,
+                });
+            }
+        }
+        (v, hashed)
+    }
 }
 
 /// Imports the model at `model_path`, calibrates on `samples` and plans the circuit.
@@ -160,22 +282,47 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         }
     };
     let target_met = errors.iter().all(|e| e.rel_l2 <= target);
-    let circuit = plan_with(&graph, &quant, opts.layout, &opts.visibility)?;
+    let (inputs, outputs) = TensorSpec::of_graph(&graph);
+    let count = |t: &[TensorSpec]| t.iter().map(TensorSpec::len).sum::<usize>();
+    let (visibility, auto_hashed) = opts.resolved_visibility(count(&inputs), count(&outputs));
+    let num_instances = visibility.layout(count(&inputs), count(&outputs)).len;
+    let evm_opts = opts.evm.unwrap_or_default();
+    let (circuit, evm_plan) = if opts.layout == Layout::Evm {
+        let p = plan_evm(&graph, &quant, &visibility, &evm_opts)?;
+        (p.shape.clone(), Some(p))
+    } else {
+        (plan_with(&graph, &quant, opts.layout, &visibility)?, None)
+    };
+    let evm = match (&evm_plan, opts.for_evm()) {
+        (Some(p), _) => Some(EvmTarget {
+            predicted_gas: p.predicted_gas,
+            predicted_prove_s: p.predicted_prove_s,
+            gas_per_second: p.gas_per_second,
+        }),
+        (None, true) => Some(EvmTarget {
+            predicted_gas: evm_gas(&circuit, num_instances, num_instances)?,
+            predicted_prove_s: predicted_prove_seconds(&circuit),
+            gas_per_second: evm_opts.gas_per_second,
+        }),
+        (None, false) => None,
+    };
     let costs = if opts.quant.is_none() {
+        let planning = Planning {
+            layout: opts.layout,
+            visibility: &visibility,
+            evm: opts.for_evm().then_some(&evm_opts),
+            chosen: evm_plan.as_ref().map(|p| (quant.input_scale, p)),
+        };
         cost_by_target(
             &graph,
             &samples,
             &trials,
             opts.calibration.headroom_bits,
-            opts.layout,
-            &opts.visibility,
+            &planning,
         )?
     } else {
         Vec::new()
     };
-    let (inputs, outputs) = TensorSpec::of_graph(&graph);
-    let count = |t: &[TensorSpec]| t.iter().map(TensorSpec::len).sum::<usize>();
-    let num_instances = opts.visibility.layout(count(&inputs), count(&outputs)).len;
     let settings = Settings {
         format: SETTINGS_FORMAT.into(),
         format_version: SETTINGS_VERSION,
@@ -196,12 +343,15 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         outputs,
         num_instances,
         dims: graph.input_info.dims.clone(),
+        evm,
     };
     Ok(Compiled {
         settings,
         graph,
         model_bytes,
         costs,
+        evm_plan,
+        auto_hashed,
     })
 }
 
@@ -262,6 +412,8 @@ impl Compiled {
             graph,
             model_bytes,
             costs: Vec::new(),
+            evm_plan: None,
+            auto_hashed: Vec::new(),
         })
     }
 
@@ -318,6 +470,8 @@ impl Compiled {
             graph,
             model_bytes,
             costs: Vec::new(),
+            evm_plan: None,
+            auto_hashed: Vec::new(),
         })
     }
 }

@@ -1,29 +1,23 @@
 //! What accuracy costs: for each error target, the scale calibration would pick, the circuit
-//! size it plans to, and a rough prove-time estimate, so `compile` and `run` can show the
-//! trade-off before anyone waits for keys.
+//! size it plans to, a rough prove-time estimate and, for the EVM, the predicted verify gas,
+//! so `compile` and `run` can show the trade-off before anyone waits for keys.
 //!
-//! The estimate is a two-parameter model: a fixed [`BASE_SECONDS`] (process start, reading the
-//! proving key) plus a time per committed cell, `2^k × (advice + lookup advice + 3·lookup
-//! groups + packed-gate columns + 1)` (each committed column costs an FFT and an MSM of size
-//! `2^k`, each lookup argument three more). Both were fitted on `zkinfer prove` of the
-//! release build on a 2-core machine (benches/README.md, "Non-linear models against EZKL":
-//! logreg30 0.34 s, attention_tiny 0.97 s, encoder_block 4.84 s; the model gives 0.35, 0.59
-//! and 4.66 s), so the number is an order of magnitude for machines like that one, not a
-//! promise.
+//! The prove-time estimate ([`predicted_prove_seconds`]) and the gas model
+//! ([`circuits::halo2::evm_gas`]) live in `circuits::halo2` with the planner, which uses
+//! them to choose the `evm` layout; see their docs for how they were fitted. They are
+//! orders of magnitude for machines like the one they were fitted on, not promises.
 
 use circuits::calibrate::{fit_ranges, float_outputs, ScaleTrial};
-use circuits::halo2::{plan_with, CircuitShape, Layout};
+pub use circuits::halo2::evm_cost::BASE_SECONDS;
+pub use circuits::halo2::{columns, predicted_prove_seconds};
+
+use circuits::halo2::{evm_gas, plan_evm, plan_with, EvmOptions, EvmPlan, Layout};
 use circuits::visibility::Visibilities;
 use circuits::QuantParams;
 use onnx_import::ir::{Graph, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-
-/// Fitted prove seconds per committed cell (see the module docs).
-pub const SECONDS_PER_CELL: f64 = 1.6e-5;
-/// Fitted fixed part of a `zkinfer prove` run, in seconds.
-pub const BASE_SECONDS: f64 = 0.2;
 
 /// Error targets shown by [`cost_by_target`].
 pub const TARGETS: [f64; 4] = [1e-2, 1e-3, 1e-4, 1e-5];
@@ -39,47 +33,63 @@ pub struct TargetCost {
     pub worst_rel_l2: f64,
     /// The planned circuit size (rows = 2^k).
     pub k: u32,
-    /// Committed columns (see the module docs).
+    /// Committed columns ([`columns`]).
     pub columns: usize,
     /// Rough proving time in seconds.
     pub predicted_prove_s: f64,
+    /// Predicted gas of one on-chain verification, when planned for the EVM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_gas: Option<u64>,
 }
 
-/// Committed columns of a planned circuit.
-pub fn columns(shape: &CircuitShape) -> usize {
-    shape.config.num_advice_per_phase.iter().sum::<usize>()
-        + shape
-            .config
-            .num_lookup_advice_per_phase
-            .iter()
-            .sum::<usize>()
-        + 3 * shape.lookup_groups
-        + shape.dot_columns
-        + 1
-        // Parameters in advice: the packed gate's weight columns are advice too.
-        + if shape.visibility.params.is_advice() {
-            shape.dot_columns
-        } else {
-            0
-        }
+/// Largest `k` of the chosen plan at which the `evm` layout's table plans every scale. Each
+/// [`plan_evm`] lays the model out at several sizes: about a second in all for
+/// `digits_conv` (k = 17) or `wide_mlp` (k = 18), but about 40 s per scale for LeNet-5 with
+/// hashed inputs (k = 19; 2 cores, debug build), so above it only the chosen scale is shown
+/// ([`Planning::chosen`]).
+pub const EVM_TABLE_MAX_K: u32 = 18;
+
+/// How [`cost_by_target`] plans each scale.
+#[derive(Clone, Copy, Debug)]
+pub struct Planning<'a> {
+    /// The layout compiled with.
+    pub layout: Layout,
+    /// The visibility compiled with.
+    pub visibility: &'a Visibilities,
+    /// Compiling for the EVM: each row gets its predicted verify gas, and the `evm` layout
+    /// plans with these options (`None`: no gas; the `evm` layout then uses the defaults).
+    pub evm: Option<&'a EvmOptions>,
+    /// The `evm` layout's plan already made for the chosen scale (the first number): its
+    /// rows reuse it, and when its `k` is above [`EVM_TABLE_MAX_K`] the other scales are not
+    /// planned (their rows are left out).
+    pub chosen: Option<(u32, &'a EvmPlan)>,
 }
 
-/// The rough prove time of a planned circuit.
-pub fn predicted_prove_seconds(shape: &CircuitShape) -> f64 {
-    BASE_SECONDS + (1u64 << shape.k) as f64 * columns(shape) as f64 * SECONDS_PER_CELL
+impl Planning<'_> {
+    /// Whether the rows of scales other than the chosen one are left out (see
+    /// [`Self::chosen`]).
+    pub fn only_chosen(&self) -> bool {
+        self.layout == Layout::Evm
+            && self
+                .chosen
+                .is_some_and(|(_, p)| p.shape.k > EVM_TABLE_MAX_K)
+    }
 }
 
 /// For each of [`TARGETS`] that some tried scale met, that scale's circuit size and rough
-/// prove time (each distinct scale is planned once).
+/// prove time (each distinct scale is planned once) as `planning` says.
 pub fn cost_by_target(
     graph: &Graph,
     samples: &[Vec<Tensor>],
     trials: &[ScaleTrial],
     headroom_bits: u32,
-    layout: Layout,
-    visibility: &Visibilities,
+    planning: &Planning,
 ) -> Result<Vec<TargetCost>> {
     let floats = float_outputs(graph, samples)?;
+    let (inputs, outputs) = crate::TensorSpec::of_graph(graph);
+    let count = |t: &[crate::TensorSpec]| t.iter().map(crate::TensorSpec::len).sum::<usize>();
+    let visibility = planning.visibility;
+    let num_instances = visibility.layout(count(&inputs), count(&outputs)).len;
     let mut out: Vec<TargetCost> = Vec::new();
     for target in TARGETS {
         let Some((scale, worst)) = trials.iter().find_map(|t| {
@@ -97,9 +107,29 @@ pub fn cost_by_target(
             out.push(again);
             continue;
         }
-        let base = QuantParams::new(scale, scale, 64);
-        let (params, _) = fit_ranges(graph, &base, samples, &floats, headroom_bits)?;
-        let shape = plan_with(graph, &params, layout, visibility)?;
+        let chosen = planning.chosen.filter(|(s, _)| *s == scale).map(|(_, p)| p);
+        if chosen.is_none() && planning.only_chosen() {
+            continue;
+        }
+        let (shape, predicted_gas) = match chosen {
+            Some(p) if planning.layout == Layout::Evm => (p.shape.clone(), Some(p.predicted_gas)),
+            _ => {
+                let base = QuantParams::new(scale, scale, 64);
+                let (params, _) = fit_ranges(graph, &base, samples, &floats, headroom_bits)?;
+                if planning.layout == Layout::Evm {
+                    let opts = planning.evm.copied().unwrap_or_default();
+                    let plan = plan_evm(graph, &params, visibility, &opts)?;
+                    (plan.shape, Some(plan.predicted_gas))
+                } else {
+                    let shape = plan_with(graph, &params, planning.layout, visibility)?;
+                    let gas = planning
+                        .evm
+                        .map(|_| evm_gas(&shape, num_instances, num_instances))
+                        .transpose()?;
+                    (shape, gas)
+                }
+            }
+        };
         out.push(TargetCost {
             target,
             scale,
@@ -107,6 +137,7 @@ pub fn cost_by_target(
             k: shape.k,
             columns: columns(&shape),
             predicted_prove_s: predicted_prove_seconds(&shape),
+            predicted_gas,
         });
     }
     Ok(out)
@@ -157,18 +188,87 @@ mod tests {
                 worst_rel_l2: Some(5e-5),
             },
         ];
+        let samples = [input];
+        let none = Visibilities::default();
+        let planning = |layout, evm, chosen| Planning {
+            layout,
+            visibility: &none,
+            evm,
+            chosen,
+        };
         let costs = cost_by_target(
             &g,
-            &[input],
+            &samples,
             &trials,
             2,
-            Layout::Speed,
-            &Visibilities::default(),
+            &planning(Layout::Speed, None, None),
         )
         .unwrap();
         let got: Vec<(f64, u32)> = costs.iter().map(|c| (c.target, c.scale)).collect();
         assert_eq!(got, vec![(1e-2, 7), (1e-3, 10), (1e-4, 10)]);
         assert_eq!(costs[1].k, costs[2].k);
         assert!(costs.iter().all(|c| c.predicted_prove_s > BASE_SECONDS));
+        assert!(costs.iter().all(|c| c.predicted_gas.is_none()));
+
+        // For the EVM: every row has a gas prediction; the evm layout's is the planner's.
+        let evm = EvmOptions::default();
+        let gas_rows = cost_by_target(
+            &g,
+            &samples,
+            &trials,
+            2,
+            &planning(Layout::Speed, Some(&evm), None),
+        )
+        .unwrap();
+        assert_eq!(gas_rows.len(), 3);
+        assert!(gas_rows
+            .iter()
+            .all(|c| c.predicted_gas.is_some_and(|g| g > 100_000)));
+        let planned = cost_by_target(
+            &g,
+            &samples,
+            &trials,
+            2,
+            &planning(Layout::Evm, Some(&evm), None),
+        )
+        .unwrap();
+        assert_eq!(planned.len(), 3);
+        let base = QuantParams::new(10, 10, 64);
+        let floats = float_outputs(&g, &samples).unwrap();
+        let (params, _) = fit_ranges(&g, &base, &samples, &floats, 2).unwrap();
+        let plan = plan_evm(&g, &params, &none, &evm).unwrap();
+        assert_eq!(planned[1].predicted_gas, Some(plan.predicted_gas));
+        assert_eq!(planned[1].k, plan.shape.k);
+        assert!(plan.shape.k <= EVM_TABLE_MAX_K);
+
+        // The chosen scale's plan is reused (its made-up gas shows), the others planned.
+        let mut made_up = plan.clone();
+        made_up.predicted_gas = 7;
+        let reused = cost_by_target(
+            &g,
+            &samples,
+            &trials,
+            2,
+            &planning(Layout::Evm, Some(&evm), Some((10, &made_up))),
+        )
+        .unwrap();
+        let gas: Vec<(u32, Option<u64>)> =
+            reused.iter().map(|c| (c.scale, c.predicted_gas)).collect();
+        assert_eq!(
+            gas,
+            vec![(7, planned[0].predicted_gas), (10, Some(7)), (10, Some(7))]
+        );
+
+        // A chosen plan above EVM_TABLE_MAX_K: only the chosen scale's rows.
+        let mut big = made_up.clone();
+        big.shape.k = EVM_TABLE_MAX_K + 1;
+        let p = planning(Layout::Evm, Some(&evm), Some((10, &big)));
+        assert!(p.only_chosen());
+        let only = cost_by_target(&g, &samples, &trials, 2, &p).unwrap();
+        let got: Vec<(f64, u32, u32)> = only.iter().map(|c| (c.target, c.scale, c.k)).collect();
+        let k = EVM_TABLE_MAX_K + 1;
+        assert_eq!(got, vec![(1e-3, 10, k), (1e-4, 10, k)]);
+        // Other layouts always plan every scale.
+        assert!(!planning(Layout::Speed, Some(&evm), Some((10, &big))).only_chosen());
     }
 }

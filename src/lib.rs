@@ -26,6 +26,14 @@
 //! in [`settings`], `proof.json` in [`artifacts`], `commitment.json` in [`commitment`], the
 //! binary key files in the `verifier` and `prover` crates. Every file is written atomically.
 //!
+//! For on-chain verification, compile with [`CompileOptions::evm`] (or [`Layout::Evm`]): the
+//! planner ([`circuits::halo2::plan_evm`]) chooses the layout with the lowest predicted
+//! verify gas plus weighted prove time ([`Compiled::evm_plan`], [`Settings::evm`]), inputs
+//! and outputs whose visibility was left open ([`CompileOptions::auto_visibility`]) and that
+//! have more values than a few become hashed, so the gas does not grow with them
+//! ([`Compiled::auto_hashed`]), and [`prove()`] uses the Keccak transcript the generated
+//! Solidity verifier recomputes ([`default_transcript`]).
+//!
 //! Keys made with the insecure local SRS ([`SrsSource::Local`]; its secret is public, anyone
 //! can forge proofs for them) are marked in `vk.bin` and reported by
 //! [`SetupReport::insecure_srs`] and [`ProofArtifact::insecure_srs`]; [`verify()`] refuses
@@ -80,16 +88,17 @@ pub mod statement;
 pub mod verify;
 
 pub use artifacts::{Hashes, ProofArtifact, PROOF_FORMAT, PROOF_VERSION};
-pub use circuits::halo2::Layout;
+pub use circuits::halo2::{EvmCandidate, EvmOptions, EvmPlan, Layout};
 pub use circuits::visibility::{ParamVisibility, Visibilities, Visibility};
 pub use commitment::{commit, CommitmentKind, ModelCommitment};
-pub use compile::{compile, CompileOptions, Compiled, Samples};
+pub use compile::{compile, AutoHashed, AutoVisibility, CompileOptions, Compiled, Part, Samples};
 pub use error::{Error, Result};
 pub use pipeline::{
-    prove, prove_with, prove_with_model, setup, setup_with, Proved, SetupReport, SrsSource,
+    default_transcript, prove, prove_with, prove_with_model, setup, setup_with, Proved,
+    SetupReport, SrsSource,
 };
 pub use prover::{ProveOptions, Stage};
-pub use settings::{Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
+pub use settings::{EvmTarget, Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
 pub use statement::Statement;
 pub use verifier::{TranscriptKind, VerifierKey};
 pub use verify::{

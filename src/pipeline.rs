@@ -11,7 +11,7 @@ use circuits::hash::hash_values;
 use circuits::visibility::{activation_hash_bits, Visibility};
 use onnx_import::ir::Tensor;
 use prover::{ProveOptions, Stage};
-use verifier::{instances_to_hex, SrsOrigin};
+use verifier::{instances_to_hex, SrsOrigin, TranscriptKind};
 
 use crate::artifacts::{
     dequantize_instances, DequantizeError, Hashes, ProofArtifact, PROOF_FORMAT, PROOF_VERSION,
@@ -227,9 +227,27 @@ fn check_inputs(compiled: &Compiled, inputs: &[Tensor]) -> Result<()> {
     Ok(())
 }
 
-/// [`prove_with`] with default options and no progress reporting.
+/// The transcript a proof of a model compiled with `settings` uses unless told otherwise:
+/// Keccak, the one the generated EVM verifier recomputes, when it was compiled for the EVM
+/// ([`crate::settings::Settings::evm`]), else Blake2b (fastest natively). Native
+/// verification accepts either.
+pub fn default_transcript(settings: &crate::settings::Settings) -> TranscriptKind {
+    if settings.evm.is_some() {
+        TranscriptKind::Keccak
+    } else {
+        TranscriptKind::Blake2b
+    }
+}
+
+/// [`prove_with`] with default options, the model's [`default_transcript`] and no progress
+/// reporting.
 pub fn prove(dir: &Path, inputs: &[Tensor]) -> Result<ProofArtifact> {
-    prove_with(dir, inputs, &ProveOptions::default(), &prover::no_progress)
+    let settings = crate::settings::Settings::read(&dir.join(files::SETTINGS))?;
+    let opts = ProveOptions {
+        transcript: default_transcript(&settings),
+        ..ProveOptions::default()
+    };
+    prove_with(dir, inputs, &opts, &prover::no_progress)
 }
 
 /// Proves the model in `dir` (after `setup`) on `inputs` (in graph-input order), with the

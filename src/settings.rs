@@ -3,7 +3,7 @@
 //! ```json
 //! {
 //!   "format": "zkinfer-settings",
-//!   "format_version": 5,
+//!   "format_version": 6,
 //!   "zkinfer_version": "0.1.0",
 //!   "model_sha256": "<hex sha256 of model.onnx>",
 //!   "architecture_sha256": "<hex sha256 of the graph with its parameters zeroed>",
@@ -17,7 +17,8 @@
 //!   "inputs": [{"name": "input", "shape": [1, 64]}],
 //!   "outputs": [{"name": "output", "shape": [1, 10]}],
 //!   "num_instances": 74,
-//!   "dims": [{"key": {"param": "batch"}, "value": 1, "source": "default"}]
+//!   "dims": [{"key": {"param": "batch"}, "value": 1, "source": "default"}],
+//!   "evm": {"predicted_gas": 310000, "predicted_prove_s": 1.4, "gas_per_second": 100000.0}
 //! }
 //! ```
 //!
@@ -49,7 +50,19 @@
 //! table lookup as fixed-point integers; it shapes the tables and so the keys),
 //! `calibration.held_out` and `calibration.trials`, and `circuit.lookup_groups`; version 3
 //! files are still read (they have no tables). 5 adds `circuit.visibility` and
-//! `architecture_sha256` (absent in older files, which have the default visibility).
+//! `architecture_sha256` (absent in older files, which have the default visibility). 6 adds
+//! `evm` (absent in older files: not compiled for the EVM) and the `evm` layout; versions 2
+//! to 5 are still read.
+//!
+//! `evm` is present when the model was compiled for on-chain verification (`compile --evm`,
+//! or the `evm` layout): `predicted_gas` is the cost model's gas of one `verifyProof` call of
+//! the generated verifier for this circuit ([`circuits::halo2::evm_gas`]), `predicted_prove_s`
+//! the rough prove time ([`circuits::halo2::predicted_prove_seconds`]) and `gas_per_second`
+//! the weight the `evm` layout traded them with (how much verification gas one second of
+//! proving is worth; [`circuits::halo2::EvmOptions`]). Its presence also makes `prove` use
+//! the Keccak transcript the EVM verifier recomputes by default
+//! ([`crate::pipeline::default_transcript`]). Absent otherwise, and in files before
+//! version 6.
 //!
 //! `format` and `format_version` are checked before anything else is parsed, so a file from
 //! another version gives a version error, not a confusing field error.
@@ -69,9 +82,9 @@ use crate::error::{Error, Result};
 
 /// The `format` value of `settings.json`.
 pub const SETTINGS_FORMAT: &str = "zkinfer-settings";
-/// The `format_version` this build writes (5: visibility and the architecture digest); it
-/// also reads versions 2 (no `dims`), 3 (no tables) and 4 (no visibility).
-pub const SETTINGS_VERSION: u32 = 5;
+/// The `format_version` this build writes (6: the EVM target); it also reads versions 2 (no
+/// `dims`), 3 (no tables), 4 (no visibility) and 5 (no EVM target).
+pub const SETTINGS_VERSION: u32 = 6;
 
 /// The oldest `format_version` this build reads.
 pub const SETTINGS_MIN_VERSION: u32 = 2;
@@ -143,6 +156,17 @@ pub struct CalibrationReport {
     pub trials: Vec<ScaleTrial>,
 }
 
+/// What `compile` predicted for on-chain verification (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvmTarget {
+    /// Predicted gas of one `verifyProof` call of the generated verifier.
+    pub predicted_gas: u64,
+    /// Rough prove time in seconds.
+    pub predicted_prove_s: f64,
+    /// Verification gas one second of proving was worth when the layout was chosen.
+    pub gas_per_second: f64,
+}
+
 /// The contents of `settings.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
@@ -173,6 +197,9 @@ pub struct Settings {
     /// How the model's free input dimensions were bound (empty for static shapes).
     #[serde(default)]
     pub dims: Vec<DimBinding>,
+    /// The on-chain target, when compiled for EVM verification (`None` before version 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evm: Option<EvmTarget>,
 }
 
 /// Parses a JSON artifact after checking its `format` and `format_version`; `file` names it

@@ -53,7 +53,7 @@ fn default_flow_artifacts() {
     let dir = dir.path();
     let text = std::fs::read_to_string(dir.join("settings.json")).unwrap();
     let settings: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(settings["format_version"], 5);
+    assert_eq!(settings["format_version"], zkinfer::SETTINGS_VERSION);
     assert!(settings["circuit"].get("visibility").is_none());
     assert_eq!(
         settings["architecture_sha256"].as_str().unwrap(),

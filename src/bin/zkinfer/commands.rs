@@ -6,7 +6,7 @@ use std::time::Instant;
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
-use circuits::visibility::{Visibilities, Visibility};
+use circuits::visibility::Visibility;
 use onnx_import::input_file::InputError;
 use onnx_import::ir::{Graph, Tensor};
 use onnx_import::DimKey;
@@ -30,8 +30,8 @@ pub fn warn_insecure(subject: &str) {
 }
 
 use crate::progress::Spinner;
-use crate::report::print_calibration;
-use crate::QuantArgs;
+use crate::report::{print_auto_hashed, print_calibration, print_evm_plan};
+use crate::{EvmArgs, QuantArgs, VisibilityArgs};
 
 /// Where the insecure local SRS is cached: `$ZKINFER_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/zkinfer`, else `~/.cache/zkinfer`, else `./.cache/zkinfer`.
@@ -68,9 +68,11 @@ pub fn compile(
     input_range: (f64, f64),
     dims: &[(DimKey, usize)],
     quant: &QuantArgs,
-    visibility: &Visibilities,
+    visibility: &VisibilityArgs,
+    evm: &EvmArgs,
     out: &Path,
 ) -> Result<Compiled> {
+    let (layout, evm_opts) = evm.plan(quant)?;
     let mut files: Vec<PathBuf> = calibration.to_vec();
     files.extend(extra.iter().cloned());
     let samples = if files.is_empty() {
@@ -89,9 +91,11 @@ pub fn compile(
     let opts = CompileOptions {
         calibration: quant.calibration(),
         quant: quant.fixed()?,
-        layout: quant.layout,
+        layout,
         dims: dims.to_vec(),
-        visibility: *visibility,
+        visibility: visibility.visibilities(),
+        evm: evm_opts,
+        auto_visibility: visibility.auto(),
     };
     let compiled = zkinfer::compile(model, &samples, &opts)
         .with_context(|| format!("cannot compile {}", model.display()))?;
@@ -101,10 +105,12 @@ pub fn compile(
     for d in &compiled.settings.dims {
         println!("dim {d}");
     }
-    print_calibration(&compiled);
+    print_calibration(&compiled, layout);
+    print_evm_plan(&compiled, layout);
+    print_auto_hashed(&compiled);
     println!(
         "visibility: {} ({} public instances)",
-        zkinfer::settings::describe_visibility(visibility),
+        zkinfer::settings::describe_visibility(&compiled.settings.circuit.visibility),
         compiled.settings.num_instances
     );
     println!("compiled {} into {}", model.display(), out.display());
@@ -198,16 +204,31 @@ fn read_inputs(dir: &Path, input: &Path) -> Result<(Compiled, Vec<Tensor>)> {
     Ok((compiled, inputs))
 }
 
-/// `zkinfer prove`; `model` gives other weights (same architecture).
+/// `zkinfer prove`; `model` gives other weights (same architecture), `transcript` forces a
+/// transcript (default: Keccak for a model compiled for the EVM, else Blake2b).
 pub fn prove(
     dir: &Path,
     input: &Path,
     model: Option<&Path>,
     out: &Path,
-    transcript: verifier::TranscriptKind,
+    transcript: Option<verifier::TranscriptKind>,
     seed: Option<[u8; 32]>,
 ) -> Result<ProofArtifact> {
     let (compiled, inputs) = read_inputs(dir, input)?;
+    let transcript = match transcript {
+        Some(t) => t,
+        None => {
+            let t = zkinfer::default_transcript(&compiled.settings);
+            if t == verifier::TranscriptKind::Keccak {
+                println!(
+                    "transcript: keccak ({} was compiled for the EVM: the on-chain verifier \
+                     recomputes it; native verify accepts it too)",
+                    dir.display()
+                );
+            }
+            t
+        }
+    };
     if seed.is_some() {
         eprintln!(
             "warning: --seed makes the blinding reproducible: this proof is NOT \
@@ -389,11 +410,11 @@ pub fn run(
     calibration: &[PathBuf],
     dims: &[(DimKey, usize)],
     quant: &QuantArgs,
-    visibility: &Visibilities,
+    visibility: &VisibilityArgs,
+    evm: &EvmArgs,
     srs: Option<&Path>,
     cache: Option<&Path>,
     out: &Path,
-    transcript: verifier::TranscriptKind,
     seed: Option<[u8; 32]>,
     allow_insecure_srs: bool,
 ) -> Result<()> {
@@ -408,6 +429,7 @@ pub fn run(
         dims,
         quant,
         visibility,
+        evm,
         out,
     )?;
     times.push(("compile", t.elapsed()));
@@ -418,7 +440,14 @@ pub fn run(
     let t = Instant::now();
     println!("[3/4] prove");
     let proof_path = out.join("proof.json");
-    prove(out, input, None, &proof_path, transcript, seed)?;
+    prove(
+        out,
+        input,
+        None,
+        &proof_path,
+        crate::transcript(evm.evm),
+        seed,
+    )?;
     times.push(("prove", t.elapsed()));
     let t = Instant::now();
     println!("[4/4] verify");

@@ -129,9 +129,10 @@ fn compiled_now(args: &CommitArgs) -> Result<ModelCommitment> {
     let opts = zkinfer::CompileOptions {
         calibration: args.quant.calibration(),
         quant: args.quant.fixed()?,
-        layout: args.quant.layout,
+        layout: args.quant.layout(false),
         dims: Vec::new(),
         visibility,
+        ..zkinfer::CompileOptions::default()
     };
     let compiled = zkinfer::compile(&args.model, &samples, &opts)
         .with_context(|| format!("cannot compile {}", args.model.display()))?;

@@ -137,8 +137,9 @@ pub fn create(args: &CreateArgs) -> Result<()> {
     // commitment a proof is bound to (keccak of the weight columns' commitments).
     let committed =
         solidity::CommittedColumns::from_indices(&circuits::halo2::committed_columns(c))?;
-    let options = solidity::VerifierOptions { committed };
-    let generated = solidity::generate_verifier_with(
+    let natspec = natspec_of(&args.dir, &key);
+    let options = solidity::VerifierOptions { committed, natspec };
+    let mut generated = solidity::generate_verifier_with(
         key.params(),
         key.halo2_vk(),
         key.num_instances(),
@@ -162,10 +163,7 @@ pub fn create(args: &CreateArgs) -> Result<()> {
         );
     }
     let t = Instant::now();
-    let bundle = Bundle::new(&generated, key.digest(), solc.as_ref())?;
-    bundle
-        .write(&args.out)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let mut bundle = Bundle::new(&generated, key.digest(), solc.as_ref())?;
     if let (Some(Solc { path }), Some(v)) = (&solc, &bundle.solc_version) {
         println!(
             "compiled with {} ({v}) in {:.2?}",
@@ -173,6 +171,15 @@ pub fn create(args: &CreateArgs) -> Result<()> {
             t.elapsed()
         );
     }
+    match &solc {
+        Some(solc) => {
+            document_measured_gas(&mut bundle, &mut generated.natspec, &args.dir, &key, solc)?
+        }
+        None => println!("gas: not measured (no compiled bytecode)"),
+    }
+    bundle
+        .write(&args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     for c in &bundle.contracts {
         match &c.compiled {
             Some(k) => println!(
@@ -196,6 +203,170 @@ pub fn create(args: &CreateArgs) -> Result<()> {
              verifyProof returned true"
         );
     }
+    Ok(())
+}
+
+/// What `ZkinferVerifier`'s NatSpec says beyond the key: the model's name (its directory),
+/// the instance layout and the predicted gas, from `settings.json` when it is there and
+/// describes this key's instances (else the generic text, with a note).
+fn natspec_of(dir: &Path, key: &VerifierKey) -> solidity::NatSpec {
+    let model = dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let mut natspec = solidity::NatSpec {
+        model,
+        ..Default::default()
+    };
+    let path = dir.join(files::SETTINGS);
+    let settings = match zkinfer::Settings::read(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("note: {e}: the verifier's NatSpec describes the instances without labels");
+            return natspec;
+        }
+    };
+    let n = key.num_instances();
+    match settings.instance_layout() {
+        Some(layout) if layout.len == n => natspec.instances = instance_labels(&settings, &layout),
+        _ => eprintln!(
+            "note: {} does not describe this key's {n} instances: the verifier's NatSpec \
+             describes them without labels",
+            path.display()
+        ),
+    }
+    // LEAD: circuits::halo2::evm_gas (the planner's cost model of the generated verifier).
+    match circuits::halo2::evm_gas(&settings.circuit, key.config().public_rows, n) {
+        Ok(g) => natspec.predicted_gas = Some(g),
+        Err(e) => eprintln!("note: no predicted gas for the NatSpec: {e}"),
+    }
+    natspec
+}
+
+/// `(instance range, label)` of each public input and output tensor and of each hash.
+fn instance_labels(
+    settings: &zkinfer::Settings,
+    layout: &circuits::visibility::InstanceLayout,
+) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut out = Vec::new();
+    let mut tensors = |range: &std::ops::Range<usize>, specs: &[zkinfer::TensorSpec], what| {
+        let mut at = range.start;
+        for spec in specs {
+            let len = spec.checked_len().unwrap_or(0).min(range.end - at);
+            if len > 0 {
+                out.push((
+                    at..at + len,
+                    format!(
+                        "public {what} {:?} {:?} (quantized fixed-point, row-major)",
+                        spec.name, spec.shape
+                    ),
+                ));
+            }
+            at += len;
+        }
+    };
+    tensors(&layout.inputs, &settings.inputs, "input");
+    tensors(&layout.outputs, &settings.outputs, "output");
+    for (at, what) in [
+        (layout.input_hash, "Poseidon hash of the quantized inputs"),
+        (layout.output_hash, "Poseidon hash of the quantized outputs"),
+        (
+            layout.param_hash,
+            "Poseidon hash of the parameters (the model commitment `zkinfer commit` prints)",
+        ),
+    ] {
+        if let Some(i) = at {
+            out.push((i..i + 1, what.to_string()));
+        }
+    }
+    out
+}
+
+/// How the gas in the NatSpec was measured.
+const MEASURED_HOW: &str =
+    "revm 27, mainnet Prague rules, one verifyProof transaction with the model directory's proof.json";
+
+/// With a Keccak `DIR/proof.json` of this key: deploys `bundle` in an in-process EVM (revm),
+/// measures the gas of `verifyProof` with that proof, writes the figure into
+/// `ZkinferVerifier`'s NatSpec and compiles that contract again (only its metadata changes,
+/// which the second measurement confirms). Without such a proof, or when the bundle does not
+/// accept it, nothing is measured (a note says why).
+fn document_measured_gas(
+    bundle: &mut Bundle,
+    natspec: &mut solidity::NatSpec,
+    dir: &Path,
+    key: &VerifierKey,
+    solc: &Solc,
+) -> Result<()> {
+    let path = dir.join("proof.json");
+    if !path.is_file() {
+        println!(
+            "gas: not measured (no {}; `zkinfer prove --evm` writes one)",
+            path.display()
+        );
+        return Ok(());
+    }
+    let art = ProofArtifact::load(&path)?;
+    if TranscriptKind::from_name(&art.transcript) != Some(TranscriptKind::Keccak) {
+        println!(
+            "gas: not measured ({} was made with the {} transcript, not keccak)",
+            path.display(),
+            art.transcript
+        );
+        return Ok(());
+    }
+    if art.vk_digest != hex::encode(key.digest()) {
+        println!(
+            "gas: not measured ({} was made for another key)",
+            path.display()
+        );
+        return Ok(());
+    }
+    let (proof, instances, _) = evm_proof(&path)?;
+    let measure = |bundle: &Bundle| -> Result<Option<u64>> {
+        let mut evm = solidity::local::LocalEvm::new();
+        let deployed = evm.deploy_bundle(bundle)?;
+        let (_, to, _) = deployed.last().context("nothing was deployed")?;
+        let data = solidity::calldata::verify_proof_calldata(&proof, &instances);
+        let out = evm.call(*to, data)?;
+        Ok(
+            (out.success && solidity::calldata::decode_bool(&out.output) == Some(true))
+                .then_some(out.gas_used),
+        )
+    };
+    let Some(mut gas) = measure(bundle)? else {
+        eprintln!(
+            "warning: the generated verifier did not accept {} in revm: gas not measured",
+            path.display()
+        );
+        return Ok(());
+    };
+    let t = Instant::now();
+    // The figure goes into the NatSpec, which only changes the metadata hash: the second
+    // measurement is the same (else the NatSpec is written once more with it).
+    for _ in 0..3 {
+        natspec.measured_gas = Some((gas, MEASURED_HOW.into()));
+        bundle.set_natspec(natspec, Some(solc))?;
+        match measure(bundle)? {
+            Some(again) if again == gas => break,
+            Some(again) => gas = again,
+            None => bail!(
+                "the verifier recompiled with its NatSpec rejected {}",
+                path.display()
+            ),
+        }
+    }
+    println!(
+        "gas: verifyProof of {} costs {gas} gas ({MEASURED_HOW}); written into \
+         ZkinferVerifier's NatSpec and recompiled in {:.2?}{}",
+        path.display(),
+        t.elapsed(),
+        match natspec.predicted_gas {
+            Some(p) => format!(" (the cost model predicted {p})"),
+            None => String::new(),
+        }
+    );
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The `zkinfer` command line: inspect, compile, set up, prove and verify ONNX inferences.
 
+mod args;
 mod commands;
 mod commit;
 mod evm;
@@ -11,13 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use anyhow::{bail, Result};
-use circuits::calibrate::CalibrationOptions;
-use circuits::halo2::Layout;
-use circuits::visibility::{ParamVisibility, Visibilities, Visibility};
-use circuits::QuantParams;
-use clap::{Args, Parser, Subcommand};
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 use onnx_import::DimKey;
+
+pub use args::{parse_param_visibility, parse_visibility, EvmArgs, QuantArgs, VisibilityArgs};
 
 /// Verifiable ONNX inference: prove that an output came from a committed model on an input.
 #[derive(Parser)]
@@ -25,105 +24,6 @@ use onnx_import::DimKey;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Quantization knobs shared by `compile` and `run`.
-#[derive(Args, Clone, Debug, Default)]
-pub struct QuantArgs {
-    /// Fix the activation scale (bits) instead of calibrating it.
-    #[arg(long)]
-    input_scale: Option<u32>,
-    /// Fix the parameter scale (bits); defaults to the input scale.
-    #[arg(long)]
-    param_scale: Option<u32>,
-    /// Fix the range bound (bits); defaults to input scale + 8.
-    #[arg(long)]
-    bits: Option<u32>,
-    /// Calibration target: the largest acceptable relative L2 error of any output.
-    #[arg(long, default_value_t = circuits::calibrate::DEFAULT_TARGET_REL_L2)]
-    target_rel_l2: f64,
-    /// Circuit layout: `speed` (wide, fastest proving) or `gas` (narrow: smaller proofs,
-    /// cheaper on-chain verification, slower proving).
-    #[arg(long, value_parser = parse_layout, default_value = "speed")]
-    layout: Layout,
-}
-
-impl QuantArgs {
-    fn calibration(&self) -> CalibrationOptions {
-        CalibrationOptions {
-            target_rel_l2: self.target_rel_l2,
-            ..CalibrationOptions::default()
-        }
-    }
-
-    fn fixed(&self) -> Result<Option<QuantParams>> {
-        match self.input_scale {
-            None if self.param_scale.is_some() || self.bits.is_some() => {
-                bail!("--param-scale and --bits need --input-scale")
-            }
-            None => Ok(None),
-            Some(s) => Ok(Some(QuantParams::new(
-                s,
-                self.param_scale.unwrap_or(s),
-                self.bits.unwrap_or(s + 8),
-            ))),
-        }
-    }
-}
-
-/// What a proof reveals, shared by `compile` and `run`.
-#[derive(Args, Clone, Debug, Default)]
-pub struct VisibilityArgs {
-    /// The inputs: `public` (instances), `private` (not revealed) or `hashed` (only their
-    /// Poseidon hash is public).
-    #[arg(long, value_parser = parse_visibility, default_value = "public")]
-    input_visibility: Visibility,
-    /// The outputs: `public`, `private` or `hashed`.
-    #[arg(long, value_parser = parse_visibility, default_value = "public")]
-    output_visibility: Visibility,
-    /// The weights: `fixed` (in the keys: one key per model), `private` (bound to nothing),
-    /// `hashed` (their Poseidon hash is public) or `committed` (their KZG commitment is read
-    /// from the proof); with hashed and committed one key serves every model of the
-    /// architecture (`prove --model`).
-    #[arg(long, value_parser = parse_param_visibility, default_value = "fixed")]
-    param_visibility: ParamVisibility,
-}
-
-impl VisibilityArgs {
-    /// The three choices.
-    pub fn visibilities(&self) -> Visibilities {
-        Visibilities {
-            input: self.input_visibility,
-            output: self.output_visibility,
-            params: self.param_visibility,
-        }
-    }
-}
-
-/// `public`, `private` or `hashed`.
-pub fn parse_visibility(s: &str) -> Result<Visibility, String> {
-    match s {
-        "public" => Ok(Visibility::Public),
-        "private" => Ok(Visibility::Private),
-        "hashed" => Ok(Visibility::Hashed),
-        other => Err(format!(
-            "unknown visibility {other:?}: use `public`, `private` or `hashed`"
-        )),
-    }
-}
-
-/// `fixed`, `private`, `hashed` or `committed`.
-pub fn parse_param_visibility(s: &str) -> Result<ParamVisibility, String> {
-    match s {
-        "fixed" => Ok(ParamVisibility::Fixed),
-        "private" => Ok(ParamVisibility::Private),
-        "hashed" => Ok(ParamVisibility::Hashed),
-        "committed" => Ok(ParamVisibility::Committed),
-        other => Err(format!(
-            "unknown parameter visibility {other:?}: use `fixed`, `private`, `hashed` or \
-             `committed`"
-        )),
-    }
 }
 
 fn parse_seed(s: &str) -> Result<[u8; 32], String> {
@@ -135,14 +35,6 @@ fn parse_seed(s: &str) -> Result<[u8; 32], String> {
             bytes.len()
         )
     })
-}
-
-fn parse_layout(s: &str) -> Result<Layout, String> {
-    match s {
-        "speed" => Ok(Layout::Speed),
-        "gas" => Ok(Layout::Gas),
-        other => Err(format!("unknown layout {other:?}: use `speed` or `gas`")),
-    }
 }
 
 #[derive(Subcommand)]
@@ -178,6 +70,8 @@ enum Command {
         quant: QuantArgs,
         #[command(flatten)]
         visibility: VisibilityArgs,
+        #[command(flatten)]
+        evm: EvmArgs,
         /// Output directory.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
@@ -215,6 +109,8 @@ enum Command {
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
         /// Prove with the Keccak transcript, for EVM verification (see create-evm-verifier).
+        /// It is the default when DIR was compiled for the EVM (compile --evm, settings.json
+        /// has "evm"); otherwise proofs use Blake2b. Native verify accepts either.
         #[arg(long)]
         evm: bool,
         /// Blinding seed (64 hex digits) for reproducible proofs in tests. The proof is then
@@ -276,9 +172,8 @@ enum Command {
         /// Output directory.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
-        /// Prove with the Keccak transcript, for EVM verification (see create-evm-verifier).
-        #[arg(long)]
-        evm: bool,
+        #[command(flatten)]
+        evm: EvmArgs,
         /// Blinding seed (64 hex digits): reproducible, NOT zero-knowledge (see `prove`).
         #[arg(long, value_name = "HEX", value_parser = parse_seed)]
         seed: Option<[u8; 32]>,
@@ -315,13 +210,9 @@ fn parse_range(s: &str) -> std::result::Result<(f64, f64), String> {
     Ok((lo, hi))
 }
 
-/// The transcript `--evm` selects.
-fn transcript(evm: bool) -> verifier::TranscriptKind {
-    if evm {
-        verifier::TranscriptKind::Keccak
-    } else {
-        verifier::TranscriptKind::Blake2b
-    }
+/// The transcript `--evm` forces (`None`: the model's default).
+pub fn transcript(evm: bool) -> Option<verifier::TranscriptKind> {
+    evm.then_some(verifier::TranscriptKind::Keccak)
 }
 
 /// What the last panic said (message, location, and a backtrace when `RUST_BACKTRACE` asks
@@ -388,6 +279,7 @@ fn run(cli: &Cli) -> Result<()> {
             dims,
             quant,
             visibility,
+            evm,
             out,
         } => commands::compile(
             model,
@@ -396,7 +288,8 @@ fn run(cli: &Cli) -> Result<()> {
             *input_range,
             dims,
             quant,
-            &visibility.visibilities(),
+            visibility,
+            evm,
             out,
         )
         .map(|_| ()),
@@ -449,11 +342,11 @@ fn run(cli: &Cli) -> Result<()> {
             calibration,
             dims,
             quant,
-            &visibility.visibilities(),
+            visibility,
+            evm,
             srs.as_deref(),
             srs_cache.as_deref(),
             out,
-            transcript(*evm),
             *seed,
             *allow_insecure_srs,
         ),
