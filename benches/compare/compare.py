@@ -30,8 +30,10 @@ Also:
     --target-rel-l2 min(0.001, 0.9 x that) (--match-cap, --match-factor).
   * --evm: after the repetitions, both verifiers are deployed on a local anvil (127.0.0.1, free
     port, started and killed here) and the gasUsed of one verifyProof transaction and the runtime
-    bytecode size of every deployed contract are reported. EZKL's solc 0.8.20 is solc-js from
-    .cache/solc-0.8.20, handed over through HOME=.cache/ezkl-home (see ezkl_svm_home).
+    bytecode size of every deployed contract are reported. zkinfer's on-chain circuit is
+    `zkinfer compile --evm` (same calibration and target as the timed one; --zk-evm-layout), and
+    the gas that compile predicts is reported next to the measured gas. EZKL's solc 0.8.20 is
+    solc-js from .cache/solc-0.8.20, handed over through HOME=.cache/ezkl-home (see ezkl_svm_home).
 
 The markdown table goes to stdout; all raw numbers go to .cache/compare-results.json.
 """
@@ -191,6 +193,15 @@ def loadavg():
             return float(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def gas_line(log_text):
+    """The line of `zkinfer compile --evm` output that gives its gas prediction, or None."""
+    for line in log_text.splitlines():
+        low = line.lower()
+        if "predicted gas" in low or "gas to verify on chain" in low:
+            return line.strip()
+    return None
 
 
 def find_int_key(obj, keys):
@@ -694,42 +705,59 @@ class Zkinfer(System):
     name = "zkinfer"
 
     def evm(self, anvil):
-        """Untimed: prove --evm, create-evm-verifier, deploy-evm, verify-evm, and the same
-        verifyProof transaction as for EZKL (encode-calldata + eth_sendTransaction)."""
+        """Untimed: compile --evm (the on-chain plan; see --zk-evm-layout), setup, prove --evm,
+        create-evm-verifier, deploy-evm, verify-evm, and the same verifyProof transaction as for
+        EZKL (encode-calldata + eth_sendTransaction). Records the gas `compile --evm` predicts."""
         import re  # noqa: PLC0415
 
         ev = os.path.join(self.work, "evm")
         if os.path.exists(ev):
             shutil.rmtree(ev)
         os.makedirs(ev)
-        # On-chain users compile with the layout made for verification cost (--zk-evm-layout,
-        # default gas); same model, same calibration target, so the same statement as EZKL's.
-        evm_dir = self.dir
-        if self.args.zk_evm_layout != "speed":
-            evm_dir = os.path.join(ev, "circuit")
-            argv = [a if a != self.dir else evm_dir for a in self.compile_argv] + ["--layout", self.args.zk_evm_layout]
-            self.cli(f"compile --layout {self.args.zk_evm_layout}", argv)
-            self.cli("setup (evm layout)", ["setup", evm_dir])
-            st = read_json(os.path.join(evm_dir, "settings.json"))
-            self.evm_k = find_int_key(st, ("k",))
-        proof = os.path.join(ev, "proof.json")
-        pr = self.cli("prove --evm", ["prove", evm_dir, "--evm", "--input",
-                                      os.path.join(self.model_dir, "input.json"), "-o", proof])
-        out = os.path.join(ev, "verifier")
-        cv = self.cli("create-evm-verifier", ["create-evm-verifier", evm_dir, "-o", out, "--solc", self.args.zk_solc,
-                                                      "--allow-insecure-srs"])
 
         def captured(what, argv):
-            lp = os.path.join(ev, what + ".txt")
+            lp = os.path.join(ev, what.replace(" ", "_").replace("-", "") + ".txt")
             m = run_measured([self.args.zkinfer, *argv], lp, self.args.timeout)
             txt = open(lp, encoding="utf-8", errors="replace").read()
             with open(self.log_path, "a", encoding="utf-8") as f:
                 f.write(txt)
             if m["rc"] != 0:
                 raise StepFailed(f"zkinfer {what} failed (rc={m['rc']}): " + " / ".join(txt.strip().splitlines()[-5:]))
-            return txt
+            m["s"] = m["wall_s"]
+            return txt, m
 
-        dep = captured("deploy-evm", ["deploy-evm", out, "--rpc", anvil.url, "--private-key", ANVIL_KEY])
+        # On-chain users compile with `compile --evm` (--zk-evm-layout evm, the default): the
+        # circuit planned for verification gas, wide inputs hashed. Same model, calibration and
+        # target as the timed circuit. `gas` is the older `--layout gas`; `speed` reuses the timed
+        # circuit.
+        mode = self.args.zk_evm_layout
+        evm_dir, predicted, compile_line, visibility = self.dir, None, None, None
+        if self.args.zk_timed_evm:
+            mode = "evm (timed circuit)"
+        if mode not in ("speed", "evm (timed circuit)"):
+            evm_dir = os.path.join(ev, "circuit")
+            flag = ["--evm"] if mode == "evm" else ["--layout", mode]
+            argv = [a if a != self.dir else evm_dir for a in self.compile_argv] + flag
+            txt, _ = captured("compile " + " ".join(flag), argv)
+            compile_line = gas_line(txt)
+            self.cli("setup (evm circuit)", ["setup", evm_dir])
+        st = read_json(os.path.join(evm_dir, "settings.json"))
+        self.evm_k = find_int_key(st, ("k",))
+        circuit = st.get("circuit") if isinstance(st, dict) else None
+        if isinstance(circuit, dict):
+            # Left out of settings.json for the default (public inputs and outputs, fixed params).
+            visibility = circuit.get("visibility") or "default (public in/out, fixed params)"
+        # compile --evm records its prediction as settings.json's evm.predicted_gas.
+        target = st.get("evm") if isinstance(st, dict) else None
+        if isinstance(target, dict) and isinstance(target.get("predicted_gas"), int):
+            predicted = target["predicted_gas"]
+        proof = os.path.join(ev, "proof.json")
+        pr = self.cli("prove --evm", ["prove", evm_dir, "--evm", "--input",
+                                      os.path.join(self.model_dir, "input.json"), "-o", proof])
+        out = os.path.join(ev, "verifier")
+        _, cv = captured("create-evm-verifier", ["create-evm-verifier", evm_dir, "-o", out, "--solc",
+                                                 self.args.zk_solc, "--allow-insecure-srs"])
+        dep, _ = captured("deploy-evm", ["deploy-evm", out, "--rpc", anvil.url, "--private-key", ANVIL_KEY])
         contracts = [{"name": n, "address": a, "deploy_gas": int(g)} for n, a, g in
                      re.findall(r"^\s+(\w+)\s+(0x[0-9a-fA-F]{40}) \(gas (\d+)\)", dep, re.M)]
         entry = re.search(r"deployed at (0x[0-9a-fA-F]{40})", dep)
@@ -738,7 +766,8 @@ class Zkinfer(System):
         entry = entry.group(1)
         for c in contracts:
             c["runtime_bytes"] = anvil.code_size(c["address"])
-        ve = captured("verify-evm", ["verify-evm", "--rpc", anvil.url, "--address", entry, "--proof", proof])
+        ve, _ = captured("verify-evm", ["verify-evm", "--rpc", anvil.url, "--address", entry, "--proof", proof,
+                                        "--allow-insecure-srs"])
         g = re.search(r"gas (\d+)", ve)
         cd = subprocess.run([self.args.zkinfer, "encode-calldata", "--proof", proof], capture_output=True, text=True,
                             cwd=ROOT, check=False)
@@ -746,11 +775,16 @@ class Zkinfer(System):
             raise StepFailed(f"zkinfer encode-calldata failed: {cd.stderr.strip()}")
         call = anvil.measure_call(entry, cd.stdout.strip())
         manifest = read_json(os.path.join(out, "evm-verifier.json"))
+        art = read_json(proof)
         return {"contracts": contracts, "entry": entry, "verify": call,
                 "verify_evm_printed_gas": int(g.group(1)) if g else None, "verify_evm_output": ve.strip(),
+                "predicted_gas": predicted, "predicted_gas_line": compile_line,
                 "solc": manifest.get("solc"), "optimizer": "on" if manifest.get("optimizer") else "off",
                 "prove_evm_s": pr["s"], "create_evm_verifier_s": cv["s"],
-                "layout": self.args.zk_evm_layout, "k": getattr(self, "evm_k", self.k)}
+                "layout": {"evm": "compile --evm", "gas": "compile --layout gas", "speed": "timed circuit",
+                           "evm (timed circuit)": "compile --evm (the timed circuit)"}[mode],
+                "k": self.evm_k, "visibility": visibility,
+                "num_instances": len(art.get("instances") or [])}
 
     def cli(self, what, argv):
         m = run_measured([self.args.zkinfer, *argv], self.log_path, self.args.timeout)
@@ -765,6 +799,9 @@ class Zkinfer(System):
         self.dir = os.path.join(self.work, "circuit")
         onnx_path = os.path.join(self.model_dir, "network.onnx")
         argv = ["compile", onnx_path, "-o", self.dir]
+        if self.args.zk_timed_evm:
+            # The timed circuit is the on-chain plan itself (prove then uses Keccak).
+            argv.append("--evm")
         if self.target_rel_l2 is not None:
             argv += ["--target-rel-l2", f"{self.target_rel_l2:.6g}"]
         if self.args.zk_calibration == "input":
@@ -910,8 +947,12 @@ def evm_table(results, info):
         total = sum(c["runtime_bytes"] for c in cs)
         return " + ".join(parts) + (f" = {total}" if len(cs) > 1 else "")
 
-    lines = ["| model | EZKL verify gas | zkinfer verify gas | zkinfer/EZKL | EZKL runtime bytes | zkinfer runtime bytes |",
-             "|---|---|---|---|---|---|"]
+    def predicted(e):
+        return e.get("predicted_gas") if e and not e.get("error") else None
+
+    lines = ["| model | EZKL verify gas | zkinfer verify gas | zkinfer predicted gas | zkinfer measured/predicted "
+             "| zkinfer/EZKL | EZKL runtime bytes | zkinfer runtime bytes |",
+             "|---|---|---|---|---|---|---|---|"]
     notes = []
     for res in results:
         ez = (res.get("ezkl") or {}).get("evm")
@@ -921,7 +962,9 @@ def evm_table(results, info):
         def cell(g, key):
             return g if g is not None else ("skipped" if res.get(key) is None else "failed")
 
+        pz = predicted(zk)
         lines.append(f"| {res['model']} | {cell(ge, 'ezkl')} | {cell(gz, 'zkinfer')} | "
+                     f"{pz if pz is not None else 'n/a'} | {ratio(gz, pz)} | "
                      f"{ratio(gz, ge)} | {sizes(ez)} | {sizes(zk)} |")
         for label, e in (("EZKL", ez), ("zkinfer", zk)):
             if not e:
@@ -934,7 +977,11 @@ def evm_table(results, info):
             if label == "zkinfer" and e.get("verify_evm_printed_gas") is not None:
                 extra = f", `zkinfer verify-evm` printed gas {e['verify_evm_printed_gas']}"
             if label == "zkinfer" and e.get("layout"):
-                extra += f", layout {e['layout']} (k={e.get('k')})"
+                extra += f", circuit {e['layout']} (k={e.get('k')})"
+            if label == "zkinfer" and e.get("visibility") is not None:
+                extra += f", visibility {json.dumps(e['visibility'])} ({e.get('num_instances')} instances)"
+            if label == "zkinfer" and e.get("predicted_gas_line"):
+                extra += f", compile printed \"{e['predicted_gas_line']}\""
             if label == "EZKL":
                 extra = f", ezkl.verify_evm {e.get('ezkl_verify_evm')}"
             notes.append(f"- {res['model']} {label}: verifyProof tx status {v['status']}, returned true "
@@ -944,7 +991,10 @@ def evm_table(results, info):
             f"{EIP170_LIMIT}-byte EIP-170 limit are flagged). verify gas: gasUsed of one verifyProof transaction "
             "(21000 base + calldata included) on the proof of the last repetition; EZKL: `create_evm_verifier` "
             "(reusable=False: one contract, VK embedded) + `deploy_evm` + `encode_evm_calldata`; zkinfer: "
-            "`prove --evm` + `create-evm-verifier` + `deploy-evm` + `encode-calldata`, every deployed contract listed.\n")
+            "`compile --evm` (default; its predicted gas is shown next to the measured one) + `setup` + "
+            "`prove --evm` + `create-evm-verifier` + `deploy-evm` + `encode-calldata`, every deployed contract "
+            "listed. EZKL's statement has public inputs; zkinfer's `--evm` plan may hash wide inputs (its "
+            "visibility is in the notes).\n")
     return head + "\n" + "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
@@ -1044,8 +1094,10 @@ def run_model(model_dir, args, anvil=None):
             try:
                 s.evm_result = s.evm(anvil)
                 v = s.evm_result["verify"]
-                log(f"{name}: {s.name} verifyProof gas {v['gas_used']} (status {v['status']}, returned true "
-                    f"{v['returned_true']}), runtime bytes "
+                pg = s.evm_result.get("predicted_gas")
+                log(f"{name}: {s.name} verifyProof gas {v['gas_used']}"
+                    + (f" (predicted {pg})" if pg is not None else "")
+                    + f" (status {v['status']}, returned true {v['returned_true']}), runtime bytes "
                     + " + ".join(f"{c['name']} {c['runtime_bytes']}" for c in s.evm_result["contracts"]))
             except Exception as e:  # noqa: BLE001
                 msg = str(e) if isinstance(e, StepFailed) else f"{type(e).__name__}: {e}"
@@ -1100,9 +1152,13 @@ def main(argv=None):
                         "bytecode sizes (untimed, after the repetitions)")
     p.add_argument("--anvil", default=os.path.join(ROOT, ".tools", "bin", "anvil"),
                    help="--evm: anvil binary (default .tools/bin/anvil, from .ci/install-evm-tools.sh)")
-    p.add_argument("--zk-evm-layout", default="gas", choices=["gas", "speed"],
-                   help="zkinfer circuit layout for the --evm step (default gas: the on-chain setting; "
-                        "the timed repetitions use the default speed layout)")
+    p.add_argument("--zk-evm-layout", default="evm", choices=["evm", "gas", "speed"],
+                   help="zkinfer circuit for the --evm step: evm (default) `compile --evm`, the on-chain plan "
+                        "(wide inputs hashed, gas predicted); gas: `compile --layout gas`; speed: the timed "
+                        "circuit (the timed repetitions always use the default speed layout)")
+    p.add_argument("--zk-timed-evm", action="store_true",
+                   help="time zkinfer on the on-chain plan (`compile --evm`) instead of the default layout; "
+                        "the --evm step then reuses that circuit")
     p.add_argument("--zk-solc", default=os.path.join(ROOT, ".tools", "bin", "solc"),
                    help="--evm: solc for `zkinfer create-evm-verifier --solc` (default .tools/bin/solc, solc-js 0.8.19)")
     p.add_argument("--ezkl-solc-js", default=os.path.join(CACHE, "solc-0.8.20"),
