@@ -25,14 +25,15 @@
 //! `configure` ([`ProtocolCounts::of_shape`]), the way snark-verifier's `compile` counts
 //! them from a verifying key.
 //!
-//! **Time.** A two-parameter model: a fixed [`BASE_SECONDS`] (process start, reading the
-//! proving key) plus a time per committed cell, `2^k × (advice + lookup advice + 3·lookup
-//! groups + packed-gate columns + 1)` (each committed column costs an FFT and an MSM of size
-//! `2^k`, each lookup argument three more). Both were fitted on `zkinfer prove` of the
-//! release build on a 2-core machine (benches/README.md, "Non-linear models against EZKL":
-//! logreg30 0.34 s, attention_tiny 0.97 s, encoder_block 4.84 s; the model gives 0.35, 0.59
-//! and 4.66 s), so the number is an order of magnitude for machines like that one, not a
-//! promise.
+//! **Time.** A linear model of the prover's CPU seconds in the committed and preprocessed
+//! cells, `CPU = base + 2^k × (w·W + p·P)` (every commitment in the proof is an FFT and an
+//! MSM of size `2^k`; every column, fixed ones included, is evaluated on the extended
+//! domain for the quotient), fitted on the same 30 proofs as the gas (release build, 2-core
+//! AMD EPYC, shapes from k = 8 to 19; mean error 10%, largest 25% over the 24 proofs at
+//! k ≥ 11), and turned into wall seconds on two cores by [`TWO_CORE_SPEEDUP`]. It is an
+//! order of magnitude for machines like that one, not a promise; what the planner needs is
+//! the ratio between layouts, which it gets right where the old cell-count model was off by
+//! 3× for narrow ones.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::plonk::{Circuit, ConstraintSystem, Expression};
@@ -41,12 +42,20 @@ use serde::{Deserialize, Serialize};
 use super::circuit::CircuitShape;
 use super::model::ModelCircuit;
 
-/// Fitted prove seconds per committed cell (see the module docs).
-pub const SECONDS_PER_CELL: f64 = 1.6e-5;
-/// Fitted fixed part of a `zkinfer prove` run, in seconds.
-pub const BASE_SECONDS: f64 = 0.2;
+/// Fitted CPU seconds of a proof, fixed part (process start, reading the keys).
+pub const CPU_BASE_SECONDS: f64 = 0.366;
+/// Fitted CPU seconds per row of each commitment in the proof (`W`).
+pub const CPU_SECONDS_PER_WITNESS_CELL: f64 = 1.15e-5;
+/// Fitted CPU seconds per row of each preprocessed column (`P`).
+pub const CPU_SECONDS_PER_PREPROCESSED_CELL: f64 = 8.86e-6;
+/// Wall time on two cores is CPU time divided by this (measured 1.8 on the larger proofs).
+pub const TWO_CORE_SPEEDUP: f64 = 1.8;
+/// The wall-clock part of [`predicted_prove_seconds`] that does not grow with the rows.
+pub const BASE_SECONDS: f64 = CPU_BASE_SECONDS / TWO_CORE_SPEEDUP;
 
-/// Committed columns of a planned circuit (see the module docs).
+/// Committed columns of a planned circuit: flex-gate and range-lookup advice, three per
+/// function-table group, the packed gate's columns (twice with parameters in advice), and
+/// the constants column.
 pub fn columns(shape: &CircuitShape) -> usize {
     shape.config.num_advice_per_phase.iter().sum::<usize>()
         + shape
@@ -65,9 +74,18 @@ pub fn columns(shape: &CircuitShape) -> usize {
         }
 }
 
-/// The rough prove time of a planned circuit, in seconds.
+/// Predicted CPU seconds of proving `shape` (see the module docs).
+pub fn predicted_prove_cpu_seconds(shape: &CircuitShape) -> f64 {
+    let c = ProtocolCounts::of_shape(shape, 0, 0);
+    CPU_BASE_SECONDS
+        + (1u64 << shape.k) as f64
+            * (CPU_SECONDS_PER_WITNESS_CELL * c.witness as f64
+                + CPU_SECONDS_PER_PREPROCESSED_CELL * c.preprocessed as f64)
+}
+
+/// Predicted wall seconds of proving `shape` on two cores (see the module docs).
 pub fn predicted_prove_seconds(shape: &CircuitShape) -> f64 {
-    BASE_SECONDS + (1u64 << shape.k) as f64 * columns(shape) as f64 * SECONDS_PER_CELL
+    predicted_prove_cpu_seconds(shape) / TWO_CORE_SPEEDUP
 }
 
 /// What the verifier of a shape has to process (see the module docs).

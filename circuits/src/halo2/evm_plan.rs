@@ -14,15 +14,19 @@ use onnx_import::ir::Graph;
 use serde::{Deserialize, Serialize};
 
 use super::circuit::{CircuitShape, K_RANGE};
-use super::evm_cost::{columns, evm_gas, predicted_prove_seconds, BASE_SECONDS, SECONDS_PER_CELL};
+use super::evm_cost::{columns, evm_gas, predicted_prove_seconds};
 use super::plan::{check_plannable, lay, probe, usable_rows, LayoutLimits, Probe, PROBE_MAX_DOT};
 use crate::error::{CircuitError, Result};
 use crate::quant::QuantParams;
 use crate::visibility::{ParamVisibility, Visibilities};
 
-/// How much verification gas one second of proving is worth by default: at this weight a
-/// plan may prove one second slower to save 5,000 gas per verification.
-pub const DEFAULT_GAS_PER_SECOND: f64 = 5_000.0;
+/// How much verification gas one second of (two-core) proving is worth by default: at this
+/// weight a plan may prove one second slower to save 20,000 gas per verification. Chosen on
+/// the benchmark models (digits MLP and CNN, LeNet-5, an attention block): it keeps their
+/// predicted gas at 0.4–0.5× EZKL's and their prove time at or below EZKL's half where a
+/// shape allows both (benches/README.md); 5,000 made LeNet-5 prove 1.4× longer for 21% less
+/// gas, 50,000 added 13% gas to the digits CNN for 36% less time.
+pub const DEFAULT_GAS_PER_SECOND: f64 = 20_000.0;
 
 /// Knobs of [`plan_evm`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -253,14 +257,14 @@ fn search_family(
     }
     // The family's narrowest shape bounds its gas and its columns from below (wider shapes
     // only add commitments and evaluations); it is priced once, its k does not matter.
-    let mut floor_at: Option<(f64, usize)> = None;
+    let mut floor_at: Option<(f64, CircuitShape)> = None;
     for k in first_k..=K_RANGE.1 {
         if open.is_empty() {
             break;
         }
-        if let Some((gas, cols)) = floor_at {
-            let t = BASE_SECONDS + (1u64 << k) as f64 * cols as f64 * SECONDS_PER_CELL;
-            if gas + opts.gas_per_second * t > best {
+        if let Some((gas, narrow)) = &mut floor_at {
+            narrow.k = k;
+            if *gas + opts.gas_per_second * predicted_prove_seconds(narrow) > best {
                 break;
             }
         }
@@ -276,7 +280,7 @@ fn search_family(
         if floor_at.is_none() {
             let n = narrowest(&p, vis);
             let gas = evm_gas(&n, p.public_rows, p.public_rows)? as f64;
-            floor_at = Some((gas, columns(&n)));
+            floor_at = Some((gas, n));
         }
         let mut still_open = Vec::with_capacity(open.len());
         for limits in open {

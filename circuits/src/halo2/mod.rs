@@ -19,11 +19,11 @@ pub mod plan;
 pub use backend::Halo2Backend;
 #[cfg(feature = "model")]
 pub use circuit::{build, dot_weights, BuiltCircuit, CircuitShape, Layout, PartHashes};
-pub use lookup::{LookupConfig, LookupRecord, LookupTable};
-pub use model::{committed_columns, ModelCircuit, ModelCircuitParams, ModelConfig};
 #[cfg(feature = "model")]
 pub use evm_cost::{columns, evm_gas, predicted_prove_seconds, GasModel, ProtocolCounts};
 #[cfg(feature = "model")]
 pub use evm_plan::{plan_evm, EvmCandidate, EvmOptions, EvmPlan, DEFAULT_GAS_PER_SECOND};
+pub use lookup::{LookupConfig, LookupRecord, LookupTable};
+pub use model::{committed_columns, ModelCircuit, ModelCircuitParams, ModelConfig};
 #[cfg(feature = "model")]
 pub use plan::{plan, plan_for, plan_limits, plan_with, LayoutLimits};
