@@ -43,11 +43,11 @@ pub struct TargetCost {
 }
 
 /// Largest `k` of the chosen plan at which the `evm` layout's table plans every scale. Each
-/// [`plan_evm`] lays the model out at several sizes: about a second in all for
-/// `digits_conv` (k = 17) or `wide_mlp` (k = 18), but about 40 s per scale for LeNet-5 with
-/// hashed inputs (k = 19; 2 cores, debug build), so above it only the chosen scale is shown
-/// ([`Planning::chosen`]).
-pub const EVM_TABLE_MAX_K: u32 = 18;
+/// [`plan_evm`] lays the model out at several sizes: about a second in all for the digits
+/// models (k = 15), but about 15 s per scale for LeNet-5 with hashed inputs (k = 17, 2
+/// cores, release build; its `compile --evm` took 47 s with every scale planned), so above
+/// it only the chosen scale is shown ([`Planning::chosen`]).
+pub const EVM_TABLE_MAX_K: u32 = 16;
 
 /// How [`cost_by_target`] plans each scale.
 #[derive(Clone, Copy, Debug)]

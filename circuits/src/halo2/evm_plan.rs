@@ -21,12 +21,13 @@ use crate::quant::QuantParams;
 use crate::visibility::{ParamVisibility, Visibilities};
 
 /// How much verification gas one second of (two-core) proving is worth by default: at this
-/// weight a plan may prove one second slower to save 20,000 gas per verification. Chosen on
-/// the benchmark models (digits MLP and CNN, LeNet-5, an attention block): it keeps their
-/// predicted gas at 0.4–0.5× EZKL's and their prove time at or below EZKL's half where a
-/// shape allows both (benches/README.md); 5,000 made LeNet-5 prove 1.4× longer for 21% less
-/// gas, 50,000 added 13% gas to the digits CNN for 36% less time.
-pub const DEFAULT_GAS_PER_SECOND: f64 = 20_000.0;
+/// weight a plan may prove one second slower to save 15,000 gas per verification. Chosen on
+/// the benchmark models against EZKL 23.0.5 (benches/README.md, 2026-12-01): at 20,000,
+/// LeNet-5 took a k = 16 plan (780k gas, 0.63× EZKL's; 26 s); at 15,000 it takes the
+/// k = 17 plan (590k predicted, 36 s predicted, both under half of EZKL's), and the digits
+/// MLP, digits CNN and attention block keep plans at or below 0.53× EZKL's gas. 5,000 made
+/// LeNet-5 prove 1.4× longer again for 21% less gas.
+pub const DEFAULT_GAS_PER_SECOND: f64 = 15_000.0;
 
 /// Knobs of [`plan_evm`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
