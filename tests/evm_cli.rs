@@ -7,38 +7,12 @@
 mod evm_common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
 
-use evm_common::{root, tools, Anvil, ANVIL_KEY};
+use evm_common::{ok, p, root, text, tools, zkinfer, Anvil, ANVIL_KEY};
 use solidity::calldata::decode_bool;
 use solidity::rpc::{from_hex, parse_address};
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .env_remove("ZKINFER_SOLC")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = zkinfer(args);
-    assert!(o.status.success(), "zkinfer {args:?} failed:\n{}", text(&o));
-    text(&o)
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 #[test]
 fn cli_and_dapp_on_anvil() {

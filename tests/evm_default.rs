@@ -12,44 +12,16 @@
 mod evm_common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use evm_common::{root, tools, Anvil, ANVIL_KEY};
+use evm_common::{ok, p, root, text, tools, zkinfer, Anvil, ANVIL_KEY};
 use solidity::rpc::parse_address;
+use solidity::EIP170_LIMIT;
 
 /// Largest accepted `verify-evm` gas (eth_estimateGas of the verifyProof call).
 const GAS_BOUND: u64 = 450_000;
 /// Largest accepted |measured - predicted| / predicted.
 const PREDICTION_TOLERANCE: f64 = 0.15;
-/// EIP-170: the largest runtime code a contract may have on Ethereum mainnet.
-const EIP170_LIMIT: usize = 24_576;
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .env_remove("ZKINFER_SOLC")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = zkinfer(args);
-    assert!(o.status.success(), "zkinfer {args:?} failed:\n{}", text(&o));
-    text(&o)
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// The first integer after `key` on the first line containing `key` (digits with `,` or `_`
 /// separators), or `None` when no line has `key`.

@@ -8,35 +8,14 @@
 
 mod evm_common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use evm_common::{root, tools, Anvil, ANVIL_KEY};
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .env_remove("ZKINFER_SOLC")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use evm_common::{p, root, text, tools, zkinfer, Anvil, ANVIL_KEY};
 
 fn ok(args: &[&str]) -> Output {
     let o = zkinfer(args);
     assert!(o.status.success(), "zkinfer {args:?} failed:\n{}", text(&o));
     o
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use solidity::rpc::RpcClient;
@@ -241,4 +241,35 @@ impl Drop for Anvil {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs the `zkinfer` binary of this build with `args` (without `$ZKINFER_SOLC`, so only
+/// `--solc` picks the compiler).
+pub fn zkinfer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .env_remove("ZKINFER_SOLC")
+        .output()
+        .unwrap()
+}
+
+/// stdout then stderr of a run.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// [`zkinfer`], which must succeed; its [`text`].
+pub fn ok(args: &[&str]) -> String {
+    let o = zkinfer(args);
+    assert!(o.status.success(), "zkinfer {args:?} failed:\n{}", text(&o));
+    text(&o)
+}
+
+/// A path as the `&str` argument the CLI takes.
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
 }

@@ -5,18 +5,8 @@ use zkinfer::{Compiled, EvmCandidate, Layout, Part};
 /// How many candidates after the chosen one the EVM plan shows.
 const SHOWN_CANDIDATES: usize = 5;
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `1234567` as `1,234,567` (the NatSpec's formatting, so both say the same number).
+pub use solidity::natspec::thousands;
 
 /// Prints the calibration outcome, the scales tried and the cost of each error target (with
 /// `layout`, the one compiled with).
