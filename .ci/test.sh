@@ -3,10 +3,12 @@
 # `cargo test --workspace` with any extra arguments passed through
 # (e.g. `.ci/test.sh --test onnx_backend -- --nocapture`):
 #   - the EVM tools (solc-js, anvil, cast, ethers) via .ci/install-evm-tools.sh into .tools/
+#   - the TypeScript client's and the dApp page's npm dependencies, and Debian's chromium for
+#     the browser test, via .ci/install-js.sh
 #   - the PyPI `onnx` wheel (pinned; without its dependencies: only its data files are used)
 #     into the git-ignored virtual environment .venv-onnx/, for ONNX's backend conformance
 #     models (onnx/backend/test/data), which tests/onnx_backend.rs runs
-# Idempotent (a second run reinstalls nothing), installs nothing globally, and needs only
+# Idempotent (a second run reinstalls nothing), installs nothing globally (but chromium), and needs only
 # node >= 18 with npm and python3 (with its venv module) besides the Rust toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 ONNX_VERSION=1.17.0
 
 .ci/install-evm-tools.sh
+.ci/install-js.sh
 
 venv="$PWD/.venv-onnx"
 stamp="$venv/onnx.stamp"

@@ -176,6 +176,93 @@ pub enum Error {
         /// The missing file.
         path: PathBuf,
     },
+    /// An error of the EVM layer (RPC, transactions, verifier bundles).
+    #[error(transparent)]
+    Solidity(#[from] solidity::SolidityError),
+    /// A contract refused a call with one of the registry's errors.
+    #[error("the contract refused to {action}: {reason}")]
+    Refused {
+        /// What was attempted.
+        action: &'static str,
+        /// The decoded custom error.
+        reason: solidity::registry::RegistryRevert,
+    },
+    /// A contract reverted with data that is none of the registry's errors.
+    #[error("the contract reverted when asked to {action} (revert data {data}): is the address a zkinfer ModelRegistry?")]
+    Reverted {
+        /// What was attempted.
+        action: &'static str,
+        /// The revert data, hex.
+        data: String,
+    },
+    /// No contract code at an address given as a contract.
+    #[error("no {what} at {address} on this chain (no code there)")]
+    NoContract {
+        /// The contract expected.
+        what: &'static str,
+        /// The address.
+        address: String,
+    },
+    /// Private parameters bind proofs to no weights: nothing to register.
+    #[error(
+        "{}: its parameters are private, so its proofs are bound to no weights and there is          nothing to register; compile with --param-visibility fixed, hashed or committed",
+        dir.display()
+    )]
+    NotRegistrable {
+        /// The model directory.
+        dir: PathBuf,
+    },
+    /// The key was made with the insecure local SRS.
+    #[error(
+        "{}: its keys were made with zkinfer's INSECURE local SRS, so anyone can forge proofs          its verifier accepts; run setup with --srs from a trusted setup, or pass          --allow-insecure-srs for a local test chain",
+        dir.display()
+    )]
+    InsecureRegistration {
+        /// The model directory.
+        dir: PathBuf,
+    },
+    /// The verifier at an address is not the one of this directory's key.
+    #[error(
+        "the verifier at {address} reports modelCommitment {reported}, not this model's vk.bin          sha256 0x{vk_sha256}: it verifies another key"
+    )]
+    WrongVerifier {
+        /// The verifier's address.
+        address: String,
+        /// sha256 of the directory's vk.bin (hex).
+        vk_sha256: String,
+        /// What the verifier answered (hex).
+        reported: String,
+    },
+    /// The verifier bundle cannot be deployed.
+    #[error(
+        "{}: cannot deploy the verifier bundle ({reason}); run `zkinfer create-evm-verifier DIR          -o DIR/evm --solc PATH` first, or pass --verifier ADDRESS",
+        bundle.display()
+    )]
+    NoVerifierBundle {
+        /// The bundle directory.
+        bundle: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No registry given and none recorded for this chain.
+    #[error(
+        "no registry for chain {chain_id}: {} has no registration.json for it; pass          --registry ADDRESS (or run `zkinfer register` on it first)",
+        dir.display()
+    )]
+    NoRegistry {
+        /// The model directory.
+        dir: PathBuf,
+        /// The chain's id.
+        chain_id: u64,
+    },
+    /// A proof with another transcript than the EVM's.
+    #[error(
+        "the proof uses the {transcript:?} transcript; contracts check Keccak proofs only:          re-run `zkinfer prove ... --evm`"
+    )]
+    NotEvmProof {
+        /// The proof's transcript.
+        transcript: String,
+    },
 }
 
 /// Result alias for the facade.

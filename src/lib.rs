@@ -83,6 +83,7 @@ pub mod compile;
 pub mod cost;
 pub mod error;
 pub mod pipeline;
+pub mod provenance;
 pub mod settings;
 pub mod statement;
 pub mod verify;

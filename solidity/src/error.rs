@@ -92,6 +92,31 @@ pub enum SolidityError {
         /// What went wrong.
         message: String,
     },
+    /// Return data or an event log of the registry contracts is not what their ABI says.
+    #[error("cannot decode the {what}: {message}")]
+    Abi {
+        /// What was being decoded.
+        what: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A `ModelRegistry` or `InferenceLog` call reverted with one of their custom errors.
+    #[error("{call} reverted: {reason}")]
+    RegistryReverted {
+        /// The function called.
+        call: &'static str,
+        /// The decoded error (its message says what to do).
+        reason: crate::registry::RegistryRevert,
+    },
+    /// A `ModelRegistry` or `InferenceLog` call reverted with data that is none of their
+    /// errors (empty: out of gas, or the address is not the registry).
+    #[error("{call} reverted with {data} (empty: out of gas, or not a zkinfer registry)")]
+    Reverted {
+        /// The function called.
+        call: &'static str,
+        /// The revert data, `0x` hex.
+        data: String,
+    },
     /// The in-process EVM failed (only with the `revm` feature).
     #[error("in-process EVM: {0}")]
     Evm(String),

@@ -33,6 +33,9 @@
 //! * [`calldata`], [`rpc`], [`tx`]: transaction data, a tiny HTTP JSON-RPC client and
 //!   EIP-155 signing (k256) for deploying and calling without external tools.
 //! * `local` (feature `revm`): an in-process EVM for tests and gas measurements.
+//! * [`registry`] ([`registry_abi`]): zkinfer's own contracts, `ModelRegistry` and its
+//!   `InferenceLog` (committed build output embedded), with calldata builders, return,
+//!   event and revert decoders.
 //!
 //! Measured on the test models compiled with `--layout gas` (revm 27, Prague rules; gas of
 //! the whole `verifyProof` transaction, 21,000 intrinsic and calldata included):
@@ -61,6 +64,8 @@ pub mod local;
 pub mod memory;
 pub mod natspec;
 pub mod param_commitment;
+pub mod registry;
+pub mod registry_abi;
 pub mod rpc;
 pub mod solc;
 pub mod split;

@@ -40,6 +40,15 @@ pub struct Deployed {
     pub gas_used: u64,
 }
 
+/// What an `eth_call` gave ([`RpcClient::try_call`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallResult {
+    /// The call returned this output.
+    Returned(Vec<u8>),
+    /// The call reverted with this revert data (empty for a bare `revert()`).
+    Reverted(Vec<u8>),
+}
+
 /// `0x`-prefixed lowercase hex.
 pub fn to_hex(b: &[u8]) -> String {
     format!("0x{}", hex::encode(b))
@@ -169,28 +178,83 @@ impl RpcClient {
         }
     }
 
-    /// Calls `method` with `params`; returns the `result`.
-    pub fn request(&self, method: &str, params: Value) -> Result<Value> {
+    /// Calls `method` with `params`; returns the `result`, or the node's `error` object
+    /// (`Err` of the inner result) when it answered one.
+    fn request_raw(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<std::result::Result<Value, Value>> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let bytes = self.post(&body.to_string())?;
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|e| self.transport(format!("{method}: response is not JSON: {e}")))?;
         if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
-            let mut message = err["message"]
-                .as_str()
-                .unwrap_or("unknown error")
-                .to_string();
-            if let Some(data) = err.get("data").filter(|d| !d.is_null()) {
-                message.push_str(&format!(" (data: {data})"));
-            }
-            return Err(SolidityError::Rpc {
-                method: method.into(),
-                message,
-            });
+            return Ok(Err(err.clone()));
         }
         v.get("result")
             .cloned()
+            .map(Ok)
             .ok_or_else(|| self.transport(format!("{method}: no result in the response")))
+    }
+
+    /// `eth_call` of `to` with `data` (from `from`, if given) at the latest block: the
+    /// output, or the revert data when the call reverted (nodes answer a revert with an
+    /// error whose `data` is the revert data; see [`CallResult`]).
+    pub fn try_call(
+        &self,
+        from: Option<&Address>,
+        to: &Address,
+        data: &[u8],
+    ) -> Result<CallResult> {
+        let mut tx = json!({"to": to_hex(to), "data": to_hex(data)});
+        if let Some(f) = from {
+            tx["from"] = json!(to_hex(f));
+        }
+        match self.request_raw("eth_call", json!([tx, "latest"]))? {
+            Ok(v) => Ok(CallResult::Returned(from_hex(
+                v.as_str().unwrap_or_default(),
+            )?)),
+            Err(err) => {
+                let message = err["message"].as_str().unwrap_or_default();
+                // A revert carries its data (possibly empty); other errors are failures.
+                let data = match &err["data"] {
+                    Value::String(s) => from_hex(s).ok(),
+                    Value::Object(o) => o
+                        .get("data")
+                        .and_then(|d| d.as_str())
+                        .and_then(|s| from_hex(s).ok()),
+                    _ => None,
+                };
+                match data {
+                    Some(d) => Ok(CallResult::Reverted(d)),
+                    None if message.contains("revert") => Ok(CallResult::Reverted(Vec::new())),
+                    None => Err(SolidityError::Rpc {
+                        method: "eth_call".into(),
+                        message: format!("{message} (error: {err})"),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Calls `method` with `params`; returns the `result`.
+    pub fn request(&self, method: &str, params: Value) -> Result<Value> {
+        let err = match self.request_raw(method, params)? {
+            Ok(v) => return Ok(v),
+            Err(err) => err,
+        };
+        let mut message = err["message"]
+            .as_str()
+            .unwrap_or("unknown error")
+            .to_string();
+        if let Some(data) = err.get("data").filter(|d| !d.is_null()) {
+            message.push_str(&format!(" (data: {data})"));
+        }
+        Err(SolidityError::Rpc {
+            method: method.into(),
+            message,
+        })
     }
 
     /// `eth_chainId`.
@@ -309,6 +373,52 @@ impl RpcClient {
         })?;
         Ok(deployed)
     }
+}
+
+/// One event log of a transaction receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptLog {
+    /// The emitting contract.
+    pub address: Address,
+    /// The topics (the event signature's keccak256 first, then the indexed fields).
+    pub topics: Vec<[u8; 32]>,
+    /// The non-indexed fields, ABI-encoded.
+    pub data: Vec<u8>,
+}
+
+/// The `gasUsed` of a receipt.
+pub fn receipt_gas_used(receipt: &Value) -> Result<u64> {
+    u64::try_from(quantity(&receipt["gasUsed"], "gas used")?)
+        .map_err(|_| SolidityError::input("quantity", "gas used too large"))
+}
+
+/// The event logs of a receipt, in order.
+pub fn receipt_logs(receipt: &Value) -> Result<Vec<ReceiptLog>> {
+    let bad = |m: &str| SolidityError::input("receipt", m.to_string());
+    let logs = receipt["logs"]
+        .as_array()
+        .ok_or_else(|| bad("no logs array"))?;
+    logs.iter()
+        .map(|l| {
+            let address = parse_address(l["address"].as_str().unwrap_or_default())?;
+            let topics = l["topics"]
+                .as_array()
+                .ok_or_else(|| bad("a log without topics"))?
+                .iter()
+                .map(|t| {
+                    from_hex(t.as_str().unwrap_or_default())?
+                        .try_into()
+                        .map_err(|_| bad("a topic that is not 32 bytes"))
+                })
+                .collect::<Result<Vec<[u8; 32]>>>()?;
+            let data = from_hex(l["data"].as_str().unwrap_or("0x"))?;
+            Ok(ReceiptLog {
+                address,
+                topics,
+                data,
+            })
+        })
+        .collect()
 }
 
 /// Decodes an HTTP chunked body.

@@ -93,7 +93,25 @@ impl Solc {
     /// Compiles `sources` (file name → source text) with the optimizer off, returning every
     /// contract by name. Errors (not warnings) reported by the compiler fail the call.
     pub fn compile(&self, sources: &[(&str, &str)]) -> Result<BTreeMap<String, CompiledContract>> {
-        let input = standard_json_input(sources).to_string();
+        self.compile_input(&standard_json_input(sources))
+    }
+
+    /// Compiles `sources` with the optimizer on (`runs`) for EVM version `evm_version`
+    /// (e.g. `"paris"`: no `PUSH0`, so the code runs on every chain), returning every
+    /// contract by name. For zkinfer's own contracts (the registry), never for generated
+    /// verifiers (their code needs the optimizer off).
+    pub fn compile_optimized(
+        &self,
+        sources: &[(&str, &str)],
+        runs: u32,
+        evm_version: &str,
+    ) -> Result<BTreeMap<String, CompiledContract>> {
+        self.compile_input(&standard_json_input_optimized(sources, runs, evm_version))
+    }
+
+    /// Runs the compiler on a standard-JSON input.
+    fn compile_input(&self, input: &Value) -> Result<BTreeMap<String, CompiledContract>> {
+        let input = input.to_string();
         // The input goes through a file, not a pipe: solc-js reads stdin with one
         // `readFileSync`, which fails with EAGAIN on a pipe whose writer is not done yet.
         let mut file = tempfile::tempfile()
@@ -154,6 +172,19 @@ pub fn standard_json_input(sources: &[(&str, &str)]) -> Value {
             }
         }
     })
+}
+
+/// The standard-JSON input of [`Solc::compile_optimized`]: like [`standard_json_input`] with
+/// the optimizer on (`runs`) and the EVM version pinned.
+pub fn standard_json_input_optimized(
+    sources: &[(&str, &str)],
+    runs: u32,
+    evm_version: &str,
+) -> Value {
+    let mut input = standard_json_input(sources);
+    input["settings"]["optimizer"] = json!({ "enabled": true, "runs": runs });
+    input["settings"]["evmVersion"] = json!(evm_version);
+    input
 }
 
 /// Parses a standard-JSON output into contracts by name.
@@ -238,5 +269,9 @@ mod tests {
         let input = standard_json_input(&[("A.sol", "contract A {}")]);
         assert_eq!(input["settings"]["optimizer"]["enabled"], false);
         assert_eq!(input["sources"]["A.sol"]["content"], "contract A {}");
+        let opt = standard_json_input_optimized(&[("A.sol", "contract A {}")], 200, "paris");
+        assert_eq!(opt["settings"]["optimizer"]["enabled"], true);
+        assert_eq!(opt["settings"]["optimizer"]["runs"], 200);
+        assert_eq!(opt["settings"]["evmVersion"], "paris");
     }
 }

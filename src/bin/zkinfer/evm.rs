@@ -404,19 +404,10 @@ fn onchain_commitment(
 
 /// `zkinfer deploy-evm`.
 pub fn deploy(args: &DeployArgs) -> Result<()> {
-    let bundle = Bundle::read(&args.dir)?;
-    if !bundle.is_compiled() {
-        bail!(
-            "{} has no bytecode: re-run create-evm-verifier with a Solidity compiler \
-             (--solc PATH or ZKINFER_SOLC)",
-            args.dir.display()
-        );
-    }
     let signer = Signer::from_hex(&args.private_key)?;
     let rpc = RpcClient::new(&args.rpc)?;
-    let deployed = rpc.deploy_bundle(&bundle, &signer)?;
     let chain_id = rpc.chain_id()?;
-    let mut record = serde_json::Map::new();
+    let deployed = zkinfer::provenance::deploy_verifier(&rpc, &signer, &args.dir, chain_id)?;
     for d in &deployed {
         println!(
             "  {:<22} {} (gas {})",
@@ -424,17 +415,8 @@ pub fn deploy(args: &DeployArgs) -> Result<()> {
             to_hex(&d.address),
             d.gas_used
         );
-        record.insert(d.name.clone(), serde_json::json!(to_hex(&d.address)));
     }
     let entry = deployed.last().context("nothing was deployed")?;
-    let out = args.dir.join("deployment.json");
-    let doc = serde_json::json!({
-        "chain_id": chain_id,
-        "address": to_hex(&entry.address),
-        "contracts": record,
-    });
-    std::fs::write(&out, serde_json::to_string_pretty(&doc)?)
-        .with_context(|| format!("cannot write {}", out.display()))?;
     println!("ZkinferVerifier deployed at {}", to_hex(&entry.address));
     Ok(())
 }

@@ -6,6 +6,7 @@ mod commit;
 mod evm;
 mod inspect;
 mod progress;
+mod provenance;
 mod report;
 
 use std::path::PathBuf;
@@ -194,6 +195,12 @@ enum Command {
     EncodeCalldata(evm::EncodeArgs),
     /// Call a deployed verifier on a proof; exit 0 iff it accepts; prints the gas used.
     VerifyEvm(evm::VerifyArgs),
+    /// Register DIR's model commitment in a ModelRegistry (deploying the registry and DIR's
+    /// verifier when needed); prints `model id: <id>`.
+    Register(provenance::RegisterArgs),
+    /// Submit a proof to the registry's InferenceLog; exit 0 and print the entry when it was
+    /// recorded, non-zero with the contract's reason when it was refused.
+    Submit(provenance::SubmitArgs),
 }
 
 fn parse_dim(s: &str) -> std::result::Result<(DimKey, usize), String> {
@@ -355,6 +362,8 @@ fn run(cli: &Cli) -> Result<()> {
         Command::DeployEvm(args) => evm::deploy(args),
         Command::EncodeCalldata(args) => evm::encode(args),
         Command::VerifyEvm(args) => evm::verify(args),
+        Command::Register(args) => provenance::register(args),
+        Command::Submit(args) => provenance::submit(args),
     }
 }
 

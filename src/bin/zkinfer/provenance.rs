@@ -1,0 +1,171 @@
+//! `zkinfer register` and `zkinfer submit`: the model registry and the inference log on a
+//! chain (see `zkinfer::provenance`).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use solidity::rpc::{parse_address, to_hex, RpcClient};
+use solidity::tx::Signer;
+use zkinfer::provenance::{self, RegisterOptions, Submission};
+use zkinfer::{files, ProofArtifact, Settings};
+
+/// Options of `register`.
+#[derive(Args, Debug)]
+pub struct RegisterArgs {
+    /// Model directory (compiled, set up; with its verifier bundle in DIR/evm unless
+    /// --bundle or --verifier says otherwise).
+    dir: PathBuf,
+    /// JSON-RPC endpoint (http:// only).
+    #[arg(long)]
+    rpc: String,
+    /// Hex private key of the registering account: it becomes the model's owner.
+    #[arg(long)]
+    private_key: String,
+    /// An existing ModelRegistry; default the one DIR/registration.json records for this
+    /// chain, else a new one is deployed (with its InferenceLog).
+    #[arg(long)]
+    registry: Option<String>,
+    /// An already deployed ZkinferVerifier of DIR's key; default the bundle's (deployed now
+    /// unless its deployment.json names one on this chain).
+    #[arg(long)]
+    verifier: Option<String>,
+    /// The verifier bundle written by create-evm-verifier (default DIR/evm).
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Register the commitment of these weights (same architecture; hashed or committed
+    /// parameters) instead of the compiled model's.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// The model's name in the default metadata (default: DIR's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Register this metadata URI instead of the default data: URI (name, commitment kind,
+    /// vk sha256, output shapes and scales).
+    #[arg(long)]
+    metadata_uri: Option<String>,
+    /// Register a key made with zkinfer's INSECURE local SRS (local test chains only:
+    /// anyone can forge proofs its verifier accepts).
+    #[arg(long)]
+    allow_insecure_srs: bool,
+}
+
+/// Options of `submit`.
+#[derive(Args, Debug)]
+pub struct SubmitArgs {
+    /// Model directory (for its registration.json and settings.json).
+    dir: PathBuf,
+    /// The registered model's id (`register` printed it).
+    #[arg(long)]
+    model_id: u64,
+    /// Proof artifact made with `prove` for the EVM (Keccak transcript).
+    #[arg(long)]
+    proof: PathBuf,
+    /// JSON-RPC endpoint (http:// only).
+    #[arg(long)]
+    rpc: String,
+    /// Hex private key of the submitting account.
+    #[arg(long)]
+    private_key: String,
+    /// The ModelRegistry (default: the one DIR/registration.json records for this chain).
+    #[arg(long)]
+    registry: Option<String>,
+}
+
+/// `zkinfer register`.
+pub fn register(args: &RegisterArgs) -> Result<()> {
+    let rpc = RpcClient::new(&args.rpc)?;
+    let signer = Signer::from_hex(&args.private_key)?;
+    let address = |s: &Option<String>| s.as_deref().map(parse_address).transpose();
+    let opts = RegisterOptions {
+        registry: address(&args.registry)?,
+        verifier: address(&args.verifier)?,
+        bundle: args.bundle.clone(),
+        model: args.model.clone(),
+        metadata_uri: args.metadata_uri.clone(),
+        name: args.name.clone(),
+        allow_insecure_srs: args.allow_insecure_srs,
+    };
+    let r = provenance::register(&args.dir, &rpc, &signer, &opts)
+        .with_context(|| format!("cannot register {}", args.dir.display()))?;
+    let gas = |g: Option<u64>, what: &str| match g {
+        Some(g) => format!("{what} (deployed now, gas {g})"),
+        None => what.to_string(),
+    };
+    println!(
+        "registry: {} {}",
+        to_hex(&r.registry),
+        gas(r.registry_deploy_gas, "")
+    );
+    println!("inference log: {}", to_hex(&r.inference_log));
+    println!(
+        "verifier: {} {}",
+        to_hex(&r.verifier),
+        gas(r.verifier_deploy_gas, "")
+    );
+    println!("commitment: {} ({})", r.commitment.value, r.commitment.kind);
+    println!("register gas: {}", r.register_gas);
+    if opts.model.is_none() {
+        println!(
+            "recorded in {}",
+            args.dir.join(provenance::REGISTRATION_FILE).display()
+        );
+    }
+    println!("model id: {}", r.model_id);
+    Ok(())
+}
+
+/// `zkinfer submit`: exit 0 iff the log recorded the proof.
+pub fn submit(args: &SubmitArgs) -> Result<()> {
+    let rpc = RpcClient::new(&args.rpc)?;
+    let signer = Signer::from_hex(&args.private_key)?;
+    let registry = args.registry.as_deref().map(parse_address).transpose()?;
+    let registry = provenance::registry_of(&args.dir, &rpc, registry)?;
+    let proof = ProofArtifact::load(&args.proof)?;
+    match provenance::submit(&registry, args.model_id, &proof, &rpc, &signer)? {
+        Submission::Refused(reason) => bail!(
+            "the inference log REFUSED {} for model {}: {reason} (nothing was sent or stored)",
+            args.proof.display(),
+            args.model_id
+        ),
+        Submission::Recorded {
+            entry_id,
+            entry,
+            gas_used,
+            tx_hash,
+        } => {
+            println!("recorded: entry {entry_id} of model {}", entry.model_id);
+            println!("  tx: {tx_hash}");
+            println!("  gas: {gas_used}");
+            println!("  input hash:  {}", to_hex(&entry.input_hash));
+            println!("  output hash: {}", to_hex(&entry.output_hash));
+            let settings = Settings::read(&args.dir.join(files::SETTINGS)).ok();
+            match settings.and_then(|s| decoded(&entry.outputs, &s)) {
+                Some(v) => println!("  outputs: {v}"),
+                None => println!("  outputs: {} field elements", entry.outputs.len()),
+            }
+            println!("  submitter: {}", to_hex(&entry.submitter));
+            println!("  block: {}", entry.block_number);
+            Ok(())
+        }
+    }
+}
+
+/// The outputs as the floats proof.json shows, when the settings describe them.
+fn decoded(words: &[[u8; 32]], s: &Settings) -> Option<String> {
+    let values: Option<Vec<f64>> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut le = *w;
+            le.reverse();
+            let f = verifier::instance_from_hex(&hex::encode(le), i).ok()?;
+            let q = circuits::halo2::field::fe_to_i128(&f)?;
+            zkinfer::artifacts::exact_dequantize(q, s.quant.input_scale)
+        })
+        .collect();
+    let values = values?;
+    (values.len() == zkinfer::TensorSpec::total_len(&s.outputs)?
+        && s.circuit.visibility.output == zkinfer::Visibility::Public)
+        .then(|| format!("{values:?}"))
+}
