@@ -310,7 +310,7 @@ pub fn register(
         None => match deployed_verifier(rpc, &bundle_dir, chain_id)? {
             Some(a) => (a, None),
             None => {
-                let d = deploy_verifier(rpc, signer, &bundle_dir, chain_id)?;
+                let d = deploy_verifier(rpc, signer, &bundle_dir)?;
                 let entry = d.last().map(|e| e.address).unwrap_or_default();
                 (entry, Some(d.iter().map(|e| e.gas_used).sum()))
             }
@@ -412,12 +412,12 @@ fn deployed_verifier(rpc: &RpcClient, bundle: &Path, chain_id: u64) -> Result<Op
 }
 
 /// Deploys the verifier bundle in `bundle_dir` (in order, `ZkinferVerifier` last) and
-/// records it in its [`DEPLOYMENT_FILE`] for `chain_id`; returns what was deployed.
+/// records it in its [`DEPLOYMENT_FILE`] with the chain's id; returns what was deployed.
+/// The bundle is checked before the chain is contacted.
 pub fn deploy_verifier(
     rpc: &RpcClient,
     signer: &Signer,
     bundle_dir: &Path,
-    chain_id: u64,
 ) -> Result<Vec<solidity::rpc::Deployed>> {
     let no = |reason: &str| Error::NoVerifierBundle {
         bundle: bundle_dir.to_path_buf(),
@@ -429,6 +429,7 @@ pub fn deploy_verifier(
             "it has no bytecode: re-run create-evm-verifier with a Solidity compiler",
         ));
     }
+    let chain_id = rpc.chain_id()?;
     let deployed = rpc.deploy_bundle(&bundle, signer)?;
     let entry = deployed.last().ok_or_else(|| no("it lists no contracts"))?;
     let contracts: serde_json::Map<String, serde_json::Value> = deployed

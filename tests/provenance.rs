@@ -10,7 +10,7 @@ mod visibility_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use evm_common::{ok, p, root, text, tools, zkinfer, Anvil, ANVIL_KEY};
@@ -360,6 +360,9 @@ fn run_js(dir: &Path, cmd: &[&str], anvil: &Anvil, model: &Path) -> String {
         "{}/node_modules is missing: run .ci/install-js.sh",
         dir.display()
     );
+    // `npm test` in sdk/ts rebuilds sdk/ts/dist, which the page's build imports: one at a time.
+    static JS: Mutex<()> = Mutex::new(());
+    let _one = JS.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let o = Command::new(cmd[0])
         .args(&cmd[1..])

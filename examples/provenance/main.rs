@@ -16,8 +16,8 @@ use solidity::tx::Signer;
 use solidity::{find_solc, Bundle};
 use zkinfer::provenance::{self, RegisterOptions, Submission};
 use zkinfer::{
-    compile, prove_with, setup, CompileOptions, EvmOptions, ProveOptions, Samples, SrsSource,
-    TranscriptKind, VerifierKey,
+    compile, prove_with, setup, AutoVisibility, CompileOptions, EvmOptions, Layout, ProveOptions,
+    Samples, SrsSource, TranscriptKind, VerifierKey,
 };
 
 struct Args {
@@ -69,7 +69,15 @@ fn main() -> Result<()> {
         &model,
         &Samples::Files(vec![input.clone()]),
         &CompileOptions {
+            // The EVM planner's layout (lowest verify gas plus weighted prove time).
+            layout: Layout::Evm,
             evm: Some(EvmOptions::default()),
+            // As `compile --evm` without --input/--output-visibility: parts with many
+            // values (the 64 pixels) become hashed, one instance each.
+            auto_visibility: AutoVisibility {
+                input: true,
+                output: true,
+            },
             ..CompileOptions::default()
         },
     )?;

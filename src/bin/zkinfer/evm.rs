@@ -406,8 +406,7 @@ fn onchain_commitment(
 pub fn deploy(args: &DeployArgs) -> Result<()> {
     let signer = Signer::from_hex(&args.private_key)?;
     let rpc = RpcClient::new(&args.rpc)?;
-    let chain_id = rpc.chain_id()?;
-    let deployed = zkinfer::provenance::deploy_verifier(&rpc, &signer, &args.dir, chain_id)?;
+    let deployed = zkinfer::provenance::deploy_verifier(&rpc, &signer, &args.dir)?;
     for d in &deployed {
         println!(
             "  {:<22} {} (gas {})",
