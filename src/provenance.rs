@@ -504,15 +504,9 @@ pub fn submit(
         .filter(|l| l.address == log)
         .find_map(|l| reg::InferenceVerified::decode(&l.topics, &l.data))
         .ok_or_else(|| Error::artifact("submit receipt", "no InferenceVerified event"))?;
-    let entry = reg::decode_entry(&view(
-        rpc,
-        &log,
-        &reg::entry_calldata(event.entry_id),
-        "read the entry",
-    )?)?;
     Ok(Submission::Recorded {
         entry_id: event.entry_id,
-        entry,
+        entry: event.entry,
         gas_used: receipt_gas_used(&receipt)?,
         tx_hash,
     })

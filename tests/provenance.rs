@@ -221,12 +221,12 @@ fn register_and_submit_through_the_cli() {
     )
     .unwrap();
     let (input_hash, output_hash) = reg::hashes_of(&layout, &words).unwrap();
-    assert_eq!((log.entry_id, log.model_id), (1, 1));
-    assert_eq!(log.input_hash, input_hash);
-    assert_eq!(log.output_hash, output_hash);
-    assert_eq!(log.outputs, words[0..10].to_vec());
+    assert_eq!((log.entry_id, log.entry.model_id), (1, 1));
+    assert_eq!(log.entry.input_hash, input_hash);
+    assert_eq!(log.entry.output_hash, output_hash);
+    assert_eq!(log.entry.outputs, words[0..10].to_vec());
     assert_eq!(
-        log.submitter,
+        log.entry.submitter,
         solidity::tx::Signer::from_hex(ANVIL_KEY).unwrap().address()
     );
 

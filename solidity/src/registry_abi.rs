@@ -442,23 +442,13 @@ impl ModelDeprecated {
     }
 }
 
-/// The `InferenceVerified` event.
+/// The `InferenceVerified` event: the new entry's id and the entry as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InferenceVerified {
     /// The new entry's id.
     pub entry_id: u64,
-    /// The model.
-    pub model_id: u64,
-    /// keccak256 of the input instances.
-    pub input_hash: Word,
-    /// keccak256 of the output instances.
-    pub output_hash: Word,
-    /// The output instances.
-    pub outputs: Vec<Word>,
-    /// Who submitted the proof.
-    pub submitter: Address,
-    /// Block of the submission.
-    pub block_number: u64,
+    /// The entry (the same fields `entry(entryId)` returns).
+    pub entry: LogEntry,
 }
 
 impl InferenceVerified {
@@ -472,12 +462,14 @@ impl InferenceVerified {
         let r = Reader::new(data, "InferenceVerified data");
         Some(Self {
             entry_id: topic_u64(&t[1])?,
-            model_id: topic_u64(&t[2])?,
-            input_hash: t[3],
-            output_hash: r.word(0).ok()?,
-            outputs: r.words(32, 0).ok()?,
-            submitter: r.address(64).ok()?,
-            block_number: r.uint(96, 64).ok()?,
+            entry: LogEntry {
+                model_id: topic_u64(&t[2])?,
+                input_hash: t[3],
+                output_hash: r.word(0).ok()?,
+                outputs: r.words(32, 0).ok()?,
+                submitter: r.address(64).ok()?,
+                block_number: r.uint(96, 64).ok()?,
+            },
         })
     }
 }

@@ -321,7 +321,12 @@ fn model_entry_and_event_round_trips() {
     )[4..];
     let ev = InferenceVerified::decode(&topics, data).unwrap();
     assert_eq!(
-        (ev.entry_id, ev.model_id, ev.outputs.len(), ev.block_number),
+        (
+            ev.entry_id,
+            ev.entry.model_id,
+            ev.entry.outputs.len(),
+            ev.entry.block_number
+        ),
         (2, 1, 2, 8)
     );
     assert!(InferenceVerified::decode(&topics[..3], data).is_none());

@@ -36,7 +36,7 @@ const BOB: Address = [0xb0; 20];
 const PARAMS: Word = [0x22; 32];
 const PROOF: &[u8] = &[0x5a; 96];
 
-/// The layout of /tmp/zk/m14/hashed: outputs 0..10, input hash 10, param hash 11.
+/// digits_mlp16 compiled --evm with hashed weights: outputs 0..10, input hash 10, param hash 11.
 const LAYOUT: OnchainLayout = OnchainLayout {
     num_instances: 12,
     input_start: 10,
@@ -416,29 +416,22 @@ fn submit_records_a_verified_inference() {
         .find_map(|l| InferenceVerified::decode(&l.topics, &l.data));
     assert_eq!(out.logs[0].address, c.log);
     let (outputs, submitter, block_number) = (inst[..10].to_vec(), BOB, 0);
-    let expected = InferenceVerified {
-        entry_id: 1,
+    let entry = LogEntry {
         model_id: 1,
         input_hash,
         output_hash,
-        outputs: outputs.clone(),
+        outputs,
         submitter,
         block_number,
+    };
+    let expected = InferenceVerified {
+        entry_id: 1,
+        entry: entry.clone(),
     };
     assert_eq!(ev, Some(expected));
     let log = c.log;
     let e = decode_entry(&c.view(log, entry_calldata(1))).unwrap();
-    assert_eq!(
-        e,
-        LogEntry {
-            model_id: 1,
-            input_hash,
-            output_hash,
-            outputs,
-            submitter,
-            block_number
-        }
-    );
+    assert_eq!(e, entry);
     let verified =
         |c: &mut Chain, m, i, o| decode_bool(&c.view(log, is_verified_calldata(m, i, o))).unwrap();
     assert!(verified(&mut c, 1, &input_hash, &output_hash));
