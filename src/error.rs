@@ -205,7 +205,8 @@ pub enum Error {
     },
     /// Private parameters bind proofs to no weights: nothing to register.
     #[error(
-        "{}: its parameters are private, so its proofs are bound to no weights and there is          nothing to register; compile with --param-visibility fixed, hashed or committed",
+        "{}: its parameters are private, so its proofs are bound to no weights and there is \
+         nothing to register; compile with --param-visibility fixed, hashed or committed",
         dir.display()
     )]
     NotRegistrable {
@@ -214,7 +215,9 @@ pub enum Error {
     },
     /// The key was made with the insecure local SRS.
     #[error(
-        "{}: its keys were made with zkinfer's INSECURE local SRS, so anyone can forge proofs          its verifier accepts; run setup with --srs from a trusted setup, or pass          --allow-insecure-srs for a local test chain",
+        "{}: its keys were made with zkinfer's INSECURE local SRS, so anyone can forge proofs \
+         its verifier accepts; run setup with --srs from a trusted setup, or pass \
+         --allow-insecure-srs for a local test chain",
         dir.display()
     )]
     InsecureRegistration {
@@ -223,7 +226,8 @@ pub enum Error {
     },
     /// The verifier at an address is not the one of this directory's key.
     #[error(
-        "the verifier at {address} reports modelCommitment {reported}, not this model's vk.bin          sha256 0x{vk_sha256}: it verifies another key"
+        "the verifier at {address} reports modelCommitment {reported}, not this model's vk.bin \
+         sha256 0x{vk_sha256}: it verifies another key"
     )]
     WrongVerifier {
         /// The verifier's address.
@@ -235,7 +239,8 @@ pub enum Error {
     },
     /// The verifier bundle cannot be deployed.
     #[error(
-        "{}: cannot deploy the verifier bundle ({reason}); run `zkinfer create-evm-verifier DIR          -o DIR/evm --solc PATH` first, or pass --verifier ADDRESS",
+        "{}: cannot deploy the verifier bundle ({reason}); run `zkinfer create-evm-verifier DIR \
+         -o DIR/evm --solc PATH` first, or pass --verifier ADDRESS",
         bundle.display()
     )]
     NoVerifierBundle {
@@ -246,7 +251,8 @@ pub enum Error {
     },
     /// No registry given and none recorded for this chain.
     #[error(
-        "no registry for chain {chain_id}: {} has no registration.json for it; pass          --registry ADDRESS (or run `zkinfer register` on it first)",
+        "no registry for chain {chain_id}: {} has no registration.json for it; pass \
+         --registry ADDRESS (or run `zkinfer register` on it first)",
         dir.display()
     )]
     NoRegistry {
@@ -257,7 +263,8 @@ pub enum Error {
     },
     /// A proof with another transcript than the EVM's.
     #[error(
-        "the proof uses the {transcript:?} transcript; contracts check Keccak proofs only:          re-run `zkinfer prove ... --evm`"
+        "the proof uses the {transcript:?} transcript; contracts check Keccak proofs only: \
+         re-run `zkinfer prove ... --evm`"
     )]
     NotEvmProof {
         /// The proof's transcript.

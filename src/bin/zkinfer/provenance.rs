@@ -88,20 +88,20 @@ pub fn register(args: &RegisterArgs) -> Result<()> {
     };
     let r = provenance::register(&args.dir, &rpc, &signer, &opts)
         .with_context(|| format!("cannot register {}", args.dir.display()))?;
-    let gas = |g: Option<u64>, what: &str| match g {
-        Some(g) => format!("{what} (deployed now, gas {g})"),
-        None => what.to_string(),
+    let deployed = |g: Option<u64>| match g {
+        Some(g) => format!(" (deployed now, gas {g})"),
+        None => String::new(),
     };
     println!(
-        "registry: {} {}",
+        "registry: {}{}",
         to_hex(&r.registry),
-        gas(r.registry_deploy_gas, "")
+        deployed(r.registry_deploy_gas)
     );
     println!("inference log: {}", to_hex(&r.inference_log));
     println!(
-        "verifier: {} {}",
+        "verifier: {}{}",
         to_hex(&r.verifier),
-        gas(r.verifier_deploy_gas, "")
+        deployed(r.verifier_deploy_gas)
     );
     println!("commitment: {} ({})", r.commitment.value, r.commitment.kind);
     println!("register gas: {}", r.register_gas);
