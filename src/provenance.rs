@@ -178,7 +178,8 @@ pub fn onchain_layout(settings: &Settings) -> Result<OnchainLayout> {
 /// The default metadata URI: `data:application/json,` and a compact JSON object with the
 /// model's `name`, commitment `kind`, `vk_sha256`, whether the key uses the insecure local
 /// SRS, and each output's `name`, `shape` and fixed-point `scale` (bits; a value is
-/// `signed(q) / 2^scale`), or `"hashed": true` when only the outputs' hash is public.
+/// `signed(q) / 2^scale`), with `"hashed": true` when only the outputs' hash is public (no
+/// outputs at all when they are private). `sdk/ts`'s `parseMetadataURI` reads it.
 pub fn metadata_uri(
     settings: &Settings,
     name: &str,
@@ -186,9 +187,15 @@ pub fn metadata_uri(
     vk_sha256: &str,
     insecure: bool,
 ) -> String {
-    let hashed = settings.circuit.visibility.output == crate::Visibility::Hashed;
-    let outputs: Vec<serde_json::Value> = settings
-        .outputs
+    let vis = settings.circuit.visibility.output;
+    let hashed = vis == crate::Visibility::Hashed;
+    // Private outputs leave nothing on chain to describe.
+    let described: &[crate::TensorSpec] = if vis == crate::Visibility::Private {
+        &[]
+    } else {
+        &settings.outputs
+    };
+    let outputs: Vec<serde_json::Value> = described
         .iter()
         .map(|o| {
             let mut v = serde_json::json!({"name": o.name, "shape": o.shape,

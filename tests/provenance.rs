@@ -428,3 +428,37 @@ fn dapp_page_works_in_headless_chromium() {
         .join("target/ci-artifacts/provenance-dapp.png")
         .is_file());
 }
+
+/// The layout and metadata `register` writes are what `sdk/ts` reads: the same settings.json
+/// (sdk/ts/test-fixtures, digits_mlp16 with hashed weights) gives the layout its unit test
+/// expects and the metadata URI (test-fixtures/metadata-uri.txt) its unit test parses.
+#[test]
+fn layout_and_metadata_match_the_typescript_client() {
+    let s = zkinfer::Settings::read(&root().join("sdk/ts/test-fixtures/settings.json")).unwrap();
+    let l = zkinfer::provenance::onchain_layout(&s).unwrap();
+    assert_eq!(
+        (
+            l.num_instances,
+            l.input_start,
+            l.input_count,
+            l.output_start,
+            l.output_count,
+            l.param_index
+        ),
+        (12, 10, 1, 0, 10, 11)
+    );
+    let uri = zkinfer::provenance::metadata_uri(
+        &s,
+        "digits_mlp16",
+        zkinfer::CommitmentKind::Hashed,
+        "11473665a0344c41cc266769f850979ec27ee52e04f9c3b6f64403a647119aee",
+        true,
+    );
+    let fixture = root().join("sdk/ts/test-fixtures/metadata-uri.txt");
+    assert_eq!(
+        uri,
+        std::fs::read_to_string(&fixture).unwrap(),
+        "{} (which sdk/ts's unit test parses) is no longer what register writes",
+        fixture.display()
+    );
+}

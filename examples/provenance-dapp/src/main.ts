@@ -197,7 +197,7 @@ function renderModels(): void {
       tr.append(
         textCell(String(m.id), 'model-id'),
         textCell(modelName(m), 'model-name'),
-        textCell(m.kind, 'model-kind'),
+        textCell(m.metadata?.insecureSrs ? `${m.kind} (INSECURE SRS: forgeable)` : m.kind, 'model-kind'),
         codeCell(m.commitment, 'model-commitment'),
         codeCell(m.verifier, 'model-verifier'),
         codeCell(m.owner, 'model-owner'),

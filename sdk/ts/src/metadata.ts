@@ -29,6 +29,8 @@ export interface ModelMetadata {
   vkSha256: string;
   /** The outputs in instance order. */
   outputs: OutputMeta[];
+  /** The key was made with zkinfer's INSECURE local SRS: anyone can forge its proofs. */
+  insecureSrs?: boolean;
 }
 
 function fail(message: string): never {
@@ -50,7 +52,7 @@ function parseJson(text: string): unknown {
 
 /**
  * Parses a metadataURI: `data:application/json,` then compact JSON
- * `{"name","kind","vk_sha256","outputs":[{"name","shape","scale","hashed"?}]}` (percent-encoding
+ * `{"name","kind","vk_sha256","outputs":[{"name","shape","scale","hashed"?}],"insecure_srs"?}` (percent-encoding
  * and `;base64` tolerated). Throws (`code: "metadata"`) for anything else.
  */
 export function parseMetadataURI(uri: string): ModelMetadata {
@@ -78,7 +80,9 @@ export function parseMetadataURI(uri: string): ModelMetadata {
     if (o.hashed === true) out.hashed = true;
     return out;
   });
-  return { name: m.name, kind: m.kind as CommitmentKindName, vkSha256: m.vk_sha256, outputs };
+  const meta: ModelMetadata = { name: m.name, kind: m.kind as CommitmentKindName, vkSha256: m.vk_sha256, outputs };
+  if (m.insecure_srs === true) meta.insecureSrs = true;
+  return meta;
 }
 
 /** Builds the metadataURI of `meta` (inverse of {@link parseMetadataURI}; compact JSON, fixed key order). */
@@ -93,6 +97,7 @@ export function buildMetadataURI(meta: ModelMetadata): string {
       scale: o.scale,
       ...(o.hashed === true ? { hashed: true } : {}),
     })),
+    ...(meta.insecureSrs === true ? { insecure_srs: true } : {}),
   };
   return METADATA_PREFIX + JSON.stringify(json);
 }
@@ -104,7 +109,7 @@ export function buildMetadataURI(meta: ModelMetadata): string {
  */
 export function metadataFromSettings(
   settings: ZkinferSettings,
-  opts: { name: string; vkSha256: string; kind: CommitmentKindName },
+  opts: { name: string; vkSha256: string; kind: CommitmentKindName; insecureSrs?: boolean },
 ): ModelMetadata {
   const vis = settings.circuit.visibility.output;
   const outputs: OutputMeta[] =
@@ -116,7 +121,9 @@ export function metadataFromSettings(
           scale: settings.quant.input_scale,
           ...(vis === "hashed" ? { hashed: true } : {}),
         }));
-  return { name: opts.name, kind: opts.kind, vkSha256: opts.vkSha256, outputs };
+  const meta: ModelMetadata = { name: opts.name, kind: opts.kind, vkSha256: opts.vkSha256, outputs };
+  if (opts.insecureSrs === true) meta.insecureSrs = true;
+  return meta;
 }
 
 /**

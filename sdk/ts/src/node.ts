@@ -89,7 +89,11 @@ export function loadModelDir(dir: string, opts: { name?: string } = {}): ModelDi
           .update(readFileSync(join(root, "vk.bin")))
           .digest("hex");
   const name = opts.name ?? (typeof settings.name === "string" ? settings.name : basename(root));
-  const metadata = metadataFromSettings(settings, { name, vkSha256, kind });
+  const proofPath = join(root, "proof.json");
+  const proof = existsSync(proofPath) ? readProof(proofPath) : null;
+  // proof.json says whether the key came from the insecure local SRS (vk.bin records it).
+  const insecureSrs = proof?.insecureSrs === true;
+  const metadata = metadataFromSettings(settings, { name, vkSha256, kind, insecureSrs });
   let verifier: Address | null = null;
   let chainId: number | null = null;
   const deployment = join(root, "evm", "deployment.json");
@@ -99,7 +103,6 @@ export function loadModelDir(dir: string, opts: { name?: string } = {}): ModelDi
     verifier = getAddress(d.address);
     chainId = typeof d.chain_id === "number" ? d.chain_id : null;
   }
-  const proofPath = join(root, "proof.json");
   return {
     dir: root,
     settings,
@@ -109,7 +112,7 @@ export function loadModelDir(dir: string, opts: { name?: string } = {}): ModelDi
     metadataURI: buildMetadataURI(metadata),
     verifier,
     chainId,
-    proof: existsSync(proofPath) ? readProof(proofPath) : null,
+    proof,
   };
 }
 

@@ -43,6 +43,8 @@ export interface ParsedProof {
   transcript: string;
   /** Hex sha256 of the verifying key the proof was made for, when recorded. */
   vkDigest: string | null;
+  /** proof.json's `insecure_srs`: the key came from zkinfer's INSECURE local SRS. */
+  insecureSrs: boolean;
 }
 
 const HEX = /^(0x)?([0-9a-fA-F]*)$/;
@@ -200,5 +202,6 @@ export function parseProof(json: string | object): ParsedProof {
     commitment,
     transcript,
     vkDigest: typeof p.vk_digest === "string" ? p.vk_digest : null,
+    insecureSrs: p.insecure_srs === true,
   };
 }

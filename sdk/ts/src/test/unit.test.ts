@@ -153,6 +153,10 @@ test("metadata URI round trip and convention", () => {
   assert.deepEqual(parseMetadataURI(encodeURI(uri)), meta);
   const hashed = { ...meta, outputs: [{ name: "output", shape: [1, 10], scale: 13, hashed: true }] };
   assert.deepEqual(parseMetadataURI(buildMetadataURI(hashed)), hashed);
+  // What `zkinfer register` writes for this model (tests/provenance.rs checks the file is
+  // exactly that; serde_json's key order) parses, insecure flag included.
+  assert.deepEqual(parseMetadataURI(read("metadata-uri.txt")), { ...meta, insecureSrs: true });
+  assert.deepEqual(parseMetadataURI(buildMetadataURI({ ...meta, insecureSrs: true })), { ...meta, insecureSrs: true });
   assert.throws(() => parseMetadataURI("ipfs://x"), isCode("metadata"));
   assert.throws(() => parseMetadataURI('data:application/json,{"name":1}'), isCode("metadata"));
 });
@@ -189,6 +193,7 @@ test("loadModelDir reads a model directory", () => {
   assert.equal(m.layout.paramIndex, 11);
   assert.equal(m.metadata.name, "test-fixtures");
   assert.deepEqual(m.metadata.outputs, [{ name: "output", shape: [1, 10], scale: 13 }]);
+  assert.equal(m.metadata.insecureSrs, true, "the fixture's proof.json says insecure_srs");
   assert.deepEqual(parseMetadataURI(m.metadataURI), m.metadata);
   assert.equal(m.verifier, null);
   assert.equal(m.proof?.instances.length, 12);
