@@ -465,6 +465,22 @@ pub fn registry_of(dir: &Path, rpc: &RpcClient, registry: Option<Address>) -> Re
         })
 }
 
+/// Deprecates model `model_id` of `registry` (the signer must own it): the log refuses new
+/// proofs for it, its entries stay. Simulated first, so a refusal (not the owner, already
+/// deprecated, unknown id) is [`Error::Refused`] and nothing is sent. Returns the gas used.
+pub fn deprecate(
+    registry: &Address,
+    model_id: u64,
+    rpc: &RpcClient,
+    signer: &Signer,
+) -> Result<u64> {
+    let data = reg::deprecate_calldata(model_id);
+    if let CallResult::Reverted(d) = rpc.try_call(Some(&signer.address()), registry, &data)? {
+        return Err(refused("deprecate the model", &d));
+    }
+    receipt_gas_used(&rpc.send(signer, Some(registry), data)?).map_err(Error::from)
+}
+
 /// Submits `proof` (a `proof.json` with the Keccak transcript) for model `model_id` to the
 /// log of `registry` (see [`registry_of`]).
 pub fn submit(

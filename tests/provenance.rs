@@ -297,6 +297,25 @@ fn register_and_submit_through_the_cli() {
         &chain,
     ));
 
+    // Its owner deprecates model 2: the log refuses it from now on, its entry stays.
+    let out = ok(&with(&["deprecate", p(&dir), "--model-id", "2"], &chain));
+    assert!(out.contains("deprecated: model 2"), "{out}");
+    let t = fails(&with(&["deprecate", p(&dir), "--model-id", "2"], &chain));
+    assert!(t.contains("already deprecated"), "{t}");
+    let t = fails(&with(
+        &[
+            "submit",
+            p(&dir),
+            "--model-id",
+            "2",
+            "--proof",
+            p(&dir.join("proof-b.json")),
+        ],
+        &chain,
+    ));
+    assert!(t.contains("REFUSED") && t.contains("deprecated"), "{t}");
+    assert_eq!(entry_count(&rpc, &registry), 2);
+
     // A default (fixed-weights) model: bound by its verifier's key.
     let fixed = copy_of(&pr.fixed, "cli-fixed");
     let out = ok(&with(

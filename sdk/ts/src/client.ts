@@ -9,6 +9,7 @@ import {
   type Hash,
   type Hex,
   type PublicClient,
+  type TransactionReceipt,
   type Transport,
   type WalletClient,
   getAbiItem,
@@ -188,6 +189,40 @@ function refused(error: ContractRefusal): Refused {
   return { accepted: false, error, reason: describeRefusal(error) };
 }
 
+/** A contract write, as {@link simulateThenSend} takes it. */
+interface WriteCall {
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args: readonly unknown[];
+  account: Account;
+}
+
+/**
+ * Simulates `call`: a refusal comes back (nothing is sent); otherwise sends it from the
+ * wallet and waits for the receipt. A transaction that reverts after a passing simulation
+ * (the chain changed in between) is a "Reverted" refusal; that transaction was sent.
+ */
+async function simulateThenSend(
+  publicClient: AnyPublicClient,
+  wallet: AnyWalletClient,
+  call: WriteCall,
+): Promise<Refused | { receipt: TransactionReceipt; txHash: Hash }> {
+  try {
+    await publicClient.simulateContract(call as Parameters<AnyPublicClient["simulateContract"]>[0]);
+  } catch (e) {
+    const r = refusalOf(e);
+    if (r) return refused(r);
+    throw e;
+  }
+  const txHash = await wallet.writeContract({ ...call, chain: wallet.chain ?? null } as Parameters<
+    AnyWalletClient["writeContract"]
+  >[0]);
+  const receipt = await publicClient.waitForTransactionReceipt({ hash: txHash });
+  if (receipt.status !== "success") return refused({ name: "Reverted", args: [], fields: { txHash } });
+  return { receipt, txHash };
+}
+
 /**
  * Deploys a ModelRegistry (whose constructor deploys its InferenceLog) from the wallet's
  * account and waits for it.
@@ -263,28 +298,38 @@ export class ZkinferClient {
     metadataURI: string;
   }): Promise<RegisterResult> {
     const { wallet, account: from } = account(this.walletClient);
-    const call = {
+    const sent = await simulateThenSend(this.publicClient, wallet, {
       address: this.registry,
       abi: registryAbi,
       functionName: "register",
       args: [args.commitment, commitmentKindIndex(args.kind), args.verifier, args.layout, args.metadataURI],
       account: from,
-    } as const;
-    try {
-      await this.publicClient.simulateContract(call);
-    } catch (e) {
-      const r = refusalOf(e);
-      if (r) return refused(r);
-      throw e;
-    }
-    const txHash = await wallet.writeContract({ ...call, chain: wallet.chain ?? null });
-    const receipt = await this.publicClient.waitForTransactionReceipt({ hash: txHash });
-    if (receipt.status !== "success") return refused({ name: "Reverted", args: [], fields: { txHash } });
+    });
+    if ("accepted" in sent) return sent;
+    const { receipt, txHash } = sent;
     const [event] = parseEventLogs({ abi: modelRegistryAbi, logs: receipt.logs, eventName: "ModelRegistered" });
     if (event === undefined) {
       throw new ZkinferError("receipt", `register transaction ${txHash} emitted no ModelRegistered`, { txHash });
     }
     return { accepted: true, modelId: event.args.modelId, gas: receipt.gasUsed, txHash };
+  }
+
+  /**
+   * Deprecates model `modelId` (its owner only): the log refuses new proofs for it, its
+   * entries stay. Simulates first: UnknownModel, NotOwner and AlreadyDeprecated come back as
+   * `{accepted: false}` and nothing is sent.
+   */
+  async deprecate(modelId: bigint): Promise<{ accepted: true; gas: bigint; txHash: Hash } | Refused> {
+    const { wallet, account: from } = account(this.walletClient);
+    const sent = await simulateThenSend(this.publicClient, wallet, {
+      address: this.registry,
+      abi: registryAbi,
+      functionName: "deprecate",
+      args: [modelId],
+      account: from,
+    });
+    if ("accepted" in sent) return sent;
+    return { accepted: true, gas: sent.receipt.gasUsed, txHash: sent.txHash };
   }
 
   /** The model registered as `id` (throws for an unknown id). */
@@ -350,25 +395,18 @@ export class ZkinferClient {
   async submit(modelId: bigint, proofJson: string | object | ParsedProof): Promise<SubmitResult> {
     const p = isParsed(proofJson) ? proofJson : parseProof(proofJson);
     const { wallet, account: from } = account(this.walletClient);
-    const call = {
-      address: await this.inferenceLog(),
+    const log = await this.inferenceLog();
+    const sent = await simulateThenSend(this.publicClient, wallet, {
+      address: log,
       abi: logAbi,
       functionName: "submit",
       args: [modelId, p.proof, p.instances],
       account: from,
-    } as const;
-    try {
-      await this.publicClient.simulateContract(call);
-    } catch (e) {
-      const r = refusalOf(e);
-      if (r) return refused(r);
-      throw e;
-    }
-    const txHash = await wallet.writeContract({ ...call, chain: wallet.chain ?? null });
-    const receipt = await this.publicClient.waitForTransactionReceipt({ hash: txHash });
-    if (receipt.status !== "success") return refused({ name: "Reverted", args: [], fields: { txHash } });
+    });
+    if ("accepted" in sent) return sent;
+    const { receipt, txHash } = sent;
     const events = parseEventLogs({ abi: inferenceLogAbi, logs: receipt.logs, eventName: "InferenceVerified" });
-    const event = events.find((ev) => ev.address.toLowerCase() === call.address.toLowerCase());
+    const event = events.find((ev) => ev.address.toLowerCase() === log.toLowerCase());
     if (event === undefined) {
       throw new ZkinferError("receipt", `submit transaction ${txHash} emitted no InferenceVerified`, { txHash });
     }

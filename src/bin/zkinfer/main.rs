@@ -201,6 +201,9 @@ enum Command {
     /// Submit a proof to the registry's InferenceLog; exit 0 and print the entry when it was
     /// recorded, non-zero with the contract's reason when it was refused.
     Submit(provenance::SubmitArgs),
+    /// Deprecate a registered model (its owner only): the inference log refuses new proofs
+    /// for it; its entries stay.
+    Deprecate(provenance::DeprecateArgs),
 }
 
 fn parse_dim(s: &str) -> std::result::Result<(DimKey, usize), String> {
@@ -364,6 +367,7 @@ fn run(cli: &Cli) -> Result<()> {
         Command::VerifyEvm(args) => evm::verify(args),
         Command::Register(args) => provenance::register(args),
         Command::Submit(args) => provenance::submit(args),
+        Command::Deprecate(args) => provenance::deprecate(args),
     }
 }
 

@@ -72,6 +72,41 @@ pub struct SubmitArgs {
     registry: Option<String>,
 }
 
+/// Options of `deprecate`.
+#[derive(Args, Debug)]
+pub struct DeprecateArgs {
+    /// Model directory (for its registration.json).
+    dir: PathBuf,
+    /// The model id to deprecate (you must be its owner).
+    #[arg(long)]
+    model_id: u64,
+    /// JSON-RPC endpoint (http:// only).
+    #[arg(long)]
+    rpc: String,
+    /// Hex private key of the model's owner.
+    #[arg(long)]
+    private_key: String,
+    /// The ModelRegistry (default: the one DIR/registration.json records for this chain).
+    #[arg(long)]
+    registry: Option<String>,
+}
+
+/// `zkinfer deprecate`.
+pub fn deprecate(args: &DeprecateArgs) -> Result<()> {
+    let rpc = RpcClient::new(&args.rpc)?;
+    let signer = Signer::from_hex(&args.private_key)?;
+    let registry = args.registry.as_deref().map(parse_address).transpose()?;
+    let registry = provenance::registry_of(&args.dir, &rpc, registry)?;
+    let gas = provenance::deprecate(&registry, args.model_id, &rpc, &signer)
+        .with_context(|| format!("cannot deprecate model {}", args.model_id))?;
+    println!(
+        "deprecated: model {} (gas {gas}); the inference log refuses new proofs for it, its \
+         entries stay",
+        args.model_id
+    );
+    Ok(())
+}
+
 /// `zkinfer register`.
 pub fn register(args: &RegisterArgs) -> Result<()> {
     let rpc = RpcClient::new(&args.rpc)?;

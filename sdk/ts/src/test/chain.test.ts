@@ -175,4 +175,21 @@ test("registry, log and client against a chain", { skip }, async (t) => {
     refusedAs(await client.submit(modelId, { ...proof, instances: proof.instances.slice(1) }), "WrongInstanceCount");
     assert.equal(await client.entryCount(), 1n);
   });
+
+  await t.test("deprecate: owner only, once; the log then refuses the model", async () => {
+    // anvil's second dev account (public key material, funded on every anvil chain).
+    const other = connect(rpc as string, "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+    const stranger = new ZkinferClient({ publicClient, walletClient: other.walletClient, registry: deployment.registry });
+    const notOwner = await stranger.deprecate(modelId);
+    assert.equal(notOwner.accepted, false);
+    if (!notOwner.accepted) assert.equal(notOwner.error.name, "NotOwner", notOwner.reason);
+    const ok = await client.deprecate(modelId);
+    assert.ok(ok.accepted, JSON.stringify(ok, bigints));
+    assert.equal((await client.model(modelId)).deprecated, true);
+    const again = await client.deprecate(modelId);
+    assert.equal(again.accepted, false);
+    if (!again.accepted) assert.equal(again.error.name, "AlreadyDeprecated", again.reason);
+    refusedAs(await client.submit(modelId, proof), "ModelIsDeprecated");
+    assert.equal(await client.entryCount(), 1n, "entries stay; nothing new is stored");
+  });
 });
