@@ -481,3 +481,84 @@ fn layout_and_metadata_match_the_typescript_client() {
         fixture.display()
     );
 }
+
+/// What `register` and `submit` refuse before sending anything, each with a named error.
+#[test]
+fn register_and_submit_refuse_what_they_cannot_bind() {
+    let pr = prepared();
+    let anvil = Anvil::start(&tools().anvil);
+    let chain = ["--rpc", anvil.url.as_str(), "--private-key", ANVIL_KEY];
+    let with = |head: &[&str]| -> String {
+        let args: Vec<&str> = head.iter().chain(chain.iter()).copied().collect();
+        fails(&args)
+    };
+
+    // A verifier of another key (the hashed model's) for the fixed model.
+    let hashed = copy_of(&pr.hashed, "refuse-hashed");
+    let out = ok(&[
+        "deploy-evm",
+        p(&hashed.join("evm")),
+        "--rpc",
+        &anvil.url,
+        "--private-key",
+        ANVIL_KEY,
+    ]);
+    let other = field(&out, "ZkinferVerifier deployed at").to_string();
+    let fixed = copy_of(&pr.fixed, "refuse-fixed");
+    let t = with(&[
+        "register",
+        p(&fixed),
+        "--verifier",
+        &other,
+        "--allow-insecure-srs",
+    ]);
+    assert!(t.contains("verifies another key"), "{t}");
+    assert!(!fixed.join("registration.json").exists());
+
+    // No registry recorded for this chain and none given.
+    let t = with(&[
+        "submit",
+        p(&fixed),
+        "--model-id",
+        "1",
+        "--proof",
+        p(&fixed.join("proof.json")),
+    ]);
+    assert!(t.contains("no registry for chain"), "{t}");
+
+    // A proof with the native (Blake2b) transcript cannot be checked on chain.
+    let mut art = ProofArtifact::load(&fixed.join("proof.json")).unwrap();
+    art.transcript = "blake2b".into();
+    let native = fixed.join("native.json");
+    art.save(&native).unwrap();
+    let registry = "0x0000000000000000000000000000000000000001";
+    let t = with(&[
+        "submit",
+        p(&fixed),
+        "--model-id",
+        "1",
+        "--proof",
+        p(&native),
+        "--registry",
+        registry,
+    ]);
+    assert!(t.contains("Keccak proofs only"), "{t}");
+
+    // Private weights bind proofs to nothing: nothing to register.
+    let private = fixed.with_file_name(format!("refuse-private-{}", std::process::id()));
+    let fixture = root().join("tests/fixtures/digits_mlp16");
+    ok(&[
+        "compile",
+        p(&fixture.join("network.onnx")),
+        "--calibration",
+        p(&fixture.join("input.json")),
+        "--evm",
+        "--param-visibility",
+        "private",
+        "-o",
+        p(&private),
+    ]);
+    ok(&["setup", p(&private)]);
+    let t = with(&["register", p(&private), "--allow-insecure-srs"]);
+    assert!(t.contains("bound to no weights"), "{t}");
+}
