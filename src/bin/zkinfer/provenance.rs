@@ -10,18 +10,35 @@ use solidity::tx::Signer;
 use zkinfer::provenance::{self, RegisterOptions, Submission};
 use zkinfer::{files, ProofArtifact, Settings};
 
+/// The chain and the sending account, shared by `register`, `submit` and `deprecate`.
+#[derive(Args, Debug)]
+pub struct ChainArgs {
+    /// JSON-RPC endpoint (http:// only).
+    #[arg(long)]
+    rpc: String,
+    /// Hex private key of the sending account (it pays the gas; `register` makes it the
+    /// model's owner, and only the owner may `deprecate`).
+    #[arg(long)]
+    private_key: String,
+}
+
+impl ChainArgs {
+    fn connect(&self) -> Result<(RpcClient, Signer)> {
+        Ok((
+            RpcClient::new(&self.rpc)?,
+            Signer::from_hex(&self.private_key)?,
+        ))
+    }
+}
+
 /// Options of `register`.
 #[derive(Args, Debug)]
 pub struct RegisterArgs {
     /// Model directory (compiled, set up; with its verifier bundle in DIR/evm unless
     /// --bundle or --verifier says otherwise).
     dir: PathBuf,
-    /// JSON-RPC endpoint (http:// only).
-    #[arg(long)]
-    rpc: String,
-    /// Hex private key of the registering account: it becomes the model's owner.
-    #[arg(long)]
-    private_key: String,
+    #[command(flatten)]
+    chain: ChainArgs,
     /// An existing ModelRegistry; default the one DIR/registration.json records for this
     /// chain, else a new one is deployed (with its InferenceLog).
     #[arg(long)]
@@ -61,12 +78,8 @@ pub struct SubmitArgs {
     /// Proof artifact made with `prove` for the EVM (Keccak transcript).
     #[arg(long)]
     proof: PathBuf,
-    /// JSON-RPC endpoint (http:// only).
-    #[arg(long)]
-    rpc: String,
-    /// Hex private key of the submitting account.
-    #[arg(long)]
-    private_key: String,
+    #[command(flatten)]
+    chain: ChainArgs,
     /// The ModelRegistry (default: the one DIR/registration.json records for this chain).
     #[arg(long)]
     registry: Option<String>,
@@ -80,12 +93,8 @@ pub struct DeprecateArgs {
     /// The model id to deprecate (you must be its owner).
     #[arg(long)]
     model_id: u64,
-    /// JSON-RPC endpoint (http:// only).
-    #[arg(long)]
-    rpc: String,
-    /// Hex private key of the model's owner.
-    #[arg(long)]
-    private_key: String,
+    #[command(flatten)]
+    chain: ChainArgs,
     /// The ModelRegistry (default: the one DIR/registration.json records for this chain).
     #[arg(long)]
     registry: Option<String>,
@@ -93,8 +102,7 @@ pub struct DeprecateArgs {
 
 /// `zkinfer deprecate`.
 pub fn deprecate(args: &DeprecateArgs) -> Result<()> {
-    let rpc = RpcClient::new(&args.rpc)?;
-    let signer = Signer::from_hex(&args.private_key)?;
+    let (rpc, signer) = args.chain.connect()?;
     let registry = args.registry.as_deref().map(parse_address).transpose()?;
     let registry = provenance::registry_of(&args.dir, &rpc, registry)?;
     let gas = provenance::deprecate(&registry, args.model_id, &rpc, &signer)
@@ -109,8 +117,7 @@ pub fn deprecate(args: &DeprecateArgs) -> Result<()> {
 
 /// `zkinfer register`.
 pub fn register(args: &RegisterArgs) -> Result<()> {
-    let rpc = RpcClient::new(&args.rpc)?;
-    let signer = Signer::from_hex(&args.private_key)?;
+    let (rpc, signer) = args.chain.connect()?;
     let address = |s: &Option<String>| s.as_deref().map(parse_address).transpose();
     let opts = RegisterOptions {
         registry: address(&args.registry)?,
@@ -152,8 +159,7 @@ pub fn register(args: &RegisterArgs) -> Result<()> {
 
 /// `zkinfer submit`: exit 0 iff the log recorded the proof.
 pub fn submit(args: &SubmitArgs) -> Result<()> {
-    let rpc = RpcClient::new(&args.rpc)?;
-    let signer = Signer::from_hex(&args.private_key)?;
+    let (rpc, signer) = args.chain.connect()?;
     let registry = args.registry.as_deref().map(parse_address).transpose()?;
     let registry = provenance::registry_of(&args.dir, &rpc, registry)?;
     let proof = ProofArtifact::load(&args.proof)?;
