@@ -366,3 +366,49 @@ fn committed_binding_uses_param_commitment() {
     );
     assert_eq!(c.entry_count(), 1);
 }
+
+/// A contract that imports `contracts/IInferenceLog.sol` acts on an output only once the log
+/// recorded it for that model and input, and refuses other outputs.
+#[test]
+fn a_contract_acts_only_on_verified_outputs() {
+    use solidity::registry_abi::{address_word, encode_call, Arg};
+    let mut c = Chain::new();
+    let v = c.mock(Mock::default());
+    c.reg_ok(PARAMS, OnchainKind::Hashed, v, LAYOUT);
+    let inst = instances(PARAMS);
+    let (input_hash, _) = hashes_of(&LAYOUT, &inst).unwrap();
+    let compiled = solc()
+        .compile(&[
+            (
+                "IInferenceLog.sol",
+                include_str!("../contracts/IInferenceLog.sol"),
+            ),
+            ("Consumer.sol", include_str!("contracts/Consumer.sol")),
+        ])
+        .expect("compile the consumer");
+    let mut code = compiled["Consumer"].deploy.clone();
+    code.extend_from_slice(&address_word(&c.log));
+    code.extend_from_slice(&word(1));
+    let consumer = c.evm.deploy(code).unwrap().0;
+    let act = |outputs: &[Word]| {
+        encode_call(
+            "act(bytes32,uint256[])",
+            &[Arg::Word(input_hash), Arg::Words(outputs)],
+        )
+    };
+    let outputs = inst[..10].to_vec();
+    assert!(
+        !c.send(BOB, consumer, act(&outputs)).success,
+        "not yet proven"
+    );
+    assert!(c.submit(1, PROOF, &inst).success);
+    let mut other = outputs.clone();
+    other[0] = word(7);
+    assert!(!c.send(BOB, consumer, act(&other)).success, "other outputs");
+    assert!(c.send(BOB, consumer, act(&outputs)).success);
+    let accepted = c.view(
+        consumer,
+        solidity::calldata::selector("accepted()").to_vec(),
+    );
+    assert_eq!(accepted, outputs[0].to_vec());
+}
