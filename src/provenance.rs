@@ -214,6 +214,34 @@ pub fn metadata_uri(
     format!("data:application/json,{doc}")
 }
 
+/// A log entry's outputs as named tensors, each value exactly what `proof.json` shows
+/// (`q · 2^-scale`, the same dequantization as `prove`); `None` unless the outputs are
+/// public, the words are field elements and their count matches `settings`.
+pub fn entry_outputs(
+    entry: &LogEntry,
+    settings: &Settings,
+) -> Option<Vec<(String, onnx_import::ir::Tensor)>> {
+    if settings.circuit.visibility.output != crate::Visibility::Public {
+        return None;
+    }
+    let le: Vec<String> = entry
+        .outputs
+        .iter()
+        .map(|w| {
+            let mut le = *w;
+            le.reverse();
+            hex::encode(le)
+        })
+        .collect();
+    let instances = instances_from_hex(&le).ok()?;
+    crate::artifacts::dequantize_instances(
+        &instances,
+        &settings.outputs,
+        settings.quant.input_scale,
+    )
+    .ok()
+}
+
 fn onchain_kind(kind: CommitmentKind) -> OnchainKind {
     match kind {
         CommitmentKind::Fixed => OnchainKind::Fixed,
@@ -256,7 +284,8 @@ pub fn register(
 ) -> Result<Registration> {
     let settings = Settings::read(&dir.join(files::SETTINGS))?;
     let vk_file = crate::pipeline::read(&dir.join(files::VK))?;
-    let vk_sha256 = hex::encode(verifier::vk_digest(&vk_file));
+    let vk_digest = verifier::vk_digest(&vk_file);
+    let vk_sha256 = hex::encode(vk_digest);
     let srs = crate::pipeline::read(&dir.join(files::SRS_VERIFIER))?;
     let key = verifier::VerifierKey::from_bytes_with(
         &vk_file,
@@ -329,7 +358,7 @@ pub fn register(
         &solidity::calldata::selector("modelCommitment()"),
         "read the verifier",
     )?;
-    if reported.as_slice() != hex::decode(&vk_sha256).unwrap_or_default().as_slice() {
+    if reported.as_slice() != vk_digest.as_slice() {
         return Err(Error::WrongVerifier {
             address: to_hex(&verifier),
             vk_sha256,

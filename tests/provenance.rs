@@ -135,6 +135,11 @@ fn tampered(proof: &Path, to: &Path) {
     art.save(to).unwrap();
 }
 
+/// `submit DIR --model-id ID --proof PROOF` (the chain arguments are added by the caller).
+fn submit_args<'a>(dir: &'a Path, id: &'a str, proof: &'a Path) -> Vec<&'a str> {
+    vec!["submit", p(dir), "--model-id", id, "--proof", p(proof)]
+}
+
 fn fails(args: &[&str]) -> String {
     let o = zkinfer(args);
     assert!(
@@ -180,14 +185,7 @@ fn register_and_submit_through_the_cli() {
 
     // Model A's proof is recorded, with the outputs proof.json shows.
     let out = ok(&with(
-        &[
-            "submit",
-            p(&dir),
-            "--model-id",
-            "1",
-            "--proof",
-            p(&dir.join("proof.json")),
-        ],
+        &submit_args(&dir, "1", &dir.join("proof.json")),
         &chain,
     ));
     assert!(out.contains("recorded: entry 1 of model 1"), "{out}");
@@ -232,14 +230,7 @@ fn register_and_submit_through_the_cli() {
 
     // Model B's proof (other weights, same key) is refused for A's id; nothing stored.
     let t = fails(&with(
-        &[
-            "submit",
-            p(&dir),
-            "--model-id",
-            "1",
-            "--proof",
-            p(&dir.join("proof-b.json")),
-        ],
+        &submit_args(&dir, "1", &dir.join("proof-b.json")),
         &chain,
     ));
     assert!(t.contains("REFUSED") && t.contains("other weights"), "{t}");
@@ -248,10 +239,7 @@ fn register_and_submit_through_the_cli() {
     // A tampered proof is refused; nothing stored.
     let bad = dir.join("tampered.json");
     tampered(&dir.join("proof.json"), &bad);
-    let t = fails(&with(
-        &["submit", p(&dir), "--model-id", "1", "--proof", p(&bad)],
-        &chain,
-    ));
+    let t = fails(&with(&submit_args(&dir, "1", &bad), &chain));
     assert!(t.contains("REFUSED") && t.contains("rejected"), "{t}");
     assert_eq!(entry_count(&rpc, &registry), 1);
 
@@ -273,27 +261,13 @@ fn register_and_submit_through_the_cli() {
         "the verifier and registry are reused:\n{out}"
     );
     let out = ok(&with(
-        &[
-            "submit",
-            p(&dir),
-            "--model-id",
-            "2",
-            "--proof",
-            p(&dir.join("proof-b.json")),
-        ],
+        &submit_args(&dir, "2", &dir.join("proof-b.json")),
         &chain,
     ));
     assert!(out.contains("recorded: entry 2 of model 2"), "{out}");
     // …and A's proof is refused for B's id.
     fails(&with(
-        &[
-            "submit",
-            p(&dir),
-            "--model-id",
-            "2",
-            "--proof",
-            p(&dir.join("proof.json")),
-        ],
+        &submit_args(&dir, "2", &dir.join("proof.json")),
         &chain,
     ));
 
@@ -303,14 +277,7 @@ fn register_and_submit_through_the_cli() {
     let t = fails(&with(&["deprecate", p(&dir), "--model-id", "2"], &chain));
     assert!(t.contains("already deprecated"), "{t}");
     let t = fails(&with(
-        &[
-            "submit",
-            p(&dir),
-            "--model-id",
-            "2",
-            "--proof",
-            p(&dir.join("proof-b.json")),
-        ],
+        &submit_args(&dir, "2", &dir.join("proof-b.json")),
         &chain,
     ));
     assert!(t.contains("REFUSED") && t.contains("deprecated"), "{t}");
@@ -330,27 +297,13 @@ fn register_and_submit_through_the_cli() {
     ));
     assert_eq!(field(&out, "model id:"), "3", "{out}");
     let out = ok(&with(
-        &[
-            "submit",
-            p(&fixed),
-            "--model-id",
-            "3",
-            "--proof",
-            p(&fixed.join("proof.json")),
-        ],
+        &submit_args(&fixed, "3", &fixed.join("proof.json")),
         &chain,
     ));
     assert!(out.contains("recorded: entry 3 of model 3"), "{out}");
     eprintln!("provenance: submit (digits_mlp16, fixed params) {out}");
     let t = fails(&with(
-        &[
-            "submit",
-            p(&fixed),
-            "--model-id",
-            "3",
-            "--proof",
-            p(&dir.join("proof.json")),
-        ],
+        &submit_args(&fixed, "3", &dir.join("proof.json")),
         &chain,
     ));
     assert!(t.contains("REFUSED"), "{t}");
@@ -516,14 +469,7 @@ fn register_and_submit_refuse_what_they_cannot_bind() {
     assert!(!fixed.join("registration.json").exists());
 
     // No registry recorded for this chain and none given.
-    let t = with(&[
-        "submit",
-        p(&fixed),
-        "--model-id",
-        "1",
-        "--proof",
-        p(&fixed.join("proof.json")),
-    ]);
+    let t = with(&submit_args(&fixed, "1", &fixed.join("proof.json")));
     assert!(t.contains("no registry for chain"), "{t}");
 
     // A proof with the native (Blake2b) transcript cannot be checked on chain.

@@ -181,8 +181,11 @@ pub fn submit(args: &SubmitArgs) -> Result<()> {
             println!("  input hash:  {}", to_hex(&entry.input_hash));
             println!("  output hash: {}", to_hex(&entry.output_hash));
             let settings = Settings::read(&args.dir.join(files::SETTINGS)).ok();
-            match settings.and_then(|s| decoded(&entry.outputs, &s)) {
-                Some(v) => println!("  outputs: {v}"),
+            match settings.and_then(|s| provenance::entry_outputs(&entry, &s)) {
+                Some(tensors) => {
+                    let values: Vec<f64> = tensors.into_iter().flat_map(|(_, t)| t.data).collect();
+                    println!("  outputs: {values:?}");
+                }
                 None => println!("  outputs: {} field elements", entry.outputs.len()),
             }
             println!("  submitter: {}", to_hex(&entry.submitter));
@@ -190,23 +193,4 @@ pub fn submit(args: &SubmitArgs) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// The outputs as the floats proof.json shows, when the settings describe them.
-fn decoded(words: &[[u8; 32]], s: &Settings) -> Option<String> {
-    let values: Option<Vec<f64>> = words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let mut le = *w;
-            le.reverse();
-            let f = verifier::instance_from_hex(&hex::encode(le), i).ok()?;
-            let q = circuits::halo2::field::fe_to_i128(&f)?;
-            zkinfer::artifacts::exact_dequantize(q, s.quant.input_scale)
-        })
-        .collect();
-    let values = values?;
-    (values.len() == zkinfer::TensorSpec::total_len(&s.outputs)?
-        && s.circuit.visibility.output == zkinfer::Visibility::Public)
-        .then(|| format!("{values:?}"))
 }
