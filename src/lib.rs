@@ -98,7 +98,7 @@ pub use pipeline::{
     default_transcript, prove, prove_with, prove_with_model, setup, setup_with, Proved,
     SetupReport, SrsSource,
 };
-pub use prover::{ProveOptions, Stage};
+pub use prover::{Backend, CpuFallback, Device, ProveOptions, ProvedOn, Stage};
 pub use settings::{EvmTarget, Settings, TensorSpec, SETTINGS_FORMAT, SETTINGS_VERSION};
 pub use statement::Statement;
 pub use verifier::{TranscriptKind, VerifierKey};

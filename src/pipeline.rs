@@ -270,6 +270,9 @@ pub struct Proved {
     /// when outputs are private or hashed they are **not** in the artifact (show them only to
     /// whoever may see them).
     pub outputs: BTreeMap<String, Tensor>,
+    /// The backend that proved ([`ProveOptions::device`]), and why not the GPU under
+    /// [`prover::Device::Auto`].
+    pub proved_on: prover::ProvedOn,
 }
 
 /// Proves the model in `dir` (after `setup`) on `inputs` (in graph-input order).
@@ -373,7 +376,11 @@ pub fn prove_with_model(
         .map(|spec| spec.name.clone())
         .zip(run.outputs_float)
         .collect();
-    Ok(Proved { artifact, outputs })
+    Ok(Proved {
+        artifact,
+        outputs,
+        proved_on: proof.proved_on,
+    })
 }
 
 /// The circuit's public instances must be the fixed-point evaluator's: the public inputs

@@ -184,6 +184,53 @@ pub enum ProverError {
         /// The circuit's k.
         circuit_k: u32,
     },
+    /// `--device cuda` in a build without the CUDA backend.
+    #[error(
+        "--device cuda: this zkinfer was built without the `cuda` feature; build it with \
+         `cargo build --release --features cuda` (README, \"GPU proving\"), or prove with \
+         --device auto or --device cpu"
+    )]
+    CudaNotBuilt,
+    /// `--device cuda` for a model whose proofs hide a witness the GPU prover would not blind
+    /// (see [`crate::backend`]).
+    #[error(
+        "--device cuda: the GPU prover (halo2-axiom-gpu 1.0.1) does not blind its proofs, and \
+         this model's proofs hide {}: a GPU proof could leak them. Prove on the CPU \
+         (--device auto or --device cpu), or compile with public inputs and fixed parameters",
+        crate::backend::hidden(visibility)
+    )]
+    CudaNotZeroKnowledge {
+        /// The model's visibility.
+        visibility: circuits::visibility::Visibilities,
+    },
+    /// `--device cuda` and no CUDA device answers.
+    #[error(
+        "--device cuda: no usable CUDA device: {reason}. Check `nvidia-smi`, that the NVIDIA \
+         driver supports CUDA 13 (driver 580 or newer) and CUDA_VISIBLE_DEVICES, or prove with \
+         --device auto or --device cpu"
+    )]
+    CudaUnavailable {
+        /// What the CUDA runtime said.
+        reason: String,
+    },
+    /// The GPU ran out of memory while proving with `--device cuda`.
+    #[error(
+        "the GPU ran out of memory proving this circuit (2^{k} rows): {detail}. Use \
+         --device auto to fall back to the CPU, free the GPU, or use one with more memory"
+    )]
+    CudaOutOfMemory {
+        /// The circuit's k.
+        k: u32,
+        /// What the GPU prover reported.
+        detail: String,
+    },
+    /// The CUDA prover failed with `--device cuda` (a driver or kernel error, or a proof
+    /// that its own check rejected).
+    #[error("the CUDA prover failed: {detail}; --device auto falls back to the CPU")]
+    Cuda {
+        /// What failed.
+        detail: String,
+    },
     /// halo2 failed (key generation, proving, or the prover's own check of its proof).
     #[error("halo2: {message}")]
     Halo2 {
@@ -227,11 +274,15 @@ impl ProverError {
 /// Runs `f`, turning a panic inside halo2 into [`ProverError::Halo2`].
 pub(crate) fn guard<T>(during: &str, f: impl FnOnce() -> T) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
-        ProverError::halo2(format!("{during} panicked: {message}"))
+        ProverError::halo2(format!("{during} panicked: {}", panic_message(&*payload)))
     })
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }

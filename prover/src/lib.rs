@@ -1,10 +1,12 @@
 //! zkinfer's prover: structured reference strings ([`srs`]), key generation and key files
-//! ([`keys`]), and witness generation plus SHPLONK/KZG proving ([`mod@prove`]).
+//! ([`keys`]), and witness generation plus SHPLONK/KZG proving ([`mod@prove`]) on the CPU or,
+//! with the `cuda` feature, a GPU ([`backend`]).
 //!
 //! The circuit comes from the `circuits` crate; the verifying-key and verifier-parameter
 //! formats come from the `verifier` crate, so prover and verifier share one definition.
 //! Every file is written atomically ([`fsutil::atomic_write`]).
 
+pub mod backend;
 pub mod committed;
 pub mod error;
 pub mod fsutil;
@@ -12,6 +14,7 @@ pub mod keys;
 pub mod prove;
 pub mod srs;
 
+pub use backend::{Backend, CpuFallback, Device, ProvedOn};
 pub use error::{ProverError, Result};
 pub use keys::{
     num_instances, read_proving_key, setup, verifier_files, vk_digest, write_proving_key, Keys,
@@ -31,8 +34,10 @@ pub enum Stage {
     KeygenPk,
     /// Laying out the circuit with the actual inputs (witness generation).
     Witness,
-    /// Computing the proof.
+    /// Computing the proof on the CPU.
     Proof,
+    /// Computing the proof on the GPU (CUDA backend).
+    ProofCuda,
     /// Verifying the new proof before returning it.
     SelfCheck,
 }
@@ -45,6 +50,7 @@ impl Stage {
             Stage::KeygenPk => "generating proving key",
             Stage::Witness => "generating witness",
             Stage::Proof => "proving",
+            Stage::ProofCuda => "proving on the GPU (CUDA)",
             Stage::SelfCheck => "checking proof",
         }
     }

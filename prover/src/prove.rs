@@ -33,6 +33,7 @@ use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 use verifier::TranscriptKind;
 
+use crate::backend::{self, Backend, CpuFallback, Device, ProvedOn};
 use crate::committed::UnblindingRng;
 use crate::error::{guard, ProverError, Result};
 use crate::srs::Srs;
@@ -64,6 +65,9 @@ pub struct ProveOptions {
     pub seed: Option<[u8; 32]>,
     /// Verify the proof before returning it (costs about one verification).
     pub self_check: bool,
+    /// Which backend to prove on ([`Device::Auto`] by default: the GPU where this build and
+    /// the machine have one and the statement allows it, else the CPU).
+    pub device: Device,
 }
 
 impl Default for ProveOptions {
@@ -72,6 +76,7 @@ impl Default for ProveOptions {
             transcript: TranscriptKind::Blake2b,
             seed: None,
             self_check: true,
+            device: Device::Auto,
         }
     }
 }
@@ -87,6 +92,8 @@ pub struct Proof {
     pub transcript: TranscriptKind,
     /// The quantized outputs, as the circuit computed them.
     pub outputs: Vec<CellTensor<i128>>,
+    /// The backend that made the proof (and why not the GPU, under [`Device::Auto`]).
+    pub proved_on: ProvedOn,
 }
 
 /// Proves that the model maps the quantized `inputs` (in `graph.inputs` order) to the
@@ -112,15 +119,41 @@ pub fn prove(
         Some(inputs),
     )?;
     let instances = built.instances;
-    progress(Stage::Proof);
+    let (first, mut fallback) = backend::select(opts.device, &shape.visibility)?;
     let seed = match opts.seed {
         Some(s) => s,
         None => os_seed()?,
     };
+    let circuit = [built.circuit];
+    if let Backend::Cuda { .. } = first {
+        progress(Stage::ProofCuda);
+        match prove_cuda(srs, pk, &circuit, &instances, seed, opts, progress) {
+            Ok(bytes) => {
+                return Ok(Proof {
+                    bytes,
+                    instances,
+                    transcript: opts.transcript,
+                    outputs: built.outputs,
+                    proved_on: ProvedOn {
+                        backend: first,
+                        fallback: None,
+                    },
+                })
+            }
+            // Only `auto` falls back; an explicit `cuda` reports the failure.
+            Err(e) if opts.device == Device::Auto => {
+                fallback = Some(CpuFallback::GpuFailed {
+                    reason: e.to_string(),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    progress(Stage::Proof);
     let chacha = ChaCha20Rng::from_seed(seed);
     // Committed parameters: their columns' blinding rows are left zero, so the columns'
     // commitments are a function of the weights (see `crate::committed`).
-    let committed = circuits::halo2::committed_columns(&built.circuit.params());
+    let committed = circuits::halo2::committed_columns(&circuit[0].params());
     let rng: Box<dyn RngCore> = if committed.is_empty() {
         Box::new(chacha)
     } else {
@@ -130,7 +163,6 @@ pub fn prove(
             &committed,
         )?)
     };
-    let circuit = [built.circuit];
     let bytes = match opts.transcript {
         TranscriptKind::Blake2b => create::<Challenge255<G1Affine>, _>(
             srs,
@@ -158,7 +190,77 @@ pub fn prove(
         instances,
         transcript: opts.transcript,
         outputs: built.outputs,
+        proved_on: ProvedOn {
+            backend: Backend::Cpu,
+            fallback,
+        },
     })
+}
+
+/// One proof on the GPU, checked by the CPU verifier when `opts.self_check` (a GPU proof the
+/// verifier rejects is a failure of the GPU backend, so `auto` proves again on the CPU).
+#[cfg(feature = "cuda")]
+fn prove_cuda(
+    srs: &Srs,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &[circuits::halo2::ModelCircuit],
+    instances: &[Fr],
+    seed: [u8; 32],
+    opts: &ProveOptions,
+    progress: &dyn Fn(Stage),
+) -> Result<Vec<u8>> {
+    use crate::backend::create_cuda;
+    // No committed columns here (`backend::select` keeps them on the CPU), so the plain
+    // ChaCha stream is the whole of the prover's randomness.
+    let rng = ChaCha20Rng::from_seed(seed);
+    let made = match opts.transcript {
+        TranscriptKind::Blake2b => create_cuda::<Challenge255<G1Affine>, _>(
+            srs,
+            pk,
+            circuit,
+            instances,
+            rng,
+            Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]),
+        ),
+        TranscriptKind::Keccak => create_cuda::<ChallengeEvm<G1Affine>, _>(
+            srs,
+            pk,
+            circuit,
+            instances,
+            rng,
+            EvmWriter::init(vec![]),
+        ),
+    };
+    let bytes = made.map_err(|failure| match failure {
+        backend::CudaFailure::OutOfMemory(detail) => ProverError::CudaOutOfMemory {
+            k: pk.get_vk().get_domain().k(),
+            detail,
+        },
+        backend::CudaFailure::Failed(detail) => ProverError::Cuda { detail },
+    })?;
+    if opts.self_check {
+        progress(Stage::SelfCheck);
+        self_check(srs, pk, opts.transcript, &bytes, instances).map_err(|_| ProverError::Cuda {
+            detail: "the GPU's proof does not verify with the proving key's own verifying \
+                         key (a GPU prover bug); the CPU proves this statement"
+                .to_string(),
+        })?;
+    }
+    Ok(bytes)
+}
+
+/// Never called: without the `cuda` feature [`backend::select`] never picks the GPU.
+#[cfg(not(feature = "cuda"))]
+fn prove_cuda(
+    _srs: &Srs,
+    _pk: &ProvingKey<G1Affine>,
+    _circuit: &[circuits::halo2::ModelCircuit],
+    _instances: &[Fr],
+    _seed: [u8; 32],
+    _opts: &ProveOptions,
+    _progress: &dyn Fn(Stage),
+) -> Result<Vec<u8>> {
+    Err(ProverError::CudaNotBuilt)
 }
 
 /// Verifies a fresh proof with the proving key's own verifying key.

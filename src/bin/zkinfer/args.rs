@@ -205,3 +205,35 @@ pub fn parse_layout(s: &str) -> Result<Layout, String> {
         )),
     }
 }
+
+/// `--device`, shared by `prove` and `run`.
+#[derive(Args, Clone, Copy, Debug, Default)]
+pub struct DeviceArgs {
+    /// Where to prove. `auto` (the default): on the GPU when this zkinfer was built with the
+    /// `cuda` feature, a CUDA device answers and the model's proofs hide nothing (public
+    /// inputs, fixed parameters: the GPU prover does not blind), else on the CPU, saying
+    /// why; a GPU failure falls back to the CPU. `cpu`: always the CPU. `cuda`: the GPU, or
+    /// an error saying why not.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+    device: DeviceArg,
+}
+
+/// The values of `--device`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum DeviceArg {
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl DeviceArgs {
+    /// The requested backend.
+    pub fn device(&self) -> zkinfer::Device {
+        match self.device {
+            DeviceArg::Auto => zkinfer::Device::Auto,
+            DeviceArg::Cpu => zkinfer::Device::Cpu,
+            DeviceArg::Cuda => zkinfer::Device::Cuda,
+        }
+    }
+}

@@ -213,6 +213,7 @@ pub fn prove(
     out: &Path,
     transcript: Option<verifier::TranscriptKind>,
     seed: Option<[u8; 32]>,
+    device: zkinfer::Device,
 ) -> Result<ProofArtifact> {
     let (compiled, inputs) = read_inputs(dir, input)?;
     let transcript = match transcript {
@@ -239,11 +240,13 @@ pub fn prove(
     let opts = ProveOptions {
         transcript,
         seed,
+        device,
         ..ProveOptions::default()
     };
     let proved = zkinfer::prove_with_model(dir, model, &inputs, &opts, &|s| spinner.stage(s));
     spinner.finish();
     let proved = proved.with_context(|| format!("proving with {} failed", dir.display()))?;
+    print_proved_on(&proved.proved_on);
     let art = proved.artifact;
     if art.insecure_srs {
         warn_insecure(&format!(
@@ -272,6 +275,23 @@ pub fn prove(
         art.proof.len() / 2
     );
     Ok(art)
+}
+
+/// Says which backend proved, and why `--device auto` did not use the GPU: on stdout when
+/// that is expected (no CUDA build, a model the GPU may not prove), as a warning when a GPU
+/// was there and failed or did not answer.
+fn print_proved_on(on: &zkinfer::ProvedOn) {
+    use zkinfer::CpuFallback;
+    match &on.fallback {
+        None => println!("device: {}", on.backend),
+        Some(why @ (CpuFallback::NotBuilt | CpuFallback::SecretWitness { .. })) => {
+            println!("device: {} (auto: {why})", on.backend)
+        }
+        Some(why) => {
+            println!("device: {}", on.backend);
+            eprintln!("warning: --device auto proved on the CPU: {why}");
+        }
+    }
 }
 
 /// Prints the model commitment a proof is bound to and its hashes.
@@ -416,6 +436,7 @@ pub fn run(
     cache: Option<&Path>,
     out: &Path,
     seed: Option<[u8; 32]>,
+    device: zkinfer::Device,
     allow_insecure_srs: bool,
 ) -> Result<()> {
     let mut times = Vec::new();
@@ -447,6 +468,7 @@ pub fn run(
         &proof_path,
         crate::transcript(evm.evm),
         seed,
+        device,
     )?;
     times.push(("prove", t.elapsed()));
     let t = Instant::now();

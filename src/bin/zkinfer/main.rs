@@ -119,6 +119,8 @@ enum Command {
         /// operating-system randomness (zero-knowledge).
         #[arg(long, value_name = "HEX", value_parser = parse_seed)]
         seed: Option<[u8; 32]>,
+        #[command(flatten)]
+        device: args::DeviceArgs,
         /// Accepted for symmetry with verify: proving with keys from the insecure local SRS
         /// always works (and always warns).
         #[arg(long)]
@@ -178,6 +180,8 @@ enum Command {
         /// Blinding seed (64 hex digits): reproducible, NOT zero-knowledge (see `prove`).
         #[arg(long, value_name = "HEX", value_parser = parse_seed)]
         seed: Option<[u8; 32]>,
+        #[command(flatten)]
+        device: args::DeviceArgs,
         /// Let the verify step accept keys made with the INSECURE local SRS even when --srs
         /// names a file (implied without --srs).
         #[arg(long)]
@@ -316,10 +320,18 @@ fn run(cli: &Cli) -> Result<()> {
             out,
             evm,
             seed,
+            device,
             allow_insecure_srs: _,
-        } => {
-            commands::prove(dir, input, model.as_deref(), out, transcript(*evm), *seed).map(|_| ())
-        }
+        } => commands::prove(
+            dir,
+            input,
+            model.as_deref(),
+            out,
+            transcript(*evm),
+            *seed,
+            device.device(),
+        )
+        .map(|_| ()),
         Command::Verify {
             dir,
             proof,
@@ -345,6 +357,7 @@ fn run(cli: &Cli) -> Result<()> {
             out,
             evm,
             seed,
+            device,
             allow_insecure_srs,
         } => commands::run(
             model,
@@ -358,6 +371,7 @@ fn run(cli: &Cli) -> Result<()> {
             srs_cache.as_deref(),
             out,
             *seed,
+            device.device(),
             *allow_insecure_srs,
         ),
         Command::Commit(args) => commit::run(args),
