@@ -43,6 +43,9 @@ while [ $# -gt 0 ]; do
 done
 
 BIN_SRC="target/cuda/release/zkinfer"
+if [ "$BUILD" = 0 ] && [ ! -x "$BIN_SRC" ]; then
+  die "--no-build: $BIN_SRC not found; build it (drop --no-build)"
+fi
 
 # --- 1. toolchain and build -------------------------------------------------------------
 # shellcheck source=scripts/cuda-env.sh

@@ -184,7 +184,9 @@ say "== gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname 2>/dev/null || ec
 say "work: $WORK (log: $LOG)"
 say "binary: $BIN"
 say "  sha256 $(sha256sum "$BIN" | cut -d' ' -f1), $(stat -c %s "$BIN") bytes"
-say "  version: $("$BIN" --version 2>&1 || echo '?')"
+ver_rc=0
+ver=$("$BIN" --version 2>&1) || ver_rc=$?
+say "  version: $ver"
 if [ -f "$ROOT/target/gpu-bundle/MANIFEST.txt" ] && [ "$BIN" -ef "$ROOT/target/gpu-bundle/bin/zkinfer" ]; then
   say "  bundle MANIFEST.txt:"
   show "$ROOT/target/gpu-bundle/MANIFEST.txt"
@@ -210,29 +212,39 @@ if command -v nvidia-smi >/dev/null; then
 else
   say "nvidia-smi: not found (no NVIDIA driver on this machine?)"
 fi
+if [ "$ver_rc" != 0 ]; then
+  die "$BIN does not start (exit $ver_rc): $ver. A --features cuda build loads libcuda.so.1 (the NVIDIA driver's) and libcudart.so.13 (target/gpu-bundle/lib, or the CUDA 13 toolkit) at start-up: install the driver, or put the libraries' folder on LD_LIBRARY_PATH"
+fi
 if ! "$BIN" prove --help 2>/dev/null | grep -q -- '--device'; then
   die "$BIN has no \`prove --device\` option: it predates the CUDA backend; rebuild it"
 fi
 
 # --- per model -------------------------------------------------------------------------------
-declare -A K CPU CPU_ST G1 GBEST GBEST_ST VCPU VGPU SAME NOTE
+declare -A K CPU CPU_ST G1 G1_ST GBEST GBEST_ST VCPU VGPU SAME NOTE
 NAMES=()
 FAILS=()
 AUTO_DONE=0
 fail() { FAILS+=("$1: $2"); say "  FAIL: $2"; }
 
 fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 <= 0) print ""; else printf "%.1fx", a / b }'; }
+# "wall (stage)" seconds, or "" when there is no wall time.
+fmt_t() { if [ -z "$1" ]; then echo ""; elif [ -z "$2" ]; then echo "$1"; else echo "$1 ($2)"; fi; }
 write_table() {
-  local n
+  local n f='%-13s %3s %-14s %-14s %-14s %8s %8s %-10s %-8s\n'
   {
-    printf '%-14s %3s %10s %10s %10s %9s %9s %-13s %-9s\n' model k "cpu s" "gpu 1st s" "gpu best s" speed-up "(stage)" "verify c/g" "inst/out"
+    # shellcheck disable=SC2059
+    printf "$f" model k "cpu s" "gpu 1st s" "gpu best s" speed-up "(stage)" "verify c/g" "inst/out"
     for n in "${NAMES[@]}"; do
-      printf '%-14s %3s %10s %10s %10s %9s %9s %-13s %-9s\n' "$n" "${K[$n]:-}" "${CPU[$n]:-}" "${G1[$n]:-}" \
-        "${GBEST[$n]:-}" "$(fmt_ratio "${CPU[$n]:-}" "${GBEST[$n]:-}")" \
-        "$(fmt_ratio "${CPU_ST[$n]:-}" "${GBEST_ST[$n]:-}")" "${VCPU[$n]:--}/${VGPU[$n]:--}" "${SAME[$n]:--}"
+      # shellcheck disable=SC2059
+      printf "$f" "$n" "${K[$n]:-}" "$(fmt_t "${CPU[$n]:-}" "${CPU_ST[$n]:-}")" \
+        "$(fmt_t "${G1[$n]:-}" "${G1_ST[$n]:-}")" "$(fmt_t "${GBEST[$n]:-}" "${GBEST_ST[$n]:-}")" \
+        "$(fmt_ratio "${CPU[$n]:-}" "${GBEST[$n]:-}")" "$(fmt_ratio "${CPU_ST[$n]:-}" "${GBEST_ST[$n]:-}")" \
+        "${VCPU[$n]:--}/${VGPU[$n]:--}" "${SAME[$n]:--}"
     done
-    echo "times: wall seconds of \`zkinfer prove\` (keys loaded, witness, proof, self-check); gpu best: best of reps 2..$REPS"
-    echo "(first rep when --reps 1); speed-up: cpu / gpu best; (stage): the same ratio for the \"proving\" stage alone."
+    echo "s: wall seconds of one \`zkinfer prove\` (keys read, witness, proof, self-check), in brackets its"
+    echo "\"proving\" stage alone; gpu best: the best of GPU reps 2..$REPS (rep 1 includes CUDA start-up;"
+    echo "with --reps 1, rep 1); speed-up: cpu / gpu best, (stage): the same for the proving stage;"
+    echo "inst/out: the GPU proofs state the CPU proof's vk digest, instances and outputs."
     for n in "${NAMES[@]}"; do
       [ -z "${NOTE[$n]:-}" ] || echo "$n: ${NOTE[$n]}"
     done
@@ -298,7 +310,7 @@ for m in $MODELS; do
     gpu_ok=$((gpu_ok + 1))
     proofs+=("$p")
     st=$(stage_s "$L/prove-cuda-$r" "proving on the GPU \\(CUDA\\)")
-    if [ "$r" = 1 ]; then G1[$name]=$STEP_S; fi
+    if [ "$r" = 1 ]; then G1[$name]=$STEP_S; G1_ST[$name]=$st; fi
     if [ "$r" -gt 1 ] || [ "$REPS" = 1 ]; then
       if [ -z "$best" ] || awk -v a="$STEP_S" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$STEP_S; best_st=$st; fi
     fi

@@ -132,4 +132,34 @@ mod tests {
         ));
         assert!(!looks_like_oom("no CUDA-capable device is detected"));
     }
+
+    fn cuda_error(code: i32, name: &str) -> openvm_cuda_common::error::CudaError {
+        openvm_cuda_common::error::CudaError {
+            code,
+            name: name.to_string(),
+            message: name.to_string(),
+        }
+    }
+
+    #[test]
+    fn gpu_errors_are_sorted_into_out_of_memory_or_other() {
+        use halo2_axiom_gpu::cuda::HaloGpuError;
+        let oom = [
+            GpuError::Cuda(cuda_error(2, "cudaErrorMemoryAllocation")),
+            GpuError::HaloGpu(HaloGpuError::InsufficientGpuMemory {
+                context: "test",
+                magnitude: 24,
+                free_bytes: 0,
+            }),
+            GpuError::HaloGpu(HaloGpuError::Cuda(cuda_error(
+                2,
+                "cudaErrorMemoryAllocation",
+            ))),
+        ];
+        for e in &oom {
+            assert!(matches!(classify(e), CudaFailure::OutOfMemory(_)), "{e}");
+        }
+        let other = GpuError::Cuda(cuda_error(100, "cudaErrorNoDevice"));
+        assert!(matches!(classify(&other), CudaFailure::Failed(_)));
+    }
 }
