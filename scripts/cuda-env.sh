@@ -8,7 +8,8 @@
 #   - CUDA_LIB_DIR/CUDA_LIBRARY_PATH: a folder with libcudart and a *link-time stub* of the
 #     driver library libcuda.so (PyPI has no driver; the real libcuda.so.1 comes with the
 #     NVIDIA driver on the machine that runs the binary). The stub's functions all return
-#     CUDA_ERROR_NO_DEVICE, so with ZKINFER_CUDA_STUB_RUNTIME on LD_LIBRARY_PATH a cuda build
+#     CUDA_ERROR_NO_DEVICE (the runtime, which finds its entry points through the driver,
+#     then reports "CUDA driver version is insufficient", as with a missing or old driver), so with ZKINFER_CUDA_STUB_RUNTIME on LD_LIBRARY_PATH a cuda build
 #     runs on a machine without a GPU and sees "no device" (check-cuda.sh's tests).
 # Needs python3 (venv module), a C compiler (cc) and network access to PyPI the first time.
 
@@ -40,7 +41,8 @@ cuda_env_install() {
   for f in libcudart_static.a libcudadevrt.a; do ln -sf "$CUDA_HOME_PYPI/lib/$f" "$link/$f"; done
   ln -sf "$CUDA_HOME_PYPI/lib/libcudart.so.13" "$link/libcudart.so"
   ln -sf "$CUDA_HOME_PYPI/lib/libcudart.so.13" "$link/libcudart.so.13"
-  if [ ! -f "$link/libcuda.so" ] || [ "$CUDA_HOME_PYPI/include/cuda.h" -nt "$link/libcuda.so" ]; then
+  if [ ! -f "$link/libcuda.so" ] || [ "$CUDA_HOME_PYPI/include/cuda.h" -nt "$link/libcuda.so" ] \
+    || [ "${BASH_SOURCE[0]}" -nt "$link/libcuda.so" ]; then
     command -v cc >/dev/null || { echo "cuda-env: a C compiler (cc) is required for the libcuda stub" >&2; return 1; }
     # Every driver entry point cuda.h declares (after macro expansion: the versioned symbol
     # names the real libcuda.so.1 exports), each returning CUDA_ERROR_NO_DEVICE (100).

@@ -2,7 +2,11 @@
 # Prepares, on a machine WITHOUT a GPU (and with the Rust toolchain), what a GPU machine needs
 # to run scripts/gpu-check.sh: a CUDA build of zkinfer and the CUDA runtime it loads.
 #
-#   scripts/gpu-bundle.sh [--no-build] [--out DIR]
+#   scripts/gpu-bundle.sh [--no-build] [--bin PATH] [--out DIR]
+#
+#   --no-build  reuse target/cuda/release/zkinfer as it is (fails if it is missing)
+#   --bin PATH  bundle this cuda build instead (implies --no-build; e.g. a debug build, for tests)
+#   --out DIR   where to write the bundle (default target/gpu-bundle: what gpu-check.sh looks for)
 #
 # 1. installs nvcc from PyPI into .tools/cuda (scripts/cuda-env.sh, idempotent) and builds
 #    `CARGO_TARGET_DIR=target/cuda cargo build --release --features cuda --bin zkinfer`
@@ -24,16 +28,18 @@ cd "$ROOT"
 
 OUT_DIR="target/gpu-bundle"
 BUILD=1
+BIN_SRC="target/cuda/release/zkinfer"
 LIMIT_MIB=60
 CARRY_LIMIT_MIB=64
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 die() { echo "gpu-bundle: ERROR: $*" >&2; exit 1; }
 say() { echo "gpu-bundle: $*"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) BUILD=0 ;;
+    --bin) [ $# -ge 2 ] || die "--bin needs a path"; BIN_SRC="$2"; BUILD=0; shift ;;
     --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT_DIR="$2"; shift ;;
     --out=*) OUT_DIR="${1#--out=}" ;;
     -h | --help) usage; exit 0 ;;
@@ -42,9 +48,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-BIN_SRC="target/cuda/release/zkinfer"
 if [ "$BUILD" = 0 ] && [ ! -x "$BIN_SRC" ]; then
-  die "--no-build: $BIN_SRC not found; build it (drop --no-build)"
+  die "$BIN_SRC not found; build it (without --no-build / --bin)"
 fi
 
 # --- 1. toolchain and build -------------------------------------------------------------
@@ -62,9 +67,13 @@ if [ "$BUILD" = 1 ]; then
     || die "the cuda build failed (see above)"
   say "build done in $(($(date +%s) - t0)) s"
 else
-  say "--no-build: reusing $BIN_SRC"
+  say "not building: bundling $BIN_SRC as it is"
 fi
 [ -x "$BIN_SRC" ] || die "$BIN_SRC not found: build it (drop --no-build)"
+
+# Runs the binary here: with the stub driver (no GPU here) and the wheel's runtime, which a
+# cuda build needs to start at all.
+run_here() { LD_LIBRARY_PATH="$ZKINFER_CUDA_STUB_RUNTIME${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"; }
 
 # A cuda build links the CUDA driver/runtime; a CPU-only binary here would make gpu-check
 # fail only on the GPU machine, so refuse it now.
@@ -73,7 +82,7 @@ case "$NEEDED" in
   *libcuda*) ;;
   *) die "$BIN_SRC links no CUDA library (NEEDED: $NEEDED): is it a --features cuda build?" ;;
 esac
-"$BIN_SRC" prove --help | grep -q -- '--device' || die "$BIN_SRC has no prove --device option"
+run_here "$BIN_SRC" prove --help | grep -q -- '--device' || die "$BIN_SRC has no prove --device option"
 
 # --- 2. the bundle, written to a fresh folder then moved into place ---------------------
 mkdir -p "$(dirname "$OUT_DIR")"
@@ -112,10 +121,14 @@ fi
   echo "zkinfer GPU bundle (scripts/gpu-bundle.sh)"
   echo "commit: $commit$dirty"
   echo "built: $(date -u -r "$BIN_SRC" +%Y-%m-%dT%H:%M:%SZ) (binary mtime); bundled $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -srm)"
-  echo "version: $("$BIN_SRC" --version 2>/dev/null || echo unknown)"
+  echo "version: $(run_here "$BIN_SRC" --version 2>/dev/null || echo unknown)"
   echo "rustc: $(rustc --version 2>/dev/null || echo unknown)"
-  echo "cargo: CARGO_TARGET_DIR=target/cuda cargo build --release --features cuda --bin zkinfer"
-  echo "CUDA_ARCH: $CUDA_ARCH (sm_$CUDA_ARCH; the GPU must be of this compute capability or use the embedded PTX)"
+  if [ "$BIN_SRC" = target/cuda/release/zkinfer ]; then
+    echo "binary: $BIN_SRC (CARGO_TARGET_DIR=target/cuda cargo build --release --features cuda --bin zkinfer)"
+  else
+    echo "binary: $BIN_SRC (given with --bin)"
+  fi
+  echo "CUDA_ARCH: $CUDA_ARCH (kernels compiled for sm_$CUDA_ARCH plus compute_$CUDA_ARCH PTX; 90 = H100/H200)"
   echo "CUDA pins (PyPI): $CUDA_PINS"
   echo "nvcc: $(nvcc --version 2>/dev/null | tail -1 || echo unknown)"
   echo "sha256 bin/zkinfer: $bin_sha ($bin_size bytes, stripped)"

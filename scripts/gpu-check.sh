@@ -16,8 +16,10 @@
 #                     creation and kernel loading, so "best" is the best of the others).
 #   --work DIR        working folder (default: a new mktemp -d folder); the log is DIR/gpu-check.log.
 #   --srs-cache DIR   local (insecure) SRS cache (default: WORK/srs-cache).
-#   --seed HEX        pass `--seed HEX` to every prove (reproducible, NOT zero-knowledge proofs):
-#                     shows whether each backend is deterministic. Default: fresh randomness.
+#   --seed HEX        pass `--seed HEX` (64 hex digits) to every prove: NOT zero-knowledge proofs
+#                     whose advice blinding is the seed's, so the proofs' leading bytes (the advice
+#                     commitments) can be compared across backends; halo2 draws later randomness
+#                     itself, so whole proofs still differ (tests/zero_knowledge.rs). Default: none.
 #   --step-timeout S  limit for any one zkinfer command (default 300 s).
 #   --stub-driver     LOCAL TESTS ONLY: put .tools/cuda/link (scripts/cuda-env.sh's libcuda stub,
 #                     every call of which answers "no device") on LD_LIBRARY_PATH, to check that a
@@ -45,7 +47,7 @@ SEED=""
 STEP_TIMEOUT=300
 STUB=0
 
-usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 die() {
   echo "gpu-check: ERROR: $*" >&2
   if [ -n "${LOG:-}" ]; then echo "gpu-check: ERROR: $*" >>"$LOG"; fi
@@ -104,6 +106,7 @@ if [ -z "$BIN" ]; then
 fi
 [ -f "$BIN" ] || die "--bin $BIN: no such file"
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+BIN_GIVEN="$BIN"
 if [ ! -x "$BIN" ]; then # a carried copy may lose its mode bits
   mkdir -p "$WORK/bin"
   cp "$BIN" "$WORK/bin/zkinfer"
@@ -157,7 +160,10 @@ compare() {
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 same = lambda k: "yes" if k in a and a.get(k) == b.get(k) else "no"
-print(" ".join(f"{k}={same(k)}" for k in ("proof", "vk_digest", "instances", "outputs")))
+pa, pb = bytes.fromhex(a.get("proof", "")), bytes.fromhex(b.get("proof", ""))
+n = next((i for i, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
+print(" ".join(f"{k}={same(k)}" for k in ("proof", "vk_digest", "instances", "outputs")),
+      f"(first {n} of {len(pa)}/{len(pb)} proof bytes equal)")
 PY
   elif command -v jq >/dev/null; then
     local r="" k
@@ -182,12 +188,12 @@ json_k() {
 # --- environment ---------------------------------------------------------------------------
 say "== gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname 2>/dev/null || echo '?'): $(uname -srm), $(nproc) cores"
 say "work: $WORK (log: $LOG)"
-say "binary: $BIN"
+say "binary: $BIN${BIN_GIVEN:+$([ "$BIN" = "$BIN_GIVEN" ] || echo " (an executable copy of $BIN_GIVEN)")}"
 say "  sha256 $(sha256sum "$BIN" | cut -d' ' -f1), $(stat -c %s "$BIN") bytes"
 ver_rc=0
 ver=$("$BIN" --version 2>&1) || ver_rc=$?
 say "  version: $ver"
-if [ -f "$ROOT/target/gpu-bundle/MANIFEST.txt" ] && [ "$BIN" -ef "$ROOT/target/gpu-bundle/bin/zkinfer" ]; then
+if [ -f "$ROOT/target/gpu-bundle/MANIFEST.txt" ] && [ "$BIN_GIVEN" -ef "$ROOT/target/gpu-bundle/bin/zkinfer" ]; then
   say "  bundle MANIFEST.txt:"
   show "$ROOT/target/gpu-bundle/MANIFEST.txt"
   want=$(sed -n 's/^sha256 bin\/zkinfer: \([0-9a-f]*\).*/\1/p' "$ROOT/target/gpu-bundle/MANIFEST.txt")
@@ -325,6 +331,7 @@ for m in $MODELS; do
       say "  cpu vs gpu rep $r: $c"
       case "$c" in
         *"vk_digest=yes instances=yes outputs=yes"*) ;;
+        *"=?"*) same_all="?"; fail "$name" "cannot compare the proofs' JSON: neither python3 nor jq is installed" ;;
         *) same_all=NO; fail "$name" "GPU proof (rep $r) differs from the CPU proof in key, instances or outputs ($c)" ;;
       esac
       case "$c" in

@@ -298,6 +298,10 @@ pub fn prove_with_model(
     }
     check_inputs(&compiled, inputs)?;
     let s = &compiled.settings;
+    // An explicit `--device cuda` that cannot be honoured fails before the keys are read.
+    if opts.device == prover::Device::Cuda {
+        prover::backend::select(opts.device, &s.circuit.visibility)?;
+    }
     let run = eval_fixed(&compiled.graph, &s.quant, inputs)?;
     let pk_path = require(dir, files::PK)?;
     let vk_file = read(&require(dir, files::VK)?)?;

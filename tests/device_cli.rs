@@ -36,6 +36,8 @@ fn refused(args: &[&str], proof: &Path, needle: &str) {
     assert!(!success, "zkinfer {args:?} succeeded:\n{stdout}\n{stderr}");
     assert!(stderr.contains(needle), "no {needle:?} in:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // Refused before any work: no witness was generated.
+    assert!(!stderr.contains("generating witness"), "{stderr}");
     assert!(!proof.exists(), "{} was written", proof.display());
 }
 

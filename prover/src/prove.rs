@@ -110,6 +110,8 @@ pub fn prove(
     opts: &ProveOptions,
     progress: &dyn Fn(Stage),
 ) -> Result<Proof> {
+    // The backend first: an explicit `cuda` that cannot be honoured fails before the witness.
+    let (first, mut fallback) = backend::select(opts.device, &shape.visibility)?;
     progress(Stage::Witness);
     let built = build(
         CircuitBuilderStage::Prover,
@@ -119,7 +121,6 @@ pub fn prove(
         Some(inputs),
     )?;
     let instances = built.instances;
-    let (first, mut fallback) = backend::select(opts.device, &shape.visibility)?;
     let seed = match opts.seed {
         Some(s) => s,
         None => os_seed()?,

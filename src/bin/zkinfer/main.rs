@@ -114,7 +114,8 @@ enum Command {
         /// has "evm"); otherwise proofs use Blake2b. Native verify accepts either.
         #[arg(long)]
         evm: bool,
-        /// Blinding seed (64 hex digits) for reproducible proofs in tests. The proof is then
+        /// Blinding seed (64 hex digits) for tests: reproducible blinding (the same advice
+        /// commitments; later proof bytes may still differ, both verify). The proof is then
         /// NOT zero-knowledge: anyone with the seed can strip its blinding. Default: fresh
         /// operating-system randomness (zero-knowledge).
         #[arg(long, value_name = "HEX", value_parser = parse_seed)]
