@@ -33,7 +33,7 @@ use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 use verifier::TranscriptKind;
 
-use crate::backend::{self, Backend, CpuFallback, Device, ProvedOn};
+use crate::backend::{self, Backend, Device, ProvedOn};
 use crate::committed::UnblindingRng;
 use crate::error::{guard, ProverError, Result};
 use crate::srs::Srs;
@@ -141,13 +141,7 @@ pub fn prove(
                     },
                 })
             }
-            // Only `auto` falls back; an explicit `cuda` reports the failure.
-            Err(e) if opts.device == Device::Auto => {
-                fallback = Some(CpuFallback::GpuFailed {
-                    reason: e.to_string(),
-                })
-            }
-            Err(e) => return Err(e),
+            Err(e) => fallback = Some(backend::after_gpu_failure(opts.device, e)?),
         }
     }
     progress(Stage::Proof);
@@ -232,13 +226,7 @@ fn prove_cuda(
             EvmWriter::init(vec![]),
         ),
     };
-    let bytes = made.map_err(|failure| match failure {
-        backend::CudaFailure::OutOfMemory(detail) => ProverError::CudaOutOfMemory {
-            k: pk.get_vk().get_domain().k(),
-            detail,
-        },
-        backend::CudaFailure::Failed(detail) => ProverError::Cuda { detail },
-    })?;
+    let bytes = made.map_err(|failure| failure.into_error(pk.get_vk().get_domain().k()))?;
     if opts.self_check {
         progress(Stage::SelfCheck);
         self_check(srs, pk, opts.transcript, &bytes, instances).map_err(|_| ProverError::Cuda {

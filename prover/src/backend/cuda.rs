@@ -20,7 +20,7 @@ use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::transcript::{EncodedChallenge, TranscriptWriterBuffer};
 use rand_chacha::ChaCha20Rng;
 
-use crate::error::panic_message;
+use crate::error::{panic_message, ProverError};
 use crate::srs::Srs;
 
 /// Why the GPU did not produce a proof.
@@ -30,6 +30,16 @@ pub(crate) enum CudaFailure {
     OutOfMemory(String),
     /// Any other driver, kernel or prover error, or a caught panic.
     Failed(String),
+}
+
+impl CudaFailure {
+    /// The named error for a failure proving a circuit of 2^`k` rows.
+    pub(crate) fn into_error(self, k: u32) -> ProverError {
+        match self {
+            CudaFailure::OutOfMemory(detail) => ProverError::CudaOutOfMemory { k, detail },
+            CudaFailure::Failed(detail) => ProverError::Cuda { detail },
+        }
+    }
 }
 
 /// The ordinal of a usable CUDA device, or what the CUDA runtime said: `cudaGetDevice`,
@@ -161,5 +171,12 @@ mod tests {
         }
         let other = GpuError::Cuda(cuda_error(100, "cudaErrorNoDevice"));
         assert!(matches!(classify(&other), CudaFailure::Failed(_)));
+        let e = classify(&oom[0]).into_error(17);
+        assert!(
+            matches!(e, ProverError::CudaOutOfMemory { k: 17, .. }),
+            "{e}"
+        );
+        let e = classify(&other).into_error(17);
+        assert!(e.to_string().contains("cudaErrorNoDevice"), "{e}");
     }
 }

@@ -217,6 +217,17 @@ pub fn select(device: Device, visibility: &Visibilities) -> Result<(Backend, Opt
     }
 }
 
+/// What to do after the GPU failed with `error`: under [`Device::Auto`], prove on the CPU
+/// for the returned reason; under an explicit [`Device::Cuda`], report `error`.
+pub(crate) fn after_gpu_failure(device: Device, error: ProverError) -> Result<CpuFallback> {
+    match device {
+        Device::Auto => Ok(CpuFallback::GpuFailed {
+            reason: error.to_string(),
+        }),
+        Device::Cpu | Device::Cuda => Err(error),
+    }
+}
+
 /// Asks the CUDA runtime for a usable device: its ordinal, or what the runtime said.
 #[cfg(feature = "cuda")]
 pub fn probe() -> std::result::Result<i32, String> {
@@ -230,7 +241,7 @@ pub fn probe() -> std::result::Result<i32, String> {
 }
 
 #[cfg(feature = "cuda")]
-pub(crate) use cuda::{create as create_cuda, CudaFailure};
+pub(crate) use cuda::create as create_cuda;
 
 #[cfg(test)]
 mod tests {
@@ -298,6 +309,26 @@ mod tests {
         );
         let text = err.to_string();
         assert!(text.contains("hide its hashed inputs"), "{text}");
+    }
+
+    #[test]
+    fn only_auto_falls_back_after_a_gpu_failure() {
+        let oom = || ProverError::CudaOutOfMemory {
+            k: 24,
+            detail: "cudaErrorMemoryAllocation".into(),
+        };
+        match after_gpu_failure(Device::Auto, oom()).unwrap() {
+            CpuFallback::GpuFailed { reason } => {
+                assert!(reason.contains("ran out of memory"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = after_gpu_failure(Device::Cuda, oom()).unwrap_err();
+        assert!(
+            matches!(err, ProverError::CudaOutOfMemory { k: 24, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("2^24 rows"), "{err}");
     }
 
     #[cfg(not(feature = "cuda"))]
