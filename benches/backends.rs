@@ -7,13 +7,12 @@
 //! equivalence checks). The local insecure SRS is cached in `target/bench-srs-cache`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use zkinfer::{
-    compile, default_transcript, prove_with, setup, verify_with, CompileOptions, Device,
-    ProveOptions, Samples, SrsSource, VerifyOptions,
-};
+use zkinfer::{default_transcript, prove_with, verify_with, Device, ProveOptions, VerifyOptions};
+
+use common::{bench_srs, set_up};
 
 const MODELS: [&str; 5] = [
     "digits_mlp16",
@@ -23,15 +22,8 @@ const MODELS: [&str; 5] = [
     "lenet5",
 ];
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn bench_backends(c: &mut Criterion) {
-    let cache_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-srs-cache");
-    let srs = SrsSource::Local { cache_dir };
+    let srs = bench_srs();
     let gpu = prover::backend::probe();
     match &gpu {
         Ok(d) => eprintln!("CUDA device {d}: benchmarking cpu and cuda"),
@@ -44,20 +36,8 @@ fn bench_backends(c: &mut Criterion) {
     let mut group = c.benchmark_group("backend");
     group.sample_size(10);
     for name in MODELS {
-        let src = fixture(name);
-        let dir = tempfile::tempdir().unwrap();
-        let samples = Samples::Files(vec![src.join("input.json")]);
-        let compiled = compile(
-            &src.join("network.onnx"),
-            &samples,
-            &CompileOptions::default(),
-        )
-        .unwrap();
-        compiled.save(dir.path()).unwrap();
-        let inputs =
-            onnx_import::input_file::read_inputs(&src.join("input.json"), &compiled.graph).unwrap();
-        let report = setup(dir.path(), &srs).unwrap();
-        eprintln!("{name}: k = {}", report.k);
+        let m = set_up(name, &srs);
+        let (dir, compiled, inputs) = (&m.dir, &m.compiled, &m.inputs);
         let allow = VerifyOptions {
             allow_insecure_srs: true,
         };
@@ -69,10 +49,10 @@ fn bench_backends(c: &mut Criterion) {
                 self_check: false,
                 ..ProveOptions::default()
             };
-            let art = prove_with(dir.path(), &inputs, &opts, &prover::no_progress).unwrap();
+            let art = prove_with(dir.path(), inputs, &opts, &prover::no_progress).unwrap();
             verify_with(dir.path(), &art, &allow).unwrap();
             group.bench_function(format!("{name}/prove/{device}"), |b| {
-                b.iter(|| prove_with(dir.path(), &inputs, &opts, &prover::no_progress).unwrap())
+                b.iter(|| prove_with(dir.path(), inputs, &opts, &prover::no_progress).unwrap())
             });
         }
     }

@@ -5,48 +5,29 @@
 //! in `target/bench-srs-cache`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use zkinfer::{
-    compile, prove, setup, verify_with, CompileOptions, Samples, SrsSource, VerifyOptions,
-};
+use zkinfer::{prove, setup, verify_with, VerifyOptions};
+
+use common::{bench_srs, set_up};
 
 const MODELS: [&str; 4] = ["digits_mlp16", "digits_conv", "mlp_chain", "cnn_chain"];
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn bench_models(c: &mut Criterion) {
-    let cache_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-srs-cache");
-    let srs = SrsSource::Local { cache_dir };
+    let srs = bench_srs();
     let mut group = c.benchmark_group("model");
     group.sample_size(10);
     for name in MODELS {
-        let src = fixture(name);
-        let dir = tempfile::tempdir().unwrap();
-        let samples = Samples::Files(vec![src.join("input.json")]);
-        let compiled = compile(
-            &src.join("network.onnx"),
-            &samples,
-            &CompileOptions::default(),
-        )
-        .unwrap();
-        compiled.save(dir.path()).unwrap();
-        let inputs =
-            onnx_import::input_file::read_inputs(&src.join("input.json"), &compiled.graph).unwrap();
-        let report = setup(dir.path(), &srs).unwrap();
-        eprintln!("{name}: k = {}", report.k);
+        let m = set_up(name, &srs);
+        let (dir, inputs) = (&m.dir, &m.inputs);
         group.bench_function(format!("{name}/setup"), |b| {
             b.iter(|| setup(dir.path(), &srs).unwrap())
         });
         group.bench_function(format!("{name}/prove"), |b| {
-            b.iter(|| prove(dir.path(), &inputs).unwrap())
+            b.iter(|| prove(dir.path(), inputs).unwrap())
         });
-        let art = prove(dir.path(), &inputs).unwrap();
+        let art = prove(dir.path(), inputs).unwrap();
         group.bench_function(format!("{name}/verify"), |b| {
             // The local SRS is insecure: allowed explicitly (benchmarks only).
             let allow = VerifyOptions {

@@ -7,11 +7,13 @@
 //! LeNet-5 proof takes minutes). The local insecure SRS is cached in `target/bench-srs-cache`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use circuits::visibility::{ParamVisibility, Visibilities};
 use criterion::{criterion_group, criterion_main, Criterion};
-use zkinfer::{compile, prove, setup, CompileOptions, Samples, SrsSource};
+use zkinfer::{compile, prove, setup, CompileOptions, Samples};
+
+use common::fixture;
 
 const MODELS: [&str; 2] = ["digits_mlp16", "digits_conv"];
 const MODES: [ParamVisibility; 4] = [
@@ -21,15 +23,8 @@ const MODES: [ParamVisibility; 4] = [
     ParamVisibility::Committed,
 ];
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn bench_visibility(c: &mut Criterion) {
-    let cache_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-srs-cache");
-    let srs = SrsSource::Local { cache_dir };
+    let srs = common::bench_srs();
     let mut group = c.benchmark_group("param-visibility");
     group.sample_size(10);
     for name in MODELS {
