@@ -19,12 +19,10 @@ use circuits::halo2::{build, CircuitShape};
 use circuits::ops::CellTensor;
 use circuits::QuantParams;
 use halo2_base::gates::circuit::CircuitBuilderStage;
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_base::halo2_proofs::plonk::Circuit;
-use halo2_base::halo2_proofs::plonk::{create_proof, ProvingKey};
+use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
-use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
-use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_base::halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
 use onnx_import::ir::Graph;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -33,9 +31,10 @@ use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 use verifier::TranscriptKind;
 
+use crate::backend::cpu::create;
 use crate::backend::{self, Backend, Device, ProvedOn};
 use crate::committed::UnblindingRng;
-use crate::error::{guard, ProverError, Result};
+use crate::error::{ProverError, Result};
 use crate::srs::Srs;
 use crate::Stage;
 
@@ -277,31 +276,4 @@ fn self_check(
              (an input outside the calibrated range?) or the key does not match the settings",
         ))
     }
-}
-
-/// One SHPLONK proof over the transcript `T` (Blake2b natively, Keccak for the EVM).
-fn create<E, T>(
-    srs: &Srs,
-    pk: &ProvingKey<G1Affine>,
-    circuit: &[circuits::halo2::ModelCircuit],
-    instances: &[Fr],
-    rng: Box<dyn RngCore>,
-    mut transcript: T,
-) -> Result<Vec<u8>>
-where
-    E: halo2_base::halo2_proofs::transcript::EncodedChallenge<G1Affine>,
-    T: halo2_base::halo2_proofs::transcript::TranscriptWriterBuffer<Vec<u8>, G1Affine, E>,
-{
-    guard("proving", || {
-        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, E, _, T, _>(
-            srs,
-            pk,
-            circuit,
-            &[&[instances]],
-            rng,
-            &mut transcript,
-        )
-        .map(|()| transcript.finalize())
-    })?
-    .map_err(|e| ProverError::halo2(format!("proof generation failed: {e}")))
 }

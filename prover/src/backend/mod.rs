@@ -4,8 +4,8 @@
 //! key into the same proof format, so one verifying key (and the native and Solidity
 //! verifiers made from it) checks a proof whichever backend made it.
 //!
-//! - [`Backend::Cpu`]: halo2-axiom's prover on all cores. Always available.
-//! - [`Backend::Cuda`]: halo2-axiom-gpu's CUDA KZG prover (MSM, NTT, quotient, lookups,
+//! - [`Backend::Cpu`]: halo2-axiom's prover on all cores (`cpu.rs`). Always available.
+//! - [`Backend::Cuda`]: halo2-axiom-gpu's CUDA KZG prover (`cuda.rs`: MSM, NTT, quotient, lookups,
 //!   permutation, SHPLONK on the GPU). Built only with the `cuda` cargo feature.
 //!
 //! # Zero knowledge on the GPU
@@ -22,6 +22,7 @@
 //! [`Device::Auto`] falls back and says why ([`CpuFallback::SecretWitness`]); an explicit
 //! [`Device::Cuda`] is refused ([`ProverError::CudaNotZeroKnowledge`]).
 
+pub(crate) mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
 
