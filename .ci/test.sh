@@ -17,6 +17,8 @@ ONNX_VERSION=1.17.0
 
 .ci/install-evm-tools.sh
 .ci/install-js.sh
+.ci/install-ray.sh
+export ZKINFER_RAY_PYTHON="$PWD/.venv-ray/bin/python"
 
 venv="$PWD/.venv-onnx"
 stamp="$venv/onnx.stamp"

@@ -385,6 +385,7 @@ mod tests {
             }],
             visibility: Default::default(),
             bits: None,
+            accumulator: 0,
         };
         check_consistent(&artifact(shown), &[i128_to_fe(q)], &statement)
     }

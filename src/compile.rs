@@ -77,6 +77,21 @@ fn random_samples(graph: &Graph, count: usize, range: (f64, f64)) -> Vec<Vec<Ten
         .collect()
 }
 
+/// The sample tensors of `samples` for `graph` (files read, random ones drawn).
+pub(crate) fn resolve_samples(samples: &Samples, graph: &Graph) -> Result<Vec<Vec<Tensor>>> {
+    Ok(match samples {
+        Samples::Tensors(t) => t.clone(),
+        Samples::Files(paths) => {
+            let mut all = Vec::new();
+            for p in paths {
+                all.extend(onnx_import::input_file::read_samples(p, graph)?);
+            }
+            all
+        }
+        Samples::Random { count, range } => random_samples(graph, *count, *range),
+    })
+}
+
 /// Which visibilities the caller left to [`compile`] (`true`: not chosen, so `compile` may
 /// pick one for the target). The default, `false` for both, keeps
 /// [`CompileOptions::visibility`] exactly as given.
@@ -232,6 +247,22 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         path: model_path.to_path_buf(),
         source,
     })?;
+    compile_bytes(
+        model_bytes,
+        &model_path.display().to_string(),
+        samples,
+        opts,
+    )
+}
+
+/// [`compile`] of a model already in memory (`source_name` labels it in errors): what
+/// split proving compiles each segment's sub-model with.
+pub fn compile_bytes(
+    model_bytes: Vec<u8>,
+    source_name: &str,
+    samples: &Samples,
+    opts: &CompileOptions,
+) -> Result<Compiled> {
     let mut hints = Vec::new();
     match samples {
         Samples::Tensors(t) => {
@@ -250,22 +281,8 @@ pub fn compile(model_path: &Path, samples: &Samples, opts: &CompileOptions) -> R
         dims: opts.dims.clone(),
         hints,
     };
-    let graph = onnx_import::import_bytes_with(
-        &model_bytes,
-        &model_path.display().to_string(),
-        &import_opts,
-    )?;
-    let samples = match samples {
-        Samples::Tensors(t) => t.clone(),
-        Samples::Files(paths) => {
-            let mut all = Vec::new();
-            for p in paths {
-                all.extend(onnx_import::input_file::read_samples(p, &graph)?);
-            }
-            all
-        }
-        Samples::Random { count, range } => random_samples(&graph, *count, *range),
-    };
+    let graph = onnx_import::import_bytes_with(&model_bytes, source_name, &import_opts)?;
+    let samples = resolve_samples(samples, &graph)?;
     let target = opts.calibration.target_rel_l2;
     let (quant, errors, held_out, trials) = match opts.quant.clone() {
         None => {

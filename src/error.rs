@@ -270,6 +270,135 @@ pub enum Error {
         /// The proof's transcript.
         transcript: String,
     },
+    /// Split proving: the directory has no `split.json`.
+    #[error(
+        "{} is not a split model directory (no split.json): run `zkinfer split MODEL.onnx \
+         --segments N -o {}` first",
+        dir.display(),
+        dir.display()
+    )]
+    NotSplit {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// Split proving: a segment index past the last segment.
+    #[error("there is no segment {index}: the model has {count} segments (0 to {})", count.saturating_sub(1))]
+    NoSuchSegment {
+        /// The index asked for.
+        index: usize,
+        /// How many segments there are.
+        count: usize,
+    },
+    /// Split proving: the number of segments asked for cannot be made.
+    #[error(
+        "cannot split into {requested} segments{}",
+        match possible {
+            Some(p) => format!(": the model can be cut in at most {p} (it has {} places where one tensor crosses between nodes)", p.saturating_sub(1)),
+            None => ": ask for 2 or more".to_string(),
+        }
+    )]
+    SplitSegments {
+        /// Segments asked for.
+        requested: usize,
+        /// The most segments the model's cut points allow (`None`: fewer than 2 asked for).
+        possible: Option<usize>,
+    },
+    /// Split proving keeps parameters fixed in every segment.
+    #[error(
+        "split proving needs fixed parameters (got --param-visibility {params}): the \
+         aggregation key binds every segment's weights"
+    )]
+    SplitParams {
+        /// The visibility asked for.
+        params: circuits::visibility::ParamVisibility,
+    },
+    /// A segment input file that belongs to another segment or split model.
+    #[error(
+        "{}: is the input of segment {found_segment} (tensor {found_tensor:?}), not of segment \
+         {segment} (tensor {expected_tensor:?}), or of another split model: use \
+         witness/segment-{segment}.json from `zkinfer witness`",
+        path.display()
+    )]
+    WrongBoundary {
+        /// The file.
+        path: PathBuf,
+        /// The segment being proved.
+        segment: usize,
+        /// The segment the file says it is for.
+        found_segment: usize,
+        /// The tensor it holds.
+        found_tensor: String,
+        /// The tensor segment `segment` takes.
+        expected_tensor: String,
+    },
+    /// `aggregate`: a segment's proof is missing.
+    #[error(
+        "segment {index}'s proof is missing ({}): run `zkinfer prove-segment DIR --segment \
+         {index} ...` first",
+        path.display()
+    )]
+    MissingSegmentProof {
+        /// The segment.
+        index: usize,
+        /// Where its proof should be.
+        path: PathBuf,
+    },
+    /// `aggregate`: a segment proof made for another key (another model, or an older setup).
+    #[error(
+        "segment {index}'s proof was made for verifying key {proof_digest}, but segment {index} \
+         of this split model has key {key_digest}: it is a proof of another model (or of an \
+         older setup); prove the segment again"
+    )]
+    SegmentFromAnotherModel {
+        /// The segment.
+        index: usize,
+        /// The key digest the proof names.
+        proof_digest: String,
+        /// The segment's key digest.
+        key_digest: String,
+    },
+    /// `aggregate`: a segment proof that does not verify.
+    #[error("segment {index}'s proof does not verify: {source}")]
+    SegmentProofInvalid {
+        /// The segment.
+        index: usize,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+    /// `aggregate`: two consecutive segments' boundary hashes differ.
+    #[error(
+        "boundary mismatch between segments {left} and {right} (tensor {tensor:?}): segment \
+         {left} output hash {left_hash}, segment {right} input hash {right_hash}: the proofs \
+         were made on different boundary values (prove both from one `zkinfer witness`)"
+    )]
+    BoundaryMismatch {
+        /// The earlier segment.
+        left: usize,
+        /// The later segment.
+        right: usize,
+        /// The boundary tensor.
+        tensor: String,
+        /// The earlier segment's output hash.
+        left_hash: String,
+        /// The later segment's input hash.
+        right_hash: String,
+    },
+    /// `aggregate`: the aggregation key was made for other segment keys.
+    #[error(
+        "{}: the aggregation key was made for other segment keys (segment {index}): re-run \
+         `zkinfer setup` on the split directory",
+        dir.display()
+    )]
+    StaleAggregation {
+        /// The split directory.
+        dir: PathBuf,
+        /// The first segment whose key changed.
+        index: usize,
+    },
+    /// The aggregation circuit failed.
+    #[error(transparent)]
+    Aggregate(#[from] aggregate::AggregateError),
 }
 
 /// Result alias for the facade.

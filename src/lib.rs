@@ -85,6 +85,7 @@ pub mod error;
 pub mod pipeline;
 pub mod provenance;
 pub mod settings;
+pub mod split;
 pub mod statement;
 pub mod verify;
 

@@ -19,8 +19,10 @@
 //!
 //! Version 1 has neither `visibility` nor `bits` (public inputs and outputs, fixed
 //! parameters). This build still writes version 1 for that default, so a default model's
-//! `vk.bin` is byte-identical to the one from before visibility existed, and version 2
-//! otherwise; it reads both.
+//! `vk.bin` is byte-identical to the one from before visibility existed, version 2 for
+//! other visibilities, and version 3 for aggregated proofs, whose first `accumulator`
+//! instances (12) are a KZG accumulator the key makes every verifier decide, with the
+//! layout above after them; it reads all three.
 //!
 //! A verifier therefore needs nothing but `vk.bin` and `srs-verifier.bin` to check a proof
 //! artifact and to read its outputs: a tampered `settings.json` cannot change what a
@@ -34,8 +36,11 @@ use crate::settings::{parse_versions, Settings, TensorSpec};
 
 /// The `format` value of the statement metadata.
 pub const STATEMENT_FORMAT: &str = "zkinfer-statement";
-/// The newest `format_version` this build writes and reads (2: visibility).
-pub const STATEMENT_VERSION: u32 = 2;
+/// The newest `format_version` this build writes and reads (2: visibility, 3: the leading
+/// accumulator instances of aggregated proofs).
+pub const STATEMENT_VERSION: u32 = 3;
+/// The version written for a non-default visibility without an accumulator (still read).
+pub const STATEMENT_VERSION_VISIBILITY: u32 = 2;
 /// The version written for the default visibility (and still read).
 pub const STATEMENT_VERSION_DEFAULT: u32 = 1;
 
@@ -44,7 +49,8 @@ pub const STATEMENT_VERSION_DEFAULT: u32 = 1;
 pub struct Statement {
     /// Always [`STATEMENT_FORMAT`].
     pub format: String,
-    /// [`STATEMENT_VERSION_DEFAULT`] for the default visibility, else [`STATEMENT_VERSION`].
+    /// [`STATEMENT_VERSION_DEFAULT`] for the default visibility, [`STATEMENT_VERSION`] with
+    /// an accumulator, else [`STATEMENT_VERSION_VISIBILITY`].
     pub format_version: u32,
     /// Fixed-point scale exponent of every input and output instance.
     pub input_scale: u32,
@@ -60,6 +66,16 @@ pub struct Statement {
     /// non-default visibility, where hashed values are packed by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bits: Option<u32>,
+    /// Leading instances that are a KZG accumulator rather than part of the statement: 12
+    /// (4 coordinates × 3 limbs) for an aggregated proof (split proving, [`crate::split`]),
+    /// whose key then has `kzg_accumulator` set so that every verifier decides it; 0 (left
+    /// out) otherwise. The statement's parts follow them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub accumulator: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Statement {
@@ -72,13 +88,14 @@ impl Statement {
             format_version: if default {
                 STATEMENT_VERSION_DEFAULT
             } else {
-                STATEMENT_VERSION
+                STATEMENT_VERSION_VISIBILITY
             },
             input_scale: s.quant.input_scale,
             inputs: s.inputs.clone(),
             outputs: s.outputs.clone(),
             visibility,
             bits: (!default).then_some(s.quant.bits),
+            accumulator: 0,
         }
     }
 
@@ -87,7 +104,22 @@ impl Statement {
     pub fn layout(&self) -> Option<InstanceLayout> {
         let n_in = TensorSpec::total_len(&self.inputs)?;
         let n_out = TensorSpec::total_len(&self.outputs)?;
-        Some(self.visibility.layout(n_in, n_out))
+        let l = self.visibility.layout(n_in, n_out);
+        let at = self.accumulator;
+        let shift =
+            |r: std::ops::Range<usize>| Some(r.start.checked_add(at)?..r.end.checked_add(at)?);
+        let index = |i: Option<usize>| {
+            i.map(|i| i.checked_add(at))
+                .map_or(Some(None), |x| x.map(Some))
+        };
+        Some(InstanceLayout {
+            inputs: shift(l.inputs)?,
+            outputs: shift(l.outputs)?,
+            input_hash: index(l.input_hash)?,
+            output_hash: index(l.output_hash)?,
+            param_hash: index(l.param_hash)?,
+            len: l.len.checked_add(at)?,
+        })
     }
 
     /// Number of public instances; saturates at `usize::MAX` when the shapes' element
@@ -125,6 +157,22 @@ impl Statement {
                     "describes {} instances but the key has {}",
                     layout.len,
                     key.num_instances()
+                ),
+            ));
+        }
+        let decides = key.config().kzg_accumulator;
+        let want = if decides {
+            verifier::accumulator::ACCUMULATOR_LIMBS
+        } else {
+            0
+        };
+        if s.accumulator != want {
+            return Err(Error::artifact(
+                file,
+                format!(
+                    "describes {} accumulator instances, but the key {} a KZG accumulator",
+                    s.accumulator,
+                    if decides { "decides" } else { "has no" }
                 ),
             ));
         }

@@ -221,6 +221,67 @@ pub enum ImportError {
         /// What is wrong.
         message: String,
     },
+    /// [`crate::split::extract`] was asked for a segment that is not a range of the model's
+    /// nodes: `start >= end` or `end` past the node count.
+    #[error(
+        "cannot extract nodes [{start}, {end}) of {model}: the model has {nodes} ONNX node(s), \
+         so a segment needs start < end <= {nodes}"
+    )]
+    SegmentRange {
+        /// File name (or other label) of the model.
+        model: String,
+        /// First node of the segment (0-based ONNX node index).
+        start: usize,
+        /// One past its last node.
+        end: usize,
+        /// The model's ONNX node count.
+        nodes: usize,
+    },
+    /// A segment boundary falls where the model cannot be cut: after ONNX node `after_node`
+    /// more (or less) than one runtime tensor crosses, the crossing tensor is not in the IR
+    /// (folded or fused away) or a graph output is already produced.
+    #[error(
+        "cannot cut {model} after ONNX node {after_node}: a segment boundary must be a place \
+         where exactly one runtime tensor crosses; valid cuts are after nodes {valid:?} (see \
+         split::cut_points)"
+    )]
+    NoCut {
+        /// File name (or other label) of the model.
+        model: String,
+        /// The node after which the cut was asked for (0-based ONNX node index).
+        after_node: usize,
+        /// Every node after which the model can be cut, in order.
+        valid: Vec<usize>,
+    },
+    /// Splitting needs the ONNX node list in topological order, and node `node` reads
+    /// `input` before any earlier node, graph input or initializer provides it.
+    #[error(
+        "cannot split {model}: ONNX node {index} (\"{node}\") reads tensor \"{input}\", which \
+         no earlier node, graph input or initializer provides; the node list must be in \
+         topological order (re-export the model, or sort it with onnx.utils)"
+    )]
+    SplitOrder {
+        /// File name (or other label) of the model.
+        model: String,
+        /// The node's index in the ONNX node list.
+        index: usize,
+        /// The node's name.
+        node: String,
+        /// The tensor it reads too early.
+        input: String,
+    },
+    /// Serializing an extracted sub-model failed.
+    #[error("cannot serialize nodes [{start}, {end}) of {model} as an ONNX model: {message}")]
+    SplitEncode {
+        /// File name (or other label) of the model.
+        model: String,
+        /// First node of the segment.
+        start: usize,
+        /// One past its last node.
+        end: usize,
+        /// The protobuf encoder's message.
+        message: String,
+    },
 }
 
 /// An element count, or "more than `usize::MAX`" where it overflowed.

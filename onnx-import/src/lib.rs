@@ -24,6 +24,7 @@ mod proto;
 pub mod registry;
 pub mod report;
 pub mod shapes;
+pub mod split;
 pub mod tensor_file;
 mod topo;
 

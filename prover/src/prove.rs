@@ -29,6 +29,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
+use verifier::poseidon::{PoseidonChallenge, PoseidonTranscript};
 use verifier::TranscriptKind;
 
 use crate::backend::cpu::create;
@@ -174,6 +175,14 @@ pub fn prove(
             rng,
             EvmWriter::init(vec![]),
         )?,
+        TranscriptKind::Poseidon => create::<PoseidonChallenge, _>(
+            srs,
+            pk,
+            &circuit,
+            &instances,
+            rng,
+            PoseidonTranscript::<Vec<u8>>::init(vec![]),
+        )?,
     };
     if opts.self_check {
         progress(Stage::SelfCheck);
@@ -223,6 +232,14 @@ fn prove_cuda(
             instances,
             rng,
             EvmWriter::init(vec![]),
+        ),
+        TranscriptKind::Poseidon => create_cuda::<PoseidonChallenge, _>(
+            srs,
+            pk,
+            circuit,
+            instances,
+            rng,
+            PoseidonTranscript::<Vec<u8>>::init(vec![]),
         ),
     };
     let bytes = made.map_err(|failure| failure.into_error(pk.get_vk().get_domain().k()))?;

@@ -25,6 +25,7 @@ use rand_chacha::ChaCha20Rng;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 use verifier::committed::{advice_commitments, commitment_digest, point_len};
+use verifier::poseidon::{PoseidonChallenge, PoseidonTranscript};
 use verifier::{verify_halo2_proof, TranscriptKind, VerifyError};
 
 /// The circuit's k: 64 rows, 6 of them blinding rows.
@@ -163,6 +164,19 @@ fn prove(s: &Setup, c: &MulCircuit, rng: impl RngCore, t: TranscriptKind) -> Vec
             .unwrap();
             w.finalize()
         }
+        TranscriptKind::Poseidon => {
+            let mut w = PoseidonTranscript::<Vec<u8>>::init(Vec::new());
+            create_proof::<
+                KZGCommitmentScheme<Bn256>,
+                ProverSHPLONK<'_, Bn256>,
+                PoseidonChallenge,
+                _,
+                _,
+                _,
+            >(&s.params, &s.pk, &circuits, &[inst], rng, &mut w)
+            .unwrap();
+            w.finalize()
+        }
     };
     verify_halo2_proof(&s.params, s.pk.get_vk(), t, &proof, &instances).unwrap();
     proof
@@ -278,7 +292,9 @@ fn an_all_zero_unblinded_column_commits_to_the_identity() {
         // Blake2b writes the identity as 0…0 0x80, Keccak as (0, 0).
         let at = point_len(t);
         let expected: Vec<u8> = match t {
-            TranscriptKind::Blake2b => [vec![0; 31], vec![0x80]].concat(),
+            TranscriptKind::Blake2b | TranscriptKind::Poseidon => {
+                [vec![0; 31], vec![0x80]].concat()
+            }
             TranscriptKind::Keccak => vec![0; 64],
         };
         assert_eq!(proof[at..2 * at], expected[..], "{t}");

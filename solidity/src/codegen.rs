@@ -120,6 +120,44 @@ pub fn generate_verifier_with(
     num_instances: usize,
     options: &VerifierOptions,
 ) -> Result<GeneratedVerifier> {
+    generate(params, vk, num_instances, options, None)
+}
+
+/// Instances a KZG accumulator takes at the start of an aggregation key's instance column
+/// (4 coordinates × 3 limbs of 88 bits).
+pub const ACCUMULATOR_LIMBS: usize = 12;
+
+/// [`generate_verifier_with`] for an aggregation key (a key whose circuit configuration has
+/// `kzg_accumulator`): its first [`ACCUMULATOR_LIMBS`] instances are a KZG accumulator
+/// (snark-verifier's `LimbsEncoding<3, 88>`), which the contract decides with the same
+/// pairing as the proof's own (snark-verifier's `accumulator_indices`: instance column 0,
+/// rows `0..12`), so it accepts only if the aggregated proofs are valid too. Fewer than
+/// [`ACCUMULATOR_LIMBS`] instances is [`SolidityError::Codegen`].
+pub fn generate_aggregation_verifier(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+    options: &VerifierOptions,
+) -> Result<GeneratedVerifier> {
+    if num_instances < ACCUMULATOR_LIMBS {
+        return Err(SolidityError::Codegen(format!(
+            "an aggregation key has at least {ACCUMULATOR_LIMBS} instances (its accumulator), \
+             not {num_instances}"
+        )));
+    }
+    let indices = (0..ACCUMULATOR_LIMBS).map(|row| (0, row)).collect();
+    generate(params, vk, num_instances, options, Some(indices))
+}
+
+/// The verifier of [`generate_verifier_with`], deciding the accumulator at
+/// `accumulator_indices` when given.
+fn generate(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+    options: &VerifierOptions,
+    accumulator_indices: Option<Vec<(usize, usize)>>,
+) -> Result<GeneratedVerifier> {
     if let Some(c) = options.committed {
         let phases = vk.cs().advice_column_phase();
         let end = c.first.checked_add(c.count);
@@ -156,7 +194,9 @@ pub fn generate_verifier_with(
         let protocol = compile(
             params,
             vk,
-            Config::kzg().with_num_instance(vec![num_instances]),
+            Config::kzg()
+                .with_num_instance(vec![num_instances])
+                .with_accumulator_indices(accumulator_indices),
         );
         let cost = PlonkVerifier::<SHPLONK>::estimate_cost(&protocol);
         let proof_len = cost.num_commitment * 64 + cost.num_evaluation * 32;

@@ -74,8 +74,8 @@ pub mod wrapper;
 
 pub use bundle::{Address, Bundle, BundleContract, ConstructorArg};
 pub use codegen::{
-    generate_verifier, generate_verifier_with, GeneratedVerifier, VerifierOptions, SOLC_VERSION,
-    VERIFIER_CONTRACT,
+    generate_aggregation_verifier, generate_verifier, generate_verifier_with, GeneratedVerifier,
+    VerifierOptions, SOLC_VERSION, VERIFIER_CONTRACT,
 };
 pub use error::{Result, SolidityError};
 pub use inline::INLINE_ABI;

@@ -34,7 +34,7 @@ use crate::transcript::TranscriptKind;
 /// Bytes of one point in a proof with transcript `transcript`.
 pub fn point_len(transcript: TranscriptKind) -> usize {
     match transcript {
-        TranscriptKind::Blake2b => 32,
+        TranscriptKind::Blake2b | TranscriptKind::Poseidon => 32,
         TranscriptKind::Keccak => 64,
     }
 }
@@ -96,7 +96,7 @@ pub fn advice_commitments(
 /// Decodes one point of `transcript`'s encoding (`bytes` has [`point_len`] bytes).
 fn decode_point(transcript: TranscriptKind, bytes: &[u8]) -> Result<G1Affine, &'static str> {
     match transcript {
-        TranscriptKind::Blake2b => {
+        TranscriptKind::Blake2b | TranscriptKind::Poseidon => {
             let mut repr = <G1Affine as GroupEncoding>::Repr::default();
             repr.as_mut().copy_from_slice(bytes);
             let last = bytes[31];

@@ -118,6 +118,20 @@ pub enum VerifyError {
         /// What is wrong with its encoding.
         defect: &'static str,
     },
+    /// The first instances of an aggregation proof are not a well-formed KZG accumulator
+    /// (see [`crate::accumulator`]).
+    #[error("malformed KZG accumulator: {reason}")]
+    BadAccumulator {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The aggregation proof's KZG accumulator fails its pairing check: the proofs it
+    /// aggregates are not valid.
+    #[error(
+        "proof rejected: its KZG accumulator fails the pairing check (the aggregated proofs \
+         are not valid)"
+    )]
+    AccumulatorRejected,
     /// halo2 panicked while processing the input; the input is treated as invalid.
     #[error("internal halo2 failure while {during} (input treated as invalid): {message}")]
     Internal {

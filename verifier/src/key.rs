@@ -502,7 +502,19 @@ impl VerifierKey {
                 found: instances.len(),
             });
         }
-        verify_halo2_proof(&self.params, &self.vk, transcript, proof, instances)
+        verify_halo2_proof(&self.params, &self.vk, transcript, proof, instances)?;
+        // An aggregation key: the aggregated proofs' pairings are deferred into the
+        // accumulator in the first instances; the proof means nothing until it is decided.
+        if self.config.kzg_accumulator {
+            let limbs = instances
+                .get(..crate::accumulator::ACCUMULATOR_LIMBS)
+                .ok_or(VerifyError::InstanceCount {
+                    expected: crate::accumulator::ACCUMULATOR_LIMBS,
+                    found: instances.len(),
+                })?;
+            crate::accumulator::decide(&self.params, limbs)?;
+        }
+        Ok(())
     }
 }
 
@@ -516,7 +528,10 @@ pub fn verify_halo2_proof(
     proof: &[u8],
     instances: &[Fr],
 ) -> Result<(), VerifyError> {
-    if transcript == TranscriptKind::Blake2b {
+    if matches!(
+        transcript,
+        TranscriptKind::Blake2b | TranscriptKind::Poseidon
+    ) {
         check_canonical_items(proof)?;
     }
     let outcome = match transcript {
@@ -536,6 +551,7 @@ pub fn verify_halo2_proof(
             res.map(|()| rest.len())
         })?,
         TranscriptKind::Keccak => crate::keccak::verify_keccak(params, vk, proof, instances)?,
+        TranscriptKind::Poseidon => crate::poseidon::verify_poseidon(params, vk, proof, instances)?,
     };
     match outcome {
         Ok(0) => Ok(()),

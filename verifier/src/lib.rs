@@ -38,6 +38,7 @@
 //! time and memory proportional to `2^k` (halo2 commits to the instance column over the
 //! whole domain).
 
+pub mod accumulator;
 pub mod committed;
 pub mod container;
 pub mod error;
@@ -45,6 +46,7 @@ pub mod instances;
 mod keccak;
 pub mod key;
 pub mod params;
+pub mod poseidon;
 pub mod transcript;
 
 pub use error::VerifyError;

@@ -18,17 +18,27 @@ pub enum TranscriptKind {
     /// Named `"keccak"`; `"evm"` is accepted as an alias.
     #[serde(alias = "evm")]
     Keccak,
+    /// Poseidon over BN254's scalar field, as snark-verifier's `PoseidonTranscript` with
+    /// snark-verifier-sdk's sponge ([`crate::poseidon`]): what an aggregation circuit
+    /// recomputes in-circuit, so split proving's segment proofs use it. Items are encoded
+    /// as with Blake2b. Slower to verify natively than Blake2b; not for the EVM.
+    Poseidon,
 }
 
 impl TranscriptKind {
     /// Every supported transcript.
-    pub const ALL: &'static [TranscriptKind] = &[TranscriptKind::Blake2b, TranscriptKind::Keccak];
+    pub const ALL: &'static [TranscriptKind] = &[
+        TranscriptKind::Blake2b,
+        TranscriptKind::Keccak,
+        TranscriptKind::Poseidon,
+    ];
 
-    /// The name stored in artifacts (`"blake2b"` or `"keccak"`).
+    /// The name stored in artifacts (`"blake2b"`, `"keccak"` or `"poseidon"`).
     pub fn name(self) -> &'static str {
         match self {
             TranscriptKind::Blake2b => "blake2b",
             TranscriptKind::Keccak => "keccak",
+            TranscriptKind::Poseidon => "poseidon",
         }
     }
 

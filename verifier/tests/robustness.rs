@@ -89,6 +89,7 @@ fn build_fixture(srs_seed: [u8; 32], origin: SrsOrigin) -> Fixture {
             lookup_groups: 0,
             public_rows: 3,
             dot_weights: Default::default(),
+            kzg_accumulator: false,
         };
         let vk = keygen_vk(&params, &kg).unwrap();
         let pk = keygen_pk(&params, vk.clone(), &kg).unwrap();

@@ -141,6 +141,7 @@ impl CircuitShape {
             lookup_groups: self.lookup_groups,
             public_rows,
             dot_weights: dot_weights(self.visibility.params),
+            kzg_accumulator: false,
         }
     }
 }

@@ -46,6 +46,12 @@ pub struct ModelCircuitParams {
     /// parameter visibility, so their keys are unchanged).
     #[serde(default, skip_serializing_if = "DotWeights::is_fixed")]
     pub dot_weights: DotWeights,
+    /// The first 12 instances are a KZG accumulator (lhs.x, lhs.y, rhs.x, rhs.y, each 3
+    /// little-endian limbs of 88 bits) that a verifier must decide with a pairing after the
+    /// proof verifies; set only for aggregation keys. `configure` ignores it (left out when
+    /// false, so other keys serialize as before).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub kzg_accumulator: bool,
 }
 
 /// Indices of the advice columns whose commitments a verifier checks: the packed gate's
@@ -179,6 +185,7 @@ impl Circuit<Fr> for ModelCircuit {
             lookup_groups: self.lookup_groups,
             public_rows,
             dot_weights: self.dot_weights,
+            kzg_accumulator: false,
         }
     }
 
@@ -276,4 +283,32 @@ impl Circuit<Fr> for ModelCircuit {
 /// as before it existed (keys and settings stay byte-identical).
 pub(crate) fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// Serde: leaves out a false flag, so configurations without the feature serialize exactly
+/// as before it existed.
+pub(crate) fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn kzg_accumulator_is_left_out_when_false() {
+        let plain = ModelCircuitParams::default();
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("kzg_accumulator"), "{json}");
+        let agg = ModelCircuitParams {
+            kzg_accumulator: true,
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&agg).unwrap();
+        assert!(json.ends_with(r#","kzg_accumulator":true}"#), "{json}");
+        let back: ModelCircuitParams = serde_json::from_str(&json).unwrap();
+        assert!(back.kzg_accumulator);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
 }

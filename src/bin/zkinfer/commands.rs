@@ -186,7 +186,13 @@ pub fn setup(
 }
 
 fn read_inputs(dir: &Path, input: &Path) -> Result<(Compiled, Vec<Tensor>)> {
-    let compiled = Compiled::load(dir)?;
+    // A split model's inputs are its first segment's.
+    let compiled = if zkinfer::split::is_split_dir(dir) {
+        let m = zkinfer::split::SplitManifest::read(dir)?;
+        Compiled::load(&m.segment_dir(dir, 0)?)?
+    } else {
+        Compiled::load(dir)?
+    };
     let inputs = match onnx_import::input_file::read_inputs(input, &compiled.graph) {
         Ok(i) => i,
         Err(e @ (InputError::Shape { .. } | InputError::Length { .. })) => {

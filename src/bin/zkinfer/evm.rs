@@ -139,12 +139,13 @@ pub fn create(args: &CreateArgs) -> Result<()> {
         solidity::CommittedColumns::from_indices(&circuits::halo2::committed_columns(c))?;
     let natspec = natspec_of(&args.dir, &key);
     let options = solidity::VerifierOptions { committed, natspec };
-    let mut generated = solidity::generate_verifier_with(
-        key.params(),
-        key.halo2_vk(),
-        key.num_instances(),
-        &options,
-    )?;
+    // An aggregation key (split proving): the contract also decides the KZG accumulator.
+    let generate = if c.kzg_accumulator {
+        solidity::generate_aggregation_verifier
+    } else {
+        solidity::generate_verifier_with
+    };
+    let mut generated = generate(key.params(), key.halo2_vk(), key.num_instances(), &options)?;
     println!(
         "generated the verifier in {:.2?}: {} instances, proofs of {} bytes",
         t.elapsed(),

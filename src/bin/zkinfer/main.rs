@@ -8,6 +8,7 @@ mod inspect;
 mod progress;
 mod provenance;
 mod report;
+mod split;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -198,6 +199,17 @@ enum Command {
     DeployEvm(evm::DeployArgs),
     /// Print the transaction data of a verifyProof call for an EVM proof artifact.
     EncodeCalldata(evm::EncodeArgs),
+    /// Split proving: cut MODEL into segments at single-tensor boundaries (hashed between
+    /// segments) and compile each; then `setup DIR`, `witness`, `prove-segment` per segment
+    /// (independent jobs, e.g. on Ray: distributed/zkinfer_ray.py), `aggregate`, `verify DIR`.
+    Split(split::SplitArgs),
+    /// Run a split model natively once and write each segment's input to DIR/witness/.
+    Witness(split::WitnessArgs),
+    /// Prove one segment of a split model (Poseidon transcript, for aggregation).
+    ProveSegment(split::ProveSegmentArgs),
+    /// Verify every segment proof of a split model, check the boundary hashes chain, and
+    /// prove it all in one aggregated proof (verified by `verify DIR` and on chain).
+    Aggregate(split::AggregateArgs),
     /// Call a deployed verifier on a proof; exit 0 iff it accepts; prints the gas used.
     VerifyEvm(evm::VerifyArgs),
     /// Register DIR's model commitment in a ModelRegistry (deploying the registry and DIR's
@@ -313,6 +325,14 @@ fn run(cli: &Cli) -> Result<()> {
             srs,
             srs_cache,
             allow_insecure_srs: _,
+        } if zkinfer::split::is_split_dir(dir) => {
+            split::setup(dir, srs.as_deref(), srs_cache.as_deref())
+        }
+        Command::Setup {
+            dir,
+            srs,
+            srs_cache,
+            allow_insecure_srs: _,
         } => commands::setup(dir, srs.as_deref(), srs_cache.as_deref()).map(|_| ()),
         Command::Prove {
             dir,
@@ -379,6 +399,10 @@ fn run(cli: &Cli) -> Result<()> {
         Command::CreateEvmVerifier(args) => evm::create(args),
         Command::DeployEvm(args) => evm::deploy(args),
         Command::EncodeCalldata(args) => evm::encode(args),
+        Command::Split(args) => split::split(args),
+        Command::Witness(args) => split::witness(args),
+        Command::ProveSegment(args) => split::prove_segment(args),
+        Command::Aggregate(args) => split::aggregate(args),
         Command::VerifyEvm(args) => evm::verify(args),
         Command::Register(args) => provenance::register(args),
         Command::Submit(args) => provenance::submit(args),

@@ -1,0 +1,309 @@
+//! Split proving: `split`, `witness`, `prove-segment` and `aggregate` (`setup` and `verify`
+//! recognize a split directory by its `split.json`).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use onnx_import::DimKey;
+use zkinfer::split::{self, SplitManifest, SplitOptions};
+use zkinfer::{CompileOptions, ProveOptions, Samples};
+
+use crate::commands::{srs_source, warn_insecure, INSECURE_MARK};
+use crate::progress::Spinner;
+use crate::{parse_dim, parse_range, parse_seed, QuantArgs, VisibilityArgs};
+
+/// `zkinfer split`.
+#[derive(Args)]
+pub struct SplitArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Number of segments (2 or more): the model is cut where one tensor crosses between
+    /// nodes, so that the segments' predicted prove times are as even as possible.
+    #[arg(long)]
+    segments: usize,
+    /// Calibration samples for the whole model (as `compile --calibration`); repeatable.
+    #[arg(long)]
+    calibration: Vec<PathBuf>,
+    /// Range of the random calibration inputs used when no --calibration is given.
+    #[arg(long, value_parser = parse_range, default_value = "-1,1")]
+    input_range: (f64, f64),
+    /// Value of a free input dimension, NAME=VALUE; repeatable.
+    #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
+    dims: Vec<(DimKey, usize)>,
+    #[command(flatten)]
+    quant: QuantArgs,
+    #[command(flatten)]
+    visibility: VisibilityArgs,
+    /// Output (split) directory.
+    #[arg(short = 'o', long = "out")]
+    out: PathBuf,
+}
+
+/// `zkinfer witness`.
+#[derive(Args)]
+pub struct WitnessArgs {
+    /// The split directory.
+    dir: PathBuf,
+    /// The model's input file.
+    #[arg(long)]
+    input: PathBuf,
+}
+
+/// `zkinfer prove-segment`.
+#[derive(Args)]
+pub struct ProveSegmentArgs {
+    /// The split directory (only split.json and segments/<I>/ are read).
+    dir: PathBuf,
+    /// The segment to prove (0-based).
+    #[arg(long)]
+    segment: usize,
+    /// The segment's input: DIR/witness/segment-<I>.json from `zkinfer witness`, or the
+    /// model's input file (the segments before I are then run natively, which needs their
+    /// directories).
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write the segment proof (default: DIR/proofs/segment-<I>.json).
+    #[arg(short = 'o', long = "out")]
+    out: Option<PathBuf>,
+    /// Blinding seed (64 hex digits): reproducible, NOT zero-knowledge (see `prove`).
+    #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+    seed: Option<[u8; 32]>,
+}
+
+/// `zkinfer aggregate`.
+#[derive(Args)]
+pub struct AggregateArgs {
+    /// The split directory, with every segment's proof in DIR/proofs/.
+    dir: PathBuf,
+    /// Where to write the aggregated proof artifact.
+    #[arg(short = 'o', long = "out")]
+    out: PathBuf,
+    /// Blinding seed (64 hex digits): reproducible, NOT zero-knowledge (see `prove`).
+    #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+    seed: Option<[u8; 32]>,
+}
+
+/// `zkinfer split`.
+pub fn split(a: &SplitArgs) -> Result<()> {
+    let samples = if a.calibration.is_empty() {
+        eprintln!(
+            "note: no --calibration file: calibrating on 16 random inputs uniform in [{}, {}]",
+            a.input_range.0, a.input_range.1
+        );
+        Samples::Random {
+            count: 16,
+            range: a.input_range,
+        }
+    } else {
+        Samples::Files(a.calibration.clone())
+    };
+    let opts = SplitOptions {
+        segments: a.segments,
+        compile: CompileOptions {
+            calibration: a.quant.calibration(),
+            quant: a.quant.fixed()?,
+            layout: a.quant.layout(false),
+            dims: a.dims.clone(),
+            visibility: a.visibility.visibilities(),
+            ..CompileOptions::default()
+        },
+    };
+    let t0 = Instant::now();
+    let m = split::split(&a.model, &samples, &opts, &a.out)
+        .with_context(|| format!("cannot split {}", a.model.display()))?;
+    println!(
+        "split {} into {} segments in {} ({:.1} s):",
+        a.model.display(),
+        m.segments.len(),
+        a.out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    print_segments(&m);
+    println!(
+        "next: `zkinfer setup {}`, then `zkinfer witness {} --input INPUT.json` and \
+         `zkinfer prove-segment {} --segment I --input {}/witness/segment-I.json` for each \
+         segment (or distributed/zkinfer_ray.py), then `zkinfer aggregate`",
+        a.out.display(),
+        a.out.display(),
+        a.out.display(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn print_segments(m: &SplitManifest) {
+    for s in &m.segments {
+        println!(
+            "  segment {}: nodes {}..{}, {} {:?} -> {} {:?}, k = {}, {} columns, predicted \
+             prove {:.1} s",
+            s.index,
+            s.nodes[0],
+            s.nodes[1],
+            s.input.name,
+            s.input.shape,
+            s.output.name,
+            s.output.shape,
+            s.k,
+            s.columns,
+            s.predicted_prove_s
+        );
+    }
+}
+
+/// `zkinfer setup` on a split directory.
+pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<()> {
+    let source = srs_source(srs, cache);
+    if let zkinfer::SrsSource::Local { cache_dir } = &source {
+        warn_insecure(&format!(
+            "no --srs given, so the keys use zkinfer's locally generated SRS (cached in {})",
+            cache_dir.display()
+        ));
+    }
+    let t0 = Instant::now();
+    let report = split::setup_split(dir, &source, &|msg| {
+        eprintln!("  [{:7.1} s] {msg}", t0.elapsed().as_secs_f64())
+    })
+    .with_context(|| format!("setup of {} failed", dir.display()))?;
+    for (i, s) in report.segments.iter().enumerate() {
+        println!(
+            "  segment {i}: k = {}, keys in {:.1} s",
+            s.k,
+            s.keygen_time.as_secs_f64()
+        );
+    }
+    println!(
+        "aggregation: k = {}, {} advice + {} lookup columns, keys in {:.1} s",
+        report.aggregation_k,
+        report.aggregation_advice,
+        report.aggregation_lookup,
+        report.aggregation_time.as_secs_f64()
+    );
+    println!(
+        "keys written to {}{}",
+        dir.display(),
+        if report.insecure_srs {
+            format!(" ({INSECURE_MARK})")
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "model commitment (fixed: sha256 of {}): {}",
+        dir.join(zkinfer::files::VK).display(),
+        report.commitment.value
+    );
+    Ok(())
+}
+
+/// `zkinfer witness`.
+pub fn witness(a: &WitnessArgs) -> Result<()> {
+    let m = SplitManifest::read(&a.dir)?;
+    let first = zkinfer::Compiled::load(&m.segment_dir(&a.dir, 0)?)?;
+    let inputs = onnx_import::input_file::read_inputs(&a.input, &first.graph)
+        .with_context(|| format!("cannot read inputs from {}", a.input.display()))?;
+    let paths = split::witness(&a.dir, &inputs)
+        .with_context(|| format!("cannot run {} on {}", a.dir.display(), a.input.display()))?;
+    for (i, p) in paths.iter().enumerate() {
+        println!("segment {i} input: {}", p.display());
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `zkinfer prove-segment`.
+pub fn prove_segment(a: &ProveSegmentArgs) -> Result<()> {
+    if a.seed.is_some() {
+        eprintln!("warning: --seed makes the blinding reproducible: NOT zero-knowledge");
+    }
+    let spinner = Spinner::new();
+    let opts = ProveOptions {
+        seed: a.seed,
+        device: zkinfer::Device::Cpu,
+        ..ProveOptions::default()
+    };
+    let done = split::prove_segment(&a.dir, a.segment, &a.input, &opts, &|s| spinner.stage(s));
+    spinner.finish();
+    let done = done.with_context(|| {
+        format!(
+            "proving segment {} of {} failed",
+            a.segment,
+            a.dir.display()
+        )
+    })?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| split::segment_proof_path(&a.dir, a.segment));
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let art = &done.proved.artifact;
+    art.save(&out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    if art.insecure_srs {
+        warn_insecure("the segment keys were made with zkinfer's locally generated SRS");
+    }
+    println!(
+        "segment {} proved in {:.2} s (peak RSS {}), proof written to {} ({} bytes)",
+        a.segment,
+        done.prove_time.as_secs_f64(),
+        peak_rss_mib().map_or_else(|| "unknown".into(), |m| format!("{m:.0} MiB")),
+        out.display(),
+        art.proof.len() / 2
+    );
+    for (what, h) in [("input", &art.hashes.input), ("output", &art.hashes.output)] {
+        if let Some(h) = h {
+            println!("  {what} hash: {h}");
+        }
+    }
+    Ok(())
+}
+
+/// `zkinfer aggregate`.
+pub fn aggregate(a: &AggregateArgs) -> Result<()> {
+    if a.seed.is_some() {
+        eprintln!("warning: --seed makes the blinding reproducible: NOT zero-knowledge");
+    }
+    let t0 = Instant::now();
+    let report = split::aggregate_with(&a.dir, a.seed, &|msg| {
+        eprintln!("  [{:7.1} s] {msg}", t0.elapsed().as_secs_f64())
+    })
+    .with_context(|| {
+        format!(
+            "aggregating the segment proofs of {} failed",
+            a.dir.display()
+        )
+    })?;
+    let art = &report.artifact;
+    art.save(&a.out)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    println!(
+        "aggregated {} segment proofs in {:.1} s (checks {:.1} s, proof {:.1} s; peak RSS {}); \
+         proof written to {} ({} bytes)",
+        report.segments,
+        t0.elapsed().as_secs_f64(),
+        report.check_time.as_secs_f64(),
+        report.prove_time.as_secs_f64(),
+        peak_rss_mib().map_or_else(|| "unknown".into(), |m| format!("{m:.0} MiB")),
+        a.out.display(),
+        art.proof.len() / 2
+    );
+    for (name, t) in &art.outputs {
+        let shown: Vec<String> = t.data.iter().take(10).map(|x| format!("{x:.4}")).collect();
+        println!("  output {name:?} {:?}: {}", t.shape, shown.join(", "));
+    }
+    if let Some(c) = &art.commitment {
+        println!("  bound to model commitment ({}): {}", c.kind, c.value);
+    }
+    Ok(())
+}
