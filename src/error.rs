@@ -303,6 +303,23 @@ pub enum Error {
         /// The most segments the model's cut points allow (`None`: fewer than 2 asked for).
         possible: Option<usize>,
     },
+    /// Split proving: a `--max-rows` / `--max-memory` budget no split meets.
+    #[error(
+        "no split meets {budget}: at best, the largest segment (nodes {}..{}) needs 2^{} rows \
+         and about {} MiB to prove (hashing a large tensor crossing a cut costs rows on both \
+         sides); raise the budget",
+        nodes[0], nodes[1], rows.trailing_zeros(), bytes >> 20
+    )]
+    SplitOverBudget {
+        /// The budget, as the CLI flag that set it.
+        budget: String,
+        /// The largest segment of the split closest to the budget (ONNX node range).
+        nodes: [usize; 2],
+        /// Its rows (`2^k`).
+        rows: u64,
+        /// Its predicted peak proving memory in bytes.
+        bytes: u64,
+    },
     /// Split proving keeps parameters fixed in every segment.
     #[error(
         "split proving needs fixed parameters (got --param-visibility {params}): the \

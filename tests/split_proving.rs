@@ -171,6 +171,35 @@ fn split_ray_aggregate_verify_and_faults() {
         ],
         "at most 5",
     );
+    // A budget: the fewest segments that fit (2, for a budget the whole model meets), or a
+    // named error with the best a split achieves.
+    let budgeted = tmp.join("budgeted");
+    let log = ok(&[
+        "split",
+        p(&model),
+        "--max-memory",
+        "4G",
+        "--calibration",
+        p(&input),
+        "-o",
+        p(&budgeted),
+    ]);
+    let m = read_json(&budgeted.join("split.json"));
+    assert_eq!(m["segments"].as_array().unwrap().len(), 2, "{log}");
+    assert!(m["segments"][0]["predicted_prove_bytes"].as_u64().unwrap() > 0);
+    fails(
+        &[
+            "split",
+            p(&model),
+            "--max-rows",
+            "64",
+            "--calibration",
+            p(&input),
+            "-o",
+            p(&budgeted),
+        ],
+        "no split meets --max-rows 64: at best, the largest segment",
+    );
     let t = Instant::now();
     let log = ok(&[
         "split",

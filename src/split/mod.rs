@@ -43,7 +43,7 @@ pub use aggregate::{aggregate, aggregate_with, AggregateReport};
 pub use boundary::{
     prove_segment, witness, Boundary, SegmentProved, BOUNDARY_FORMAT, BOUNDARY_VERSION,
 };
-pub use plan::{split, SplitOptions};
+pub use plan::{split, split_with, SplitBudget, SplitOptions, MAX_PIECES};
 pub use setup::{setup_split, SplitSetupReport};
 
 /// The `format` of `split.json`.
@@ -86,6 +86,10 @@ pub struct SegmentInfo {
     pub columns: usize,
     /// The planner's predicted prove time on two cores, seconds.
     pub predicted_prove_s: f64,
+    /// Predicted peak memory of proving it, in bytes
+    /// ([`circuits::halo2::predicted_prove_peak_bytes`]; 0 in manifests written before it).
+    #[serde(default)]
+    pub predicted_prove_bytes: u64,
 }
 
 /// `split.json`: how a model was cut and what its aggregated proof states.

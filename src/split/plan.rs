@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use circuits::calibrate::float_outputs;
-use circuits::halo2::predicted_prove_seconds;
+use circuits::halo2::{predicted_prove_peak_bytes, predicted_prove_seconds};
 use circuits::visibility::{ParamVisibility, Visibilities, Visibility};
 use onnx_import::ir::Tensor;
-use onnx_import::split::{cut_points, extract};
+use onnx_import::split::{cut_points, extract, CutPoint};
 use prover::fsutil::sha256_hex;
 
 use super::{create_dir, files, SegmentInfo, SplitManifest, SPLIT_FORMAT, SPLIT_VERSION};
@@ -15,40 +15,108 @@ use crate::compile::{compile_bytes, resolve_samples, CompileOptions, Compiled, S
 use crate::error::{Error, Result};
 use crate::settings::TensorSpec;
 
+/// How [`split`] decides how many segments to make.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SplitBudget {
+    /// Exactly this many segments (2 or more), the largest predicted prove time minimized.
+    Segments(usize),
+    /// As few segments as possible (2 or more) whose circuits each have at most this many
+    /// rows (`2^k`); among those, the largest predicted prove time minimized.
+    MaxRows(u64),
+    /// As few segments as possible (2 or more) whose predicted peak proving memory
+    /// ([`predicted_prove_peak_bytes`]) is at most this many bytes each; among those, the
+    /// largest predicted prove time minimized.
+    MaxMemory(u64),
+}
+
+impl Default for SplitBudget {
+    fn default() -> Self {
+        Self::Segments(2)
+    }
+}
+
+impl std::fmt::Display for SplitBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Segments(n) => write!(f, "--segments {n}"),
+            Self::MaxRows(r) => write!(f, "--max-rows {r}"),
+            Self::MaxMemory(b) => write!(f, "--max-memory {} MiB", b >> 20),
+        }
+    }
+}
+
 /// Knobs of [`split`].
 #[derive(Clone, Debug, Default)]
 pub struct SplitOptions {
-    /// Number of segments (at least 2).
-    pub segments: usize,
+    /// How many segments to make.
+    pub budget: SplitBudget,
     /// How the whole model is compiled first (calibration, scales, dimension bindings,
     /// layout) and what the aggregated proof reveals of its inputs and outputs
     /// (`visibility.input` / `visibility.output`; parameters must be fixed).
     pub compile: CompileOptions,
 }
 
-/// One piece between two consecutive cut points: the smallest unit segments are made of.
-struct Piece {
-    start: usize,
-    end: usize,
-    cost: f64,
+/// Above this many pieces only the cut points with the smallest boundary tensors are
+/// kept, so that costing every candidate segment stays at most `16·17/2` compilations.
+pub const MAX_PIECES: usize = 16;
+
+/// What one candidate segment (a run of consecutive pieces) costs, from its compiled
+/// circuit.
+#[derive(Clone, Copy, Debug)]
+struct Cost {
+    seconds: f64,
+    rows: u64,
+    bytes: u64,
 }
 
-/// Imports and calibrates the model at `model_path` on `samples`, cuts it into
-/// `opts.segments` segments whose predicted prove times are as even as the model's cut
-/// points allow (the largest one is minimized), compiles each with the whole model's
-/// quantization and hashed boundaries, and writes the split directory `out` (see
-/// [`super`]). Returns the manifest written to `out/split.json`.
+impl Cost {
+    fn of(c: &Compiled) -> Self {
+        Self {
+            seconds: predicted_prove_seconds(&c.settings.circuit),
+            rows: 1u64 << c.settings.circuit.k,
+            bytes: predicted_prove_peak_bytes(&c.settings.circuit),
+        }
+    }
+}
+
+/// Imports and calibrates the model at `model_path` on `samples`, cuts it into segments
+/// as `opts.budget` asks (see [`split_with`]) and writes the split directory `out`.
 pub fn split(
     model_path: &Path,
     samples: &Samples,
     opts: &SplitOptions,
     out: &Path,
 ) -> Result<SplitManifest> {
-    if opts.segments < 2 {
-        return Err(Error::SplitSegments {
-            requested: opts.segments,
-            possible: None,
-        });
+    split_with(model_path, samples, opts, out, &|_, _| {})
+}
+
+/// [`split`], calling `progress(done, total)` as candidate segments are costed.
+///
+/// The model is compiled whole once (its `QuantParams` serve every segment). Every
+/// candidate segment (each run of consecutive pieces between the model's cut points) is
+/// then compiled on its own, with hashed boundaries, and costed from its circuit: rows,
+/// predicted prove time and memory. Costing the real circuit matters because a boundary's
+/// hash is part of both segments' cost (a cut where a large activation crosses can make
+/// both sides bigger than the whole model) and because rows come in powers of two. The
+/// segments are then the partition that meets `opts.budget` with the smallest largest
+/// predicted prove time (an exact dynamic program over the candidates), each compiled with
+/// the whole model's quantization and saved as a model directory. Returns the manifest
+/// written to `out/split.json`.
+pub fn split_with(
+    model_path: &Path,
+    samples: &Samples,
+    opts: &SplitOptions,
+    out: &Path,
+    progress: &dyn Fn(usize, usize),
+) -> Result<SplitManifest> {
+    match opts.budget {
+        SplitBudget::Segments(n) if n < 2 => {
+            return Err(Error::SplitSegments {
+                requested: n,
+                possible: None,
+            })
+        }
+        _ => {}
     }
     if opts.compile.visibility.params != ParamVisibility::Fixed {
         return Err(Error::SplitParams {
@@ -66,49 +134,73 @@ pub fn split(
     // Table ranges are keyed by node index: each segment fits its own.
     quant.ranges.clear();
     let samples = resolve_samples(samples, graph)?;
-    let cuts = cut_points(&bytes, &source, graph)?;
-    if cuts.len() + 1 < opts.segments {
+    let all_cuts = cut_points(&bytes, &source, graph)?;
+    if let SplitBudget::Segments(n) = opts.budget {
+        if all_cuts.len() + 1 < n {
+            return Err(Error::SplitSegments {
+                requested: n,
+                possible: Some(all_cuts.len() + 1),
+            });
+        }
+    }
+    if all_cuts.is_empty() {
         return Err(Error::SplitSegments {
-            requested: opts.segments,
-            possible: Some(cuts.len() + 1),
+            requested: 2,
+            possible: Some(1),
         });
     }
+    let cuts = fewest_elements(all_cuts, MAX_PIECES - 1);
     let vis = whole.settings.circuit.visibility;
     let n_nodes = cuts_end(&bytes, &source)?;
     let mut bounds = vec![0];
     bounds.extend(cuts.iter().map(|c| c.after + 1));
     bounds.push(n_nodes);
 
-    // Compile every piece once, feeding each the previous one's float outputs.
-    let mut at = samples.clone();
-    let mut starts = vec![at.clone()];
-    let mut pieces = Vec::new();
-    for (j, w) in bounds.windows(2).enumerate() {
-        let last = j + 2 == bounds.len();
-        let c = compile_segment(
+    // Compile every piece once, feeding each the previous one's float outputs; then every
+    // longer run of pieces (the whole model aside), from the float inputs of its first.
+    let p = bounds.len() - 1;
+    let total = p * (p + 1) / 2 - 1;
+    let mut done = 0;
+    progress(done, total);
+    let compile_run = |a: usize, b: usize, at: &[Vec<Tensor>]| {
+        compile_segment(
             &bytes,
             &source,
             graph,
-            w[0],
-            w[1],
-            j == 0,
-            last,
-            &at,
+            bounds[a],
+            bounds[b],
+            a == 0,
+            b == p,
+            at,
             &quant,
             vis,
             opts,
-        )?;
-        pieces.push(Piece {
-            start: w[0],
-            end: w[1],
-            cost: predicted_prove_seconds(&c.settings.circuit),
-        });
-        if !last {
+        )
+    };
+    let mut costs: Vec<Vec<Option<Cost>>> = vec![vec![None; p + 1]; p + 1];
+    let mut at = samples.clone();
+    let mut starts = vec![at.clone()];
+    for a in 0..p {
+        let c = compile_run(a, a + 1, &at)?;
+        costs[a][a + 1] = Some(Cost::of(&c));
+        done += 1;
+        progress(done, total);
+        if a + 1 < p {
             at = float_outputs(&c.graph, &at)?;
             starts.push(at.clone());
         }
     }
-    let groups = balance(&pieces, opts.segments);
+    for (a, row) in costs.iter_mut().enumerate() {
+        for (b, cell) in row.iter_mut().enumerate().skip(a + 2) {
+            if (a, b) == (0, p) {
+                continue;
+            }
+            *cell = Some(Cost::of(&compile_run(a, b, &starts[a])?));
+            done += 1;
+            progress(done, total);
+        }
+    }
+    let groups = choose(&costs, opts.budget, &bounds)?;
 
     create_dir(out)?;
     let seg_root = out.join(files::SEGMENTS);
@@ -138,22 +230,9 @@ pub fn split(
         }
     }
     let mut segments = Vec::new();
-    let count = groups.len();
     for (i, &(a, b)) in groups.iter().enumerate() {
-        let (start, end) = (pieces[a].start, pieces[b - 1].end);
-        let c = compile_segment(
-            &bytes,
-            &source,
-            graph,
-            start,
-            end,
-            i == 0,
-            i + 1 == count,
-            &starts[a],
-            &quant,
-            vis,
-            opts,
-        )?;
+        let (start, end) = (bounds[a], bounds[b]);
+        let c = compile_run(a, b, &starts[a])?;
         let rel = format!("{}/{i}", files::SEGMENTS);
         c.save(&out.join(&rel))?;
         let s = &c.settings;
@@ -181,6 +260,7 @@ pub fn split(
             k: s.circuit.k,
             columns,
             predicted_prove_s: predicted_prove_seconds(&s.circuit),
+            predicted_prove_bytes: predicted_prove_peak_bytes(&s.circuit),
         });
     }
     prover::fsutil::atomic_write(&out.join(crate::files::MODEL), &bytes)?;
@@ -242,15 +322,91 @@ fn compile_segment(
     compile_bytes(sub, &name, &Samples::Tensors(samples.to_vec()), &copts)
 }
 
-/// Groups consecutive pieces into `n` runs (half-open index ranges) minimizing the largest
-/// run's total cost; `pieces.len() >= n >= 1`.
-fn balance(pieces: &[Piece], n: usize) -> Vec<(usize, usize)> {
-    let p = pieces.len();
-    let mut prefix = vec![0.0; p + 1];
-    for (i, x) in pieces.iter().enumerate() {
-        prefix[i + 1] = prefix[i] + x.cost;
+/// The `keep` cut points whose crossing tensors have the fewest elements (all of them if
+/// there are no more), in node order: a small boundary is cheap to hash on both sides.
+fn fewest_elements(mut cuts: Vec<CutPoint>, keep: usize) -> Vec<CutPoint> {
+    if cuts.len() > keep {
+        let size = |c: &CutPoint| c.shape.iter().product::<usize>();
+        // Stable: among equal sizes the earlier cut wins.
+        let mut order: Vec<usize> = (0..cuts.len()).collect();
+        order.sort_by_key(|&i| size(&cuts[i]));
+        let mut kept = vec![false; cuts.len()];
+        for &i in &order[..keep] {
+            kept[i] = true;
+        }
+        let mut i = 0;
+        cuts.retain(|_| {
+            i += 1;
+            kept[i - 1]
+        });
     }
-    let cost = |a: usize, b: usize| prefix[b] - prefix[a];
+    cuts
+}
+
+/// The runs of pieces (half-open ranges over `costs`' indices) that `budget` asks for:
+/// `costs[a][b]` is the cost of the segment made of pieces `a..b` (`None` only for the
+/// whole model); `bounds` maps piece indices to node indices, for errors.
+fn choose(
+    costs: &[Vec<Option<Cost>>],
+    budget: SplitBudget,
+    bounds: &[usize],
+) -> Result<Vec<(usize, usize)>> {
+    let p = costs.len() - 1;
+    let seconds = |a: usize, b: usize| costs[a][b].map_or(f64::INFINITY, |c| c.seconds);
+    let fits = |c: &Cost| match budget {
+        SplitBudget::Segments(_) => true,
+        SplitBudget::MaxRows(r) => c.rows <= r,
+        SplitBudget::MaxMemory(m) => c.bytes <= m,
+    };
+    if let SplitBudget::Segments(n) = budget {
+        return Ok(minimax(p, n, seconds).1);
+    }
+    for n in 2..=p {
+        let (worst, runs) = minimax(p, n, |a, b| match costs[a][b] {
+            Some(c) if fits(&c) => c.seconds,
+            _ => f64::INFINITY,
+        });
+        if worst.is_finite() {
+            return Ok(runs);
+        }
+    }
+    // Nothing fits: report the best any split achieves, and its largest segment.
+    let measure = |c: &Cost| match budget {
+        SplitBudget::MaxRows(_) => c.rows as f64,
+        _ => c.bytes as f64,
+    };
+    let (_, runs) = (2..=p)
+        .map(|n| {
+            minimax(p, n, |a, b| {
+                costs[a][b].map_or(f64::INFINITY, |c| measure(&c))
+            })
+        })
+        .min_by(|x, y| x.0.total_cmp(&y.0))
+        .ok_or(Error::SplitSegments {
+            requested: 2,
+            possible: Some(1),
+        })?;
+    let (a, b, c) = runs
+        .iter()
+        .filter_map(|&(a, b)| costs[a][b].map(|c| (a, b, c)))
+        .max_by(|x, y| measure(&x.2).total_cmp(&measure(&y.2)))
+        .ok_or(Error::SplitSegments {
+            requested: 2,
+            possible: Some(1),
+        })?;
+    Err(Error::SplitOverBudget {
+        budget: budget.to_string(),
+        nodes: [bounds[a], bounds[b]],
+        rows: c.rows,
+        bytes: c.bytes,
+    })
+}
+
+/// Splits pieces `0..p` into `n` consecutive non-empty runs (half-open ranges) minimizing
+/// the largest `cost(a, b)` of a run `a..b`; returns that largest cost and the runs (which
+/// mean nothing when the cost is infinite: every partition has an infinite run).
+/// `p >= n >= 1`.
+fn minimax(p: usize, n: usize, cost: impl Fn(usize, usize) -> f64) -> (f64, Vec<(usize, usize)>) {
     // best[g][j]: the smallest largest-run cost of the first j pieces in g runs.
     let inf = f64::INFINITY;
     let mut best = vec![vec![inf; p + 1]; n + 1];
@@ -275,35 +431,110 @@ fn balance(pieces: &[Piece], n: usize) -> Vec<(usize, usize)> {
         j = i;
     }
     runs.reverse();
-    runs
+    (best[n][p], runs)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{balance, Piece};
+    #![allow(clippy::unwrap_used)]
+    use super::{choose, fewest_elements, minimax, Cost, SplitBudget};
+    use crate::error::Error;
+    use onnx_import::split::CutPoint;
 
-    fn pieces(costs: &[f64]) -> Vec<Piece> {
-        costs
-            .iter()
-            .enumerate()
-            .map(|(i, &cost)| Piece {
-                start: i,
-                end: i + 1,
-                cost,
-            })
-            .collect()
+    /// A cost table where a run costs the sum of its pieces plus `hash` per boundary
+    /// element at each interior end, and 2^k rows for the smallest k holding that cost.
+    fn table(pieces: &[f64], boundary: &[f64]) -> Vec<Vec<Option<Cost>>> {
+        let p = pieces.len();
+        let mut t = vec![vec![None; p + 1]; p + 1];
+        for a in 0..p {
+            for b in a + 1..=p {
+                if (a, b) == (0, p) {
+                    continue;
+                }
+                let mut s: f64 = pieces[a..b].iter().sum();
+                if a > 0 {
+                    s += boundary[a - 1];
+                }
+                if b < p {
+                    s += boundary[b - 1];
+                }
+                let rows = (s.ceil() as u64).next_power_of_two();
+                t[a][b] = Some(Cost {
+                    seconds: s,
+                    rows,
+                    bytes: rows * 1000,
+                });
+            }
+        }
+        t
     }
 
     #[test]
-    fn balance_minimizes_the_largest_run() {
-        let p = pieces(&[5.0, 1.0, 1.0, 1.0, 4.0, 2.0]);
-        let runs = balance(&p, 3);
+    fn minimax_minimizes_the_largest_run() {
+        let c = [5.0, 1.0, 1.0, 1.0, 4.0, 2.0];
+        let sum = |a: usize, b: usize| c[a..b].iter().sum::<f64>();
+        let (worst, runs) = minimax(6, 3, sum);
         assert_eq!(runs, vec![(0, 1), (1, 4), (4, 6)]);
-        // Every piece once, in order.
+        assert_eq!(worst, 6.0);
         assert_eq!(
-            balance(&p, 6),
+            minimax(6, 6, sum).1,
             (0..6).map(|i| (i, i + 1)).collect::<Vec<_>>()
         );
-        assert_eq!(balance(&p, 1), vec![(0, 6)]);
+        assert_eq!(minimax(6, 1, sum).1, vec![(0, 6)]);
+        // An infinite run is avoided when a finite partition exists, and reported otherwise.
+        let (w, runs) = minimax(
+            3,
+            2,
+            |a, b| if (a, b) == (0, 2) { f64::INFINITY } else { 1.0 },
+        );
+        assert_eq!((w, runs), (1.0, vec![(0, 1), (1, 3)]));
+        assert!(minimax(2, 2, |_, _| f64::INFINITY).0.is_infinite());
+    }
+
+    #[test]
+    fn boundary_costs_move_the_cut_to_a_small_tensor() {
+        // Equal pieces, but the first boundary is huge: summing pieces would cut there.
+        let t = table(&[10.0, 10.0, 10.0, 10.0], &[50.0, 1.0, 1.0]);
+        let runs = choose(&t, SplitBudget::Segments(2), &[0, 1, 2, 3, 4]).unwrap();
+        assert_eq!(runs, vec![(0, 2), (2, 4)]);
+    }
+
+    #[test]
+    fn budgets_take_the_fewest_segments_that_fit() {
+        let t = table(&[10.0, 10.0, 10.0, 10.0], &[1.0, 1.0, 1.0]);
+        let b = [0, 3, 5, 8, 12];
+        // Halves cost 21 (32 rows); quarters 11 or 12 (16 rows).
+        assert_eq!(choose(&t, SplitBudget::MaxRows(32), &b).unwrap().len(), 2);
+        assert_eq!(choose(&t, SplitBudget::MaxRows(16), &b).unwrap().len(), 4);
+        assert_eq!(
+            choose(&t, SplitBudget::MaxMemory(32_000), &b)
+                .unwrap()
+                .len(),
+            2
+        );
+        // Nothing fits 8 rows: the error names the largest segment of the best split.
+        match choose(&t, SplitBudget::MaxRows(8), &b) {
+            Err(Error::SplitOverBudget { nodes, rows, .. }) => {
+                assert_eq!(rows, 16);
+                assert!(b.windows(2).any(|w| w == nodes), "{nodes:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn fewest_elements_keeps_small_boundaries_in_order() {
+        let cut = |after: usize, n: usize| CutPoint {
+            after,
+            tensor: format!("t{after}"),
+            shape: vec![1, n],
+        };
+        let cuts = vec![cut(0, 900), cut(1, 30), cut(2, 400), cut(3, 30), cut(4, 10)];
+        let kept: Vec<usize> = fewest_elements(cuts.clone(), 3)
+            .iter()
+            .map(|c| c.after)
+            .collect();
+        assert_eq!(kept, vec![1, 3, 4]);
+        assert_eq!(fewest_elements(cuts, 9).len(), 5);
     }
 }

@@ -88,6 +88,30 @@ pub fn predicted_prove_seconds(shape: &CircuitShape) -> f64 {
     predicted_prove_cpu_seconds(shape) / TWO_CORE_SPEEDUP
 }
 
+/// Fitted peak resident memory of a proving process, fixed part (binary, runtime, keys'
+/// headers).
+pub const MEM_BASE_BYTES: f64 = 32.45e6;
+/// Fitted peak memory per row of the circuit (SRS points, the vanishing argument's and the
+/// lookup tables' per-row buffers).
+pub const MEM_BYTES_PER_ROW: f64 = 979.0;
+/// Fitted peak memory per row of each committed or preprocessed column (`W + P`): the
+/// column in Lagrange and coefficient form, and its share of the extended-domain evaluation.
+pub const MEM_BYTES_PER_CELL: f64 = 91.25;
+
+/// Predicted peak resident memory of `zkinfer prove` (or `prove-segment`) on `shape`, in
+/// bytes: `base + 2^k × (r + c·(W + P))`, fitted by least squares on the peak RSS of four
+/// release-build proofs on the 2-core machine (LeNet-5 whole, k = 15, 122 columns' worth
+/// of commitments: 411 MiB; three of its segments at k = 14 and 16: 251 to 441 MiB; all
+/// within 1%). Like the time model it is an order of magnitude, good for comparing circuits
+/// of one model, not a promise.
+pub fn predicted_prove_peak_bytes(shape: &CircuitShape) -> u64 {
+    let c = ProtocolCounts::of_shape(shape, 0, 0);
+    let rows = (1u64 << shape.k) as f64;
+    (MEM_BASE_BYTES
+        + rows * (MEM_BYTES_PER_ROW + MEM_BYTES_PER_CELL * (c.witness + c.preprocessed) as f64))
+        as u64
+}
+
 /// What the verifier of a shape has to process (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProtocolCounts {

@@ -20,7 +20,9 @@ pub use backend::Halo2Backend;
 #[cfg(feature = "model")]
 pub use circuit::{build, dot_weights, BuiltCircuit, CircuitShape, Layout, PartHashes};
 #[cfg(feature = "model")]
-pub use evm_cost::{columns, evm_gas, predicted_prove_seconds, GasModel, ProtocolCounts};
+pub use evm_cost::{
+    columns, evm_gas, predicted_prove_peak_bytes, predicted_prove_seconds, GasModel, ProtocolCounts,
+};
 #[cfg(feature = "model")]
 pub use evm_plan::{plan_evm, EvmCandidate, EvmOptions, EvmPlan, DEFAULT_GAS_PER_SECOND};
 pub use lookup::{LookupConfig, LookupRecord, LookupTable};

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use onnx_import::DimKey;
-use zkinfer::split::{self, SplitManifest, SplitOptions};
+use zkinfer::split::{self, SplitBudget, SplitManifest, SplitOptions};
 use zkinfer::{CompileOptions, ProveOptions, Samples};
 
 use crate::commands::{srs_source, warn_insecure, INSECURE_MARK};
@@ -20,9 +20,17 @@ pub struct SplitArgs {
     /// The ONNX model.
     model: PathBuf,
     /// Number of segments (2 or more): the model is cut where one tensor crosses between
-    /// nodes, so that the segments' predicted prove times are as even as possible.
-    #[arg(long)]
-    segments: usize,
+    /// nodes, so that the largest segment's predicted prove time is as small as possible.
+    #[arg(long, required_unless_present_any = ["max_rows", "max_memory"], conflicts_with_all = ["max_rows", "max_memory"])]
+    segments: Option<usize>,
+    /// Instead of --segments: as few segments as possible whose circuits have at most this
+    /// many rows each (2^k; e.g. 65536).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "max_memory")]
+    max_rows: Option<u64>,
+    /// Instead of --segments: as few segments as possible whose predicted peak proving
+    /// memory is at most this much each (bytes, or with K, M, G: 512M, 2G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
     /// Calibration samples for the whole model (as `compile --calibration`); repeatable.
     #[arg(long)]
     calibration: Vec<PathBuf>,
@@ -39,6 +47,29 @@ pub struct SplitArgs {
     /// Output (split) directory.
     #[arg(short = 'o', long = "out")]
     out: PathBuf,
+}
+
+/// A byte count: digits with an optional K, M or G suffix (powers of 1024; `B`/`iB` after
+/// it are accepted).
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 10),
+        Some('M') => (&t[..t.len() - 1], 20),
+        Some('G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a size such as 512M or 2G, got {s:?}"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("size {s:?} is zero or too large"))
 }
 
 /// `zkinfer witness`.
@@ -99,8 +130,14 @@ pub fn split(a: &SplitArgs) -> Result<()> {
     } else {
         Samples::Files(a.calibration.clone())
     };
+    let budget = match (a.segments, a.max_rows, a.max_memory) {
+        (Some(n), _, _) => SplitBudget::Segments(n),
+        (_, Some(r), _) => SplitBudget::MaxRows(r),
+        (_, _, Some(m)) => SplitBudget::MaxMemory(m),
+        (None, None, None) => anyhow::bail!("give --segments, --max-rows or --max-memory"),
+    };
     let opts = SplitOptions {
-        segments: a.segments,
+        budget,
         compile: CompileOptions {
             calibration: a.quant.calibration(),
             quant: a.quant.fixed()?,
@@ -111,8 +148,18 @@ pub fn split(a: &SplitArgs) -> Result<()> {
         },
     };
     let t0 = Instant::now();
-    let m = split::split(&a.model, &samples, &opts, &a.out)
-        .with_context(|| format!("cannot split {}", a.model.display()))?;
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "  costing candidate segments {pos}/{len} ({elapsed})",
+    ) {
+        bar.set_style(style);
+    }
+    let m = split::split_with(&a.model, &samples, &opts, &a.out, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .with_context(|| format!("cannot split {}", a.model.display()))?;
+    bar.finish_and_clear();
     println!(
         "split {} into {} segments in {} ({:.1} s):",
         a.model.display(),
@@ -137,7 +184,7 @@ fn print_segments(m: &SplitManifest) {
     for s in &m.segments {
         println!(
             "  segment {}: nodes {}..{}, {} {:?} -> {} {:?}, k = {}, {} columns, predicted \
-             prove {:.1} s",
+             prove {:.1} s, about {} MiB",
             s.index,
             s.nodes[0],
             s.nodes[1],
@@ -147,7 +194,8 @@ fn print_segments(m: &SplitManifest) {
             s.output.shape,
             s.k,
             s.columns,
-            s.predicted_prove_s
+            s.predicted_prove_s,
+            s.predicted_prove_bytes >> 20
         );
     }
 }
