@@ -115,20 +115,7 @@ fn cli_and_dapp_on_anvil() {
 
     let node = Anvil::start(&tools.anvil);
     let t = Instant::now();
-    let log = ok(&[
-        "deploy-evm",
-        p(&out),
-        "--rpc",
-        &node.url,
-        "--private-key",
-        ANVIL_KEY,
-    ]);
-    let address = log
-        .lines()
-        .find_map(|l| l.strip_prefix("ZkinferVerifier deployed at "))
-        .unwrap_or_else(|| panic!("no address in:\n{log}"))
-        .trim()
-        .to_string();
+    let (address, _) = node.deploy(&out);
     let deployment: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("deployment.json")).unwrap())
             .unwrap();

@@ -14,7 +14,7 @@ mod evm_common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use evm_common::{ok, p, root, text, tools, zkinfer, Anvil, ANVIL_KEY};
+use evm_common::{ok, p, root, text, tools, zkinfer, Anvil};
 use solidity::rpc::parse_address;
 use solidity::EIP170_LIMIT;
 
@@ -166,21 +166,8 @@ fn on_chain_by_default(name: &str) {
     let node = Anvil::start(&tools.anvil);
     let rpc = node.rpc();
     let t = Instant::now();
-    let log = ok(&[
-        "deploy-evm",
-        p(&out),
-        "--rpc",
-        &node.url,
-        "--private-key",
-        ANVIL_KEY,
-    ]);
+    let (address, log) = node.deploy(&out);
     step("deploy-evm", t);
-    let address = log
-        .lines()
-        .find_map(|l| l.strip_prefix("ZkinferVerifier deployed at "))
-        .unwrap_or_else(|| panic!("no address in:\n{log}"))
-        .trim()
-        .to_string();
     let contracts = deployed_contracts(&log);
     assert!(
         contracts.iter().any(|(_, a)| *a == address),

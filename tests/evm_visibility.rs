@@ -10,7 +10,7 @@ mod evm_common;
 
 use std::process::Output;
 
-use evm_common::{p, root, text, tools, zkinfer, Anvil, ANVIL_KEY};
+use evm_common::{p, root, text, tools, zkinfer, Anvil};
 
 fn ok(args: &[&str]) -> Output {
     let o = zkinfer(args);
@@ -74,20 +74,7 @@ fn hashed_and_committed_parameters_on_anvil() {
             mode == "committed",
             "{log}"
         );
-        let log = text(&ok(&[
-            "deploy-evm",
-            p(&out),
-            "--rpc",
-            &node.url,
-            "--private-key",
-            ANVIL_KEY,
-        ]));
-        let address = log
-            .lines()
-            .find_map(|l| l.strip_prefix("ZkinferVerifier deployed at "))
-            .unwrap()
-            .trim()
-            .to_string();
+        let (address, _) = node.deploy(&out);
         let proof = dir.join("proof.json");
         let verify = |c: &str| {
             zkinfer(&[

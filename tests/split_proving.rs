@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use evm_common::{ok, p, root, text, tools, zkinfer, Anvil, ANVIL_KEY};
+use evm_common::{ok, p, root, text, tools, zkinfer, Anvil};
 
 fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -380,20 +380,7 @@ fn split_ray_aggregate_verify_and_faults() {
     ]);
     times.push(("create-evm-verifier", t.elapsed()));
     let node = Anvil::start(&tools.anvil);
-    let log = ok(&[
-        "deploy-evm",
-        p(&evm),
-        "--rpc",
-        &node.url,
-        "--private-key",
-        ANVIL_KEY,
-    ]);
-    let address = log
-        .lines()
-        .find_map(|l| l.strip_prefix("ZkinferVerifier deployed at "))
-        .unwrap_or_else(|| panic!("no address in:\n{log}"))
-        .trim()
-        .to_string();
+    let (address, _) = node.deploy(&evm);
     let log = ok(&[
         "verify-evm",
         "--rpc",

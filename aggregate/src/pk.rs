@@ -5,9 +5,7 @@
 //! large).
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::ProvingKey;
@@ -21,33 +19,8 @@ use crate::error::{catch, AggregateError, Result};
 /// Format version of the proving key file (that of the model's `pk.bin`).
 pub const PK_FORMAT_VERSION: u32 = 1;
 
-/// Writes `bytes` to `path` atomically (a temporary file in the same directory, synced, then
-/// renamed over `path`).
 fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "artifact".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file is garbage either way.
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|source| AggregateError::Io {
+    container::write_atomic(path, bytes).map_err(|source| AggregateError::Io {
         path: path.to_path_buf(),
         source,
     })
@@ -63,11 +36,8 @@ pub fn write_proving_key(
         path: path.to_path_buf(),
         message,
     };
-    let bp = serde_json::to_vec(&config.break_points).map_err(|e| artifact(e.to_string()))?;
-    let bp_len = u32::try_from(bp.len()).map_err(|_| artifact("too many break points".into()))?;
-    let mut payload = Vec::new();
-    payload.extend_from_slice(&bp_len.to_le_bytes());
-    payload.extend_from_slice(&bp);
+    let mut payload =
+        container::pk_payload_head(&config.break_points).map_err(|e| artifact(e.to_string()))?;
     catch("serializing the proving key", || {
         pk.write(&mut payload, SerdeFormat::RawBytesUnchecked)
     })
@@ -91,15 +61,8 @@ pub fn read_proving_key(path: &Path, config: &AggregationConfig) -> Result<Provi
     };
     let payload = container::decode(&bytes, ArtifactKind::ProvingKey, PK_FORMAT_VERSION)
         .map_err(|e| artifact(e.to_string()))?;
-    let (len, rest) = payload
-        .split_at_checked(4)
-        .ok_or_else(|| artifact("truncated".into()))?;
-    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    let (bp, halo2) = rest
-        .split_at_checked(len)
-        .ok_or_else(|| artifact("truncated".into()))?;
-    let break_points: Vec<Vec<usize>> =
-        serde_json::from_slice(bp).map_err(|e| artifact(format!("break points: {e}")))?;
+    let (break_points, halo2) =
+        container::split_pk_payload(payload).map_err(|e| artifact(e.to_string()))?;
     if break_points != config.break_points {
         return Err(artifact(
             "the key's break points are not the configuration's: the key and the \

@@ -187,14 +187,12 @@ pub fn write_proving_key(
         path: path.to_path_buf(),
         message,
     };
-    let bp = serde_json::to_vec(break_points).map_err(|e| artifact(e.to_string()))?;
-    let bp_len = u32::try_from(bp.len()).map_err(|_| artifact("too many break points".into()))?;
+    let head = container::pk_payload_head(break_points).map_err(|e| artifact(e.to_string()))?;
     let raw = guard("serializing the proving key", || {
         pk.to_bytes(SerdeFormat::RawBytes)
     })?;
-    let mut payload = Vec::with_capacity(4 + bp.len() + raw.len());
-    payload.extend_from_slice(&bp_len.to_le_bytes());
-    payload.extend_from_slice(&bp);
+    let mut payload = Vec::with_capacity(head.len() + raw.len());
+    payload.extend_from_slice(&head);
     payload.extend_from_slice(&raw);
     drop(raw);
     fsutil::atomic_write(
@@ -217,15 +215,8 @@ pub fn read_proving_key(
         path: path.to_path_buf(),
         message,
     };
-    let (len, rest) = payload
-        .split_at_checked(4)
-        .ok_or_else(|| artifact("truncated".into()))?;
-    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    let (bp, halo2) = rest
-        .split_at_checked(len)
-        .ok_or_else(|| artifact("truncated".into()))?;
-    let break_points: Vec<Vec<usize>> =
-        serde_json::from_slice(bp).map_err(|e| artifact(format!("break points: {e}")))?;
+    let (break_points, halo2) =
+        container::split_pk_payload(payload).map_err(|e| artifact(e.to_string()))?;
     let (pk, left) = guard("reading the proving key", || {
         let mut rest = halo2;
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(

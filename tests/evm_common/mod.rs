@@ -231,6 +231,26 @@ impl Anvil {
         panic!("anvil did not start")
     }
 
+    /// Runs `zkinfer deploy-evm EVM_DIR` against this node with [`ANVIL_KEY`]; returns the
+    /// entry contract's address and the command's output.
+    pub fn deploy(&self, evm_dir: &Path) -> (String, String) {
+        let log = ok(&[
+            "deploy-evm",
+            p(evm_dir),
+            "--rpc",
+            &self.url,
+            "--private-key",
+            ANVIL_KEY,
+        ]);
+        let address = log
+            .lines()
+            .find_map(|l| l.strip_prefix("ZkinferVerifier deployed at "))
+            .unwrap_or_else(|| panic!("no address in:\n{log}"))
+            .trim()
+            .to_string();
+        (address, log)
+    }
+
     pub fn rpc(&self) -> RpcClient {
         RpcClient::new(&self.url).unwrap()
     }

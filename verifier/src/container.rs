@@ -13,6 +13,11 @@
 //! The checksum catches truncated or corrupted files before any halo2 parser sees them
 //! (several of halo2's readers panic on short input).
 
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -108,6 +113,12 @@ pub enum ContainerError {
     /// The payload does not match its checksum.
     #[error("payload checksum mismatch (corrupted file)")]
     Checksum,
+    /// A proving-key payload whose break-point section is cut short or not a list of lists.
+    #[error("proving key payload: {what}")]
+    PkPayload {
+        /// What is wrong with it.
+        what: String,
+    },
 }
 
 /// Wraps `payload` in a container header.
@@ -194,8 +205,70 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The head of a proving-key payload (`pk.bin`, the model's and the aggregation's): `len`
+/// (u32 little-endian) then the break points as `len` bytes of JSON. The halo2
+/// `ProvingKey` bytes follow it.
+pub fn pk_payload_head(break_points: &[Vec<usize>]) -> Result<Vec<u8>, ContainerError> {
+    let bp = serde_json::to_vec(break_points).map_err(|e| ContainerError::PkPayload {
+        what: e.to_string(),
+    })?;
+    let len = u32::try_from(bp.len()).map_err(|_| ContainerError::PkPayload {
+        what: "too many break points".into(),
+    })?;
+    let mut head = Vec::with_capacity(4 + bp.len());
+    head.extend_from_slice(&len.to_le_bytes());
+    head.extend_from_slice(&bp);
+    Ok(head)
+}
+
+/// Splits a proving-key payload ([`pk_payload_head`] then the halo2 key) into the break
+/// points and the halo2 key bytes.
+pub fn split_pk_payload(payload: &[u8]) -> Result<(Vec<Vec<usize>>, &[u8]), ContainerError> {
+    let short = || ContainerError::PkPayload {
+        what: "truncated".into(),
+    };
+    let (len, rest) = payload.split_at_checked(4).ok_or_else(short)?;
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    let (bp, halo2) = rest.split_at_checked(len).ok_or_else(short)?;
+    let break_points = serde_json::from_slice(bp).map_err(|e| ContainerError::PkPayload {
+        what: format!("break points: {e}"),
+    })?;
+    Ok((break_points, halo2))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory is written,
+/// flushed to disk, then renamed over `path`, so a crash or a full disk never leaves a
+/// half-written artifact under the final name. Every zkinfer artifact is written this way.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "artifact".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        // Best effort: the temporary file is garbage either way.
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -228,5 +301,20 @@ mod tests {
             decode(b"ZKI", ArtifactKind::VerifyingKey, 1),
             Err(ContainerError::TooShort { len: 3 })
         );
+    }
+
+    #[test]
+    fn pk_payload_round_trips_and_refuses_truncation() {
+        let bp = vec![vec![3, 9], vec![]];
+        let mut payload = pk_payload_head(&bp).unwrap();
+        payload.extend_from_slice(b"halo2");
+        let (got, rest) = split_pk_payload(&payload).unwrap();
+        assert_eq!((got, rest), (bp, &b"halo2"[..]));
+        for cut in [0, 3, 6] {
+            assert!(matches!(
+                split_pk_payload(&payload[..cut]),
+                Err(ContainerError::PkPayload { .. })
+            ));
+        }
     }
 }

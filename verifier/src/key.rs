@@ -47,7 +47,9 @@ use halo2_base::halo2_proofs::poly::commitment::Params;
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_base::halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+use halo2_base::halo2_proofs::transcript::{
+    Blake2bRead, Challenge255, EncodedChallenge, TranscriptRead, TranscriptReadBuffer,
+};
 use halo2_base::halo2_proofs::SerdeFormat;
 use sha2::{Digest, Sha256};
 
@@ -534,25 +536,31 @@ pub fn verify_halo2_proof(
     ) {
         check_canonical_items(proof)?;
     }
-    let outcome = match transcript {
-        TranscriptKind::Blake2b => guard("verifying the proof", || {
-            let mut rest = proof;
-            let res = {
-                let mut t = Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest);
-                let strategy = SingleStrategy::new(params);
-                verify_proof::<
-                    KZGCommitmentScheme<Bn256>,
-                    VerifierSHPLONK<'_, Bn256>,
-                    Challenge255<G1Affine>,
-                    Blake2bRead<&mut &[u8], G1Affine, Challenge255<G1Affine>>,
-                    SingleStrategy<'_, Bn256>,
-                >(params, vk, strategy, &[&[instances]], &mut t)
-            };
-            res.map(|()| rest.len())
-        })?,
-        TranscriptKind::Keccak => crate::keccak::verify_keccak(params, vk, proof, instances)?,
-        TranscriptKind::Poseidon => crate::poseidon::verify_poseidon(params, vk, proof, instances)?,
-    };
+    // Each arm reads the proof through its transcript; the slice left is what was not read.
+    let outcome = guard("verifying the proof", || {
+        let mut rest = proof;
+        let res = match transcript {
+            TranscriptKind::Blake2b => shplonk(
+                params,
+                vk,
+                instances,
+                &mut Blake2bRead::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest),
+            ),
+            TranscriptKind::Keccak => shplonk(
+                params,
+                vk,
+                instances,
+                &mut crate::keccak::KeccakReader::init(&mut rest),
+            ),
+            TranscriptKind::Poseidon => shplonk(
+                params,
+                vk,
+                instances,
+                &mut crate::poseidon::PoseidonTranscript::<&mut &[u8]>::init(&mut rest),
+            ),
+        };
+        res.map(|()| rest.len())
+    })?;
     match outcome {
         Ok(0) => Ok(()),
         Ok(left) => Err(VerifyError::BadProof(format!(
@@ -568,4 +576,25 @@ pub fn verify_halo2_proof(
         )),
         Err(_) => Err(VerifyError::Rejected),
     }
+}
+
+/// halo2's SHPLONK verifier for one proof of one circuit with one instance column, reading
+/// the proof through transcript `t` (Blake2b, Keccak or Poseidon).
+fn shplonk<E, T>(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    instances: &[Fr],
+    t: &mut T,
+) -> Result<(), Error>
+where
+    E: EncodedChallenge<G1Affine>,
+    T: TranscriptRead<G1Affine, E>,
+{
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, E, T, _>(
+        params,
+        vk,
+        SingleStrategy::new(params),
+        &[&[instances]],
+        t,
+    )
 }

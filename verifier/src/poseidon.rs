@@ -7,16 +7,9 @@
 //! parameters could not be aggregated. Proof items are encoded as with Blake2b (32-byte
 //! compressed points, 32-byte little-endian scalars).
 
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_base::halo2_proofs::plonk::{verify_proof, Error, VerifyingKey};
-use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
-use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_base::halo2_proofs::transcript::TranscriptReadBuffer;
+use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::halo2::ChallengeScalar;
-
-use crate::error::{guard, VerifyError};
 
 /// Poseidon sponge width (snark-verifier-sdk's `T`).
 pub const T: usize = 3;
@@ -42,33 +35,3 @@ pub type PoseidonTranscript<S> =
 
 /// The challenge type of [`PoseidonTranscript`].
 pub type PoseidonChallenge = ChallengeScalar<G1Affine>;
-
-/// Runs halo2's SHPLONK verifier over a Poseidon-transcript proof. The outer error is a
-/// panic inside halo2; the inner result is halo2's verdict with the number of unread bytes.
-pub(crate) fn verify_poseidon(
-    params: &ParamsKZG<Bn256>,
-    vk: &VerifyingKey<G1Affine>,
-    proof: &[u8],
-    instances: &[Fr],
-) -> Result<Result<usize, Error>, VerifyError> {
-    guard("verifying the proof", || {
-        let mut rest = proof;
-        let res = {
-            let mut t = PoseidonTranscript::<&mut &[u8]>::init(&mut rest);
-            verify_proof::<
-                KZGCommitmentScheme<Bn256>,
-                VerifierSHPLONK<'_, Bn256>,
-                PoseidonChallenge,
-                PoseidonTranscript<&mut &[u8]>,
-                SingleStrategy<'_, Bn256>,
-            >(
-                params,
-                vk,
-                SingleStrategy::new(params),
-                &[&[instances]],
-                &mut t,
-            )
-        };
-        res.map(|()| rest.len())
-    })
-}

@@ -1,5 +1,7 @@
-//! The flags `compile`, `run` and `commit` share: quantization, visibility and on-chain
-//! planning.
+//! The flags `compile`, `split`, `run` and `commit` share: calibration samples,
+//! quantization, visibility and on-chain planning.
+
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use circuits::calibrate::CalibrationOptions;
@@ -9,6 +11,47 @@ use circuits::visibility::{
 };
 use circuits::QuantParams;
 use clap::Args;
+use onnx_import::DimKey;
+use zkinfer::Samples;
+
+use crate::{parse_dim, parse_range};
+
+/// Calibration samples and dimension bindings (`compile`, `split`).
+#[derive(Args, Clone, Debug)]
+pub struct SampleArgs {
+    /// Calibration samples (an input file, {"samples": [...]}, EZKL's input_data, or a
+    /// meta.json with test_samples); repeatable.
+    #[arg(long)]
+    pub calibration: Vec<PathBuf>,
+    /// Range of the random calibration inputs used when no --calibration is given.
+    #[arg(long, value_parser = parse_range, default_value = "-1,1")]
+    pub input_range: (f64, f64),
+    /// Value of a free input dimension, NAME=VALUE (NAME is the dim_param, e.g.
+    /// batch=4, or INPUT:AXIS for a dimension without one); repeatable.
+    #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
+    pub dims: Vec<(DimKey, usize)>,
+}
+
+impl SampleArgs {
+    /// The --calibration files, else 16 random inputs uniform in --input-range (saying so
+    /// on stderr).
+    pub fn samples(&self) -> Samples {
+        if self.calibration.is_empty() {
+            let (lo, hi) = self.input_range;
+            eprintln!(
+                "note: no --calibration file: calibrating on 16 random inputs uniform in \
+                 [{lo}, {hi}]; pass --calibration FILE with representative inputs for the \
+                 best accuracy"
+            );
+            Samples::Random {
+                count: 16,
+                range: self.input_range,
+            }
+        } else {
+            Samples::Files(self.calibration.clone())
+        }
+    }
+}
 
 /// Quantization knobs shared by `compile` and `run`.
 #[derive(Args, Clone, Debug, Default)]

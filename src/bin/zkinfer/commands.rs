@@ -60,12 +60,9 @@ pub fn srs_source(srs: Option<&Path>, cache: Option<&Path>) -> SrsSource {
 }
 
 /// `zkinfer compile`.
-#[allow(clippy::too_many_arguments)]
 pub fn compile(
     model: &Path,
-    calibration: &[PathBuf],
-    extra: &[PathBuf],
-    input_range: (f64, f64),
+    samples: &Samples,
     dims: &[(DimKey, usize)],
     quant: &QuantArgs,
     visibility: &VisibilityArgs,
@@ -73,21 +70,6 @@ pub fn compile(
     out: &Path,
 ) -> Result<Compiled> {
     let (layout, evm_opts) = evm.plan(quant)?;
-    let mut files: Vec<PathBuf> = calibration.to_vec();
-    files.extend(extra.iter().cloned());
-    let samples = if files.is_empty() {
-        eprintln!(
-            "note: no --calibration file: calibrating on 16 random inputs uniform in [{}, {}]; \
-             pass --calibration FILE with representative inputs for the best accuracy",
-            input_range.0, input_range.1
-        );
-        Samples::Random {
-            count: 16,
-            range: input_range,
-        }
-    } else {
-        Samples::Files(files)
-    };
     let opts = CompileOptions {
         calibration: quant.calibration(),
         quant: quant.fixed()?,
@@ -97,7 +79,7 @@ pub fn compile(
         evm: evm_opts,
         auto_visibility: visibility.auto(),
     };
-    let compiled = zkinfer::compile(model, &samples, &opts)
+    let compiled = zkinfer::compile(model, samples, &opts)
         .with_context(|| format!("cannot compile {}", model.display()))?;
     compiled
         .save(out)
@@ -448,11 +430,11 @@ pub fn run(
     let mut times = Vec::new();
     let t = Instant::now();
     println!("[1/4] compile");
+    let mut files = vec![input.to_path_buf()];
+    files.extend(calibration.iter().cloned());
     compile(
         model,
-        calibration,
-        &[input.to_path_buf()],
-        (-1.0, 1.0),
+        &Samples::Files(files),
         dims,
         quant,
         visibility,

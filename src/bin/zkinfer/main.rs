@@ -18,7 +18,9 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use onnx_import::DimKey;
 
-pub use args::{parse_param_visibility, parse_visibility, EvmArgs, QuantArgs, VisibilityArgs};
+pub use args::{
+    parse_param_visibility, parse_visibility, EvmArgs, QuantArgs, SampleArgs, VisibilityArgs,
+};
 
 /// Verifiable ONNX inference: prove that an output came from a committed model on an input.
 #[derive(Parser)]
@@ -57,17 +59,8 @@ enum Command {
     Compile {
         /// The ONNX model.
         model: PathBuf,
-        /// Calibration samples (an input file, {"samples": [...]}, EZKL's input_data, or a
-        /// meta.json with test_samples); repeatable.
-        #[arg(long)]
-        calibration: Vec<PathBuf>,
-        /// Range of the random calibration inputs used when no --calibration is given.
-        #[arg(long, value_parser = parse_range, default_value = "-1,1")]
-        input_range: (f64, f64),
-        /// Value of a free input dimension, NAME=VALUE (NAME is the dim_param, e.g.
-        /// batch=4, or INPUT:AXIS for a dimension without one); repeatable.
-        #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
-        dims: Vec<(DimKey, usize)>,
+        #[command(flatten)]
+        samples: SampleArgs,
         #[command(flatten)]
         quant: QuantArgs,
         #[command(flatten)]
@@ -301,19 +294,15 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Inspect { model, dims } => inspect::run(model, dims),
         Command::Compile {
             model,
-            calibration,
-            input_range,
-            dims,
+            samples,
             quant,
             visibility,
             evm,
             out,
         } => commands::compile(
             model,
-            calibration,
-            &[],
-            *input_range,
-            dims,
+            &samples.samples(),
+            &samples.dims,
             quant,
             visibility,
             evm,

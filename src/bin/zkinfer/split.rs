@@ -6,13 +6,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use onnx_import::DimKey;
 use zkinfer::split::{self, SplitBudget, SplitManifest, SplitOptions};
-use zkinfer::{CompileOptions, ProveOptions, Samples};
+use zkinfer::{CompileOptions, ProveOptions};
 
 use crate::commands::{srs_source, warn_insecure, INSECURE_MARK};
 use crate::progress::Spinner;
-use crate::{parse_dim, parse_range, parse_seed, QuantArgs, VisibilityArgs};
+use crate::{parse_seed, QuantArgs, SampleArgs, VisibilityArgs};
 
 /// `zkinfer split`.
 #[derive(Args)]
@@ -31,15 +30,9 @@ pub struct SplitArgs {
     /// memory is at most this much each (bytes, or with K, M, G: 512M, 2G).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
-    /// Calibration samples for the whole model (as `compile --calibration`); repeatable.
-    #[arg(long)]
-    calibration: Vec<PathBuf>,
-    /// Range of the random calibration inputs used when no --calibration is given.
-    #[arg(long, value_parser = parse_range, default_value = "-1,1")]
-    input_range: (f64, f64),
-    /// Value of a free input dimension, NAME=VALUE; repeatable.
-    #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
-    dims: Vec<(DimKey, usize)>,
+    /// Calibration of the whole model, as for `compile`.
+    #[command(flatten)]
+    samples: SampleArgs,
     #[command(flatten)]
     quant: QuantArgs,
     #[command(flatten)]
@@ -118,18 +111,7 @@ pub struct AggregateArgs {
 
 /// `zkinfer split`.
 pub fn split(a: &SplitArgs) -> Result<()> {
-    let samples = if a.calibration.is_empty() {
-        eprintln!(
-            "note: no --calibration file: calibrating on 16 random inputs uniform in [{}, {}]",
-            a.input_range.0, a.input_range.1
-        );
-        Samples::Random {
-            count: 16,
-            range: a.input_range,
-        }
-    } else {
-        Samples::Files(a.calibration.clone())
-    };
+    let samples = a.samples.samples();
     let budget = match (a.segments, a.max_rows, a.max_memory) {
         (Some(n), _, _) => SplitBudget::Segments(n),
         (_, Some(r), _) => SplitBudget::MaxRows(r),
@@ -142,7 +124,7 @@ pub fn split(a: &SplitArgs) -> Result<()> {
             calibration: a.quant.calibration(),
             quant: a.quant.fixed()?,
             layout: a.quant.layout(false),
-            dims: a.dims.clone(),
+            dims: a.samples.dims.clone(),
             visibility: a.visibility.visibilities(),
             ..CompileOptions::default()
         },
