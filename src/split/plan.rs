@@ -149,7 +149,12 @@ pub fn split_with(
             possible: Some(1),
         });
     }
-    let cuts = fewest_elements(all_cuts, MAX_PIECES - 1);
+    // Never fewer cuts than --segments needs.
+    let keep = match opts.budget {
+        SplitBudget::Segments(n) => (MAX_PIECES - 1).max(n - 1),
+        _ => MAX_PIECES - 1,
+    };
+    let cuts = fewest_elements(all_cuts, keep);
     let vis = whole.settings.circuit.visibility;
     let n_nodes = cuts_end(&bytes, &source)?;
     let mut bounds = vec![0];
@@ -359,7 +364,13 @@ fn choose(
         SplitBudget::MaxMemory(m) => c.bytes <= m,
     };
     if let SplitBudget::Segments(n) = budget {
-        return Ok(minimax(p, n, seconds).1);
+        return match minimax(p, n, seconds) {
+            (worst, runs) if n <= p && worst.is_finite() => Ok(runs),
+            _ => Err(Error::SplitSegments {
+                requested: n,
+                possible: Some(p),
+            }),
+        };
     }
     for n in 2..=p {
         let (worst, runs) = minimax(p, n, |a, b| match costs[a][b] {
@@ -497,6 +508,14 @@ mod tests {
         let t = table(&[10.0, 10.0, 10.0, 10.0], &[50.0, 1.0, 1.0]);
         let runs = choose(&t, SplitBudget::Segments(2), &[0, 1, 2, 3, 4]).unwrap();
         assert_eq!(runs, vec![(0, 2), (2, 4)]);
+        // More segments than pieces: a named error, never empty runs.
+        assert!(matches!(
+            choose(&t, SplitBudget::Segments(5), &[0, 1, 2, 3, 4]),
+            Err(Error::SplitSegments {
+                requested: 5,
+                possible: Some(4)
+            })
+        ));
     }
 
     #[test]

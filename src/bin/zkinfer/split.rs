@@ -337,3 +337,20 @@ pub fn aggregate(a: &AggregateArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes_and_refuse_junk() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        for bad in ["", "0", "0M", "G", "1.5G", "-1M", "99999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
+}
