@@ -58,6 +58,14 @@ pub enum Layout {
     /// `speed` and `gas` and takes the one with the lowest predicted verify gas plus
     /// weighted prove time. Its column limits are the widest of any layout.
     Evm,
+    /// Least proving memory: the planner ([`super::plan_memory`]) compares every `k` with
+    /// as many columns as the model needs there (up to
+    /// [`MEMORY_MAX_ADVICE`](super::mem_plan::MEMORY_MAX_ADVICE) flex-gate columns) and
+    /// takes the shape with the lowest predicted peak RSS of its prover
+    /// ([`super::predicted_prove_peak_bytes`]): fewer rows, so smaller per-row buffers and
+    /// range table, at about the same cells. For split proving, where each segment must fit
+    /// one machine.
+    Memory,
 }
 
 impl Layout {
@@ -66,6 +74,7 @@ impl Layout {
         match self {
             Layout::Speed | Layout::Evm => 16,
             Layout::Gas => 1,
+            Layout::Memory => super::mem_plan::MEMORY_MAX_ADVICE,
         }
     }
 
@@ -78,7 +87,7 @@ impl Layout {
     /// columns, a fixed tag column and one lookup argument).
     pub fn max_lookup_groups(self) -> usize {
         match self {
-            Layout::Speed | Layout::Evm => 4,
+            Layout::Speed | Layout::Evm | Layout::Memory => 4,
             Layout::Gas => 1,
         }
     }
@@ -86,7 +95,7 @@ impl Layout {
     /// Most packed-gate terms per row accepted (0: the packed gate is not used).
     pub fn max_dot_columns(self) -> usize {
         match self {
-            Layout::Speed | Layout::Evm => 32,
+            Layout::Speed | Layout::Evm | Layout::Memory => 32,
             Layout::Gas => 0,
         }
     }

@@ -197,7 +197,7 @@ fn candidate(shape: &CircuitShape, public_rows: usize, opts: &EvmOptions) -> Res
 
 /// The narrowest shape of a probe's family: one flex column (and one range-lookup column),
 /// a packed gate of width 1 if it has one, one table group if it has tables.
-fn narrowest(p: &Probe, vis: &Visibilities) -> CircuitShape {
+pub(super) fn narrowest(p: &Probe, vis: &Visibilities) -> CircuitShape {
     let mut config = p.config.clone();
     config.num_advice_per_phase = vec![1];
     // Constants fill fewer fixed columns at larger k: one at least.

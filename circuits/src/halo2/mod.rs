@@ -11,6 +11,8 @@ pub mod evm_cost;
 pub mod evm_plan;
 pub mod field;
 pub mod lookup;
+#[cfg(feature = "model")]
+pub mod mem_plan;
 pub mod model;
 pub mod params;
 #[cfg(feature = "model")]
@@ -26,6 +28,8 @@ pub use evm_cost::{
 #[cfg(feature = "model")]
 pub use evm_plan::{plan_evm, EvmCandidate, EvmOptions, EvmPlan, DEFAULT_GAS_PER_SECOND};
 pub use lookup::{LookupConfig, LookupRecord, LookupTable};
+#[cfg(feature = "model")]
+pub use mem_plan::{plan_memory, MEMORY_MAX_ADVICE};
 pub use model::{committed_columns, ModelCircuit, ModelCircuitParams, ModelConfig};
 #[cfg(feature = "model")]
 pub use plan::{plan, plan_for, plan_limits, plan_with, LayoutLimits};

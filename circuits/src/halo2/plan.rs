@@ -50,10 +50,11 @@ impl LayoutLimits {
 }
 
 impl Layout {
-    /// The column limits of a fixed layout; `None` for [`Layout::Evm`], which searches.
+    /// The column limits of a fixed layout; `None` for [`Layout::Evm`] and
+    /// [`Layout::Memory`], which search.
     pub fn limits(self) -> Option<LayoutLimits> {
         match self {
-            Layout::Evm => None,
+            Layout::Evm | Layout::Memory => None,
             l => Some(LayoutLimits {
                 max_advice: l.max_advice_columns(),
                 range_lookup: l.range_lookup(),
@@ -74,17 +75,19 @@ pub fn plan_for(graph: &Graph, params: &QuantParams, layout_goal: Layout) -> Res
     plan_with(graph, params, layout_goal, &Visibilities::default())
 }
 
-/// Plans for `layout_goal`: [`plan_limits`] with its limits, or for [`Layout::Evm`] the
-/// shape [`super::plan_evm`] chooses with the default options.
+/// Plans for `layout_goal`: [`plan_limits`] with its limits, for [`Layout::Evm`] the shape
+/// [`super::plan_evm`] chooses with the default options, for [`Layout::Memory`] the one
+/// [`super::plan_memory`] chooses.
 pub fn plan_with(
     graph: &Graph,
     params: &QuantParams,
     layout_goal: Layout,
     vis: &Visibilities,
 ) -> Result<CircuitShape> {
-    match layout_goal.limits() {
-        Some(limits) => plan_limits(graph, params, &limits, vis),
-        None => Ok(super::evm_plan::plan_evm(graph, params, vis, &Default::default())?.shape),
+    match (layout_goal, layout_goal.limits()) {
+        (_, Some(limits)) => plan_limits(graph, params, &limits, vis),
+        (Layout::Memory, None) => super::mem_plan::plan_memory(graph, params, vis),
+        (_, None) => Ok(super::evm_plan::plan_evm(graph, params, vis, &Default::default())?.shape),
     }
 }
 

@@ -119,6 +119,8 @@ pub struct Check {
     pub decimals: Option<i32>,
     /// Inclusive range of the random integers of integer-typed inputs ([`In::Ints`]).
     pub int_range: (i64, i64),
+    /// The layouts each sample is proved (MockProver) and tampered in.
+    pub layouts: &'static [Layout],
 }
 
 impl Default for Check {
@@ -130,6 +132,7 @@ impl Default for Check {
             seed: 7,
             decimals: Some(3),
             int_range: (0, 1),
+            layouts: &[Layout::Speed, Layout::Gas],
         }
     }
 }
@@ -200,7 +203,7 @@ pub fn check_op(graph: &Graph, c: &Check) -> Checked {
     let params = cal.params;
     let mut worst = 0f64;
     let mut tampered = 0;
-    for layout in [Layout::Speed, Layout::Gas] {
+    for &layout in c.layouts {
         let shape = plan_for(graph, &params, layout).unwrap_or_else(|e| panic!("{name}: {e}"));
         let k = shape.k;
         let mut last = None;

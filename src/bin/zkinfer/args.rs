@@ -71,7 +71,9 @@ pub struct QuantArgs {
     /// Circuit layout: `speed` (wide, fastest proving; the default), `gas` (narrow: smaller
     /// proofs, cheaper on-chain verification, slower proving) or `evm` (the EVM planner:
     /// compares layouts between the two and takes the lowest predicted verify gas plus
-    /// weighted prove time; the default with --evm).
+    /// weighted prove time; the default with --evm) or `memory` (the least predicted peak
+    /// proving memory: fewer rows, more columns; split segments that must fit small machines,
+    /// at the price of a larger aggregation circuit).
     #[arg(long, value_parser = parse_layout)]
     layout: Option<Layout>,
 }
@@ -243,8 +245,9 @@ pub fn parse_layout(s: &str) -> Result<Layout, String> {
         "speed" => Ok(Layout::Speed),
         "gas" => Ok(Layout::Gas),
         "evm" => Ok(Layout::Evm),
+        "memory" => Ok(Layout::Memory),
         other => Err(format!(
-            "unknown layout {other:?}: use `speed`, `gas` or `evm`"
+            "unknown layout {other:?}: use `speed`, `gas`, `evm` or `memory`"
         )),
     }
 }

@@ -107,12 +107,13 @@ fn weight(g: f64) -> String {
     }
 }
 
-/// `speed`, `gas` or `evm`.
+/// `speed`, `gas`, `evm` or `memory`.
 fn layout_name(layout: Layout) -> &'static str {
     match layout {
         Layout::Speed => "speed",
         Layout::Gas => "gas",
         Layout::Evm => "evm",
+        Layout::Memory => "memory",
     }
 }
 
