@@ -5,27 +5,15 @@
 
 mod common;
 
-use circuits::calibrate::{calibrate, CalibrationOptions};
 use circuits::fixed::quantize_inputs;
 use circuits::halo2::{
     build, evm_gas, plan_evm, plan_for, plan_limits, plan_with, predicted_prove_seconds,
     EvmOptions, Layout, ProtocolCounts,
 };
-use circuits::quant::QuantParams;
 use circuits::visibility::{Visibilities, Visibility};
-use common::{load, Fixture};
+use common::{load, quant};
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::halo2_proofs::dev::MockProver;
-
-fn quant(f: &Fixture) -> QuantParams {
-    calibrate(
-        &f.graph,
-        std::slice::from_ref(&f.input),
-        &CalibrationOptions::default(),
-    )
-    .unwrap()
-    .params
-}
 
 fn hashed_input() -> Visibilities {
     Visibilities {

@@ -7,25 +7,13 @@
 mod common;
 mod op_harness;
 
-use circuits::calibrate::{calibrate, CalibrationOptions};
 use circuits::halo2::{
     plan_for, plan_memory, plan_with, predicted_prove_peak_bytes, Layout, MEMORY_MAX_ADVICE,
 };
-use circuits::quant::QuantParams;
 use circuits::visibility::{Visibilities, Visibility};
-use common::{load, Fixture};
+use common::{load, quant};
 use onnx_import::ir::{ConvAttrs, Op, Pads, ScalarFn};
 use op_harness::{check_op, op_graph, t, Check, In};
-
-fn quant(f: &Fixture) -> QuantParams {
-    calibrate(
-        &f.graph,
-        std::slice::from_ref(&f.input),
-        &CalibrationOptions::default(),
-    )
-    .unwrap()
-    .params
-}
 
 #[test]
 fn memory_plan_predicts_no_more_memory_than_speed_or_gas() {

@@ -6,7 +6,6 @@
 
 mod common;
 
-use circuits::calibrate::{calibrate, CalibrationOptions};
 use circuits::fixed::{eval_fixed, quantize_inputs};
 use circuits::halo2::{build, plan_with, BuiltCircuit, CircuitShape, Layout};
 use circuits::hash::hash_values;
@@ -15,7 +14,7 @@ use circuits::visibility::{
     Visibilities, Visibility,
 };
 use circuits::QuantParams;
-use common::{load, Fixture};
+use common::{load, quant, Fixture};
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::halo2_proofs::dev::MockProver;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr};
@@ -38,16 +37,6 @@ fn vis(input: Visibility, output: Visibility, params: ParamVisibility) -> Visibi
         output,
         params,
     }
-}
-
-fn quant(f: &Fixture) -> QuantParams {
-    calibrate(
-        &f.graph,
-        std::slice::from_ref(&f.input),
-        &CalibrationOptions::default(),
-    )
-    .unwrap()
-    .params
 }
 
 fn built(

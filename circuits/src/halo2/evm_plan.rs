@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use super::circuit::{CircuitShape, K_RANGE};
 use super::evm_cost::{columns, evm_gas, predicted_prove_seconds};
-use super::plan::{check_plannable, lay, probe, usable_rows, LayoutLimits, Probe, PROBE_MAX_DOT};
+use super::plan::{
+    check_plannable, lay, probe, search_in_parallel, usable_rows, LayoutLimits, Probe,
+    PROBE_MAX_DOT,
+};
 use crate::error::{CircuitError, Result};
 use crate::quant::QuantParams;
 use crate::visibility::{ParamVisibility, Visibilities};
@@ -125,23 +128,8 @@ pub fn plan_evm(
         }
         families.push((range_lookup, true));
     }
-    let results: Vec<Result<Vec<(CircuitShape, usize)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = families
-            .iter()
-            .map(|&(range_lookup, dot)| {
-                s.spawn(move || search_family(graph, params, vis, opts, range_lookup, dot))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(CircuitError::Settings {
-                        message: "the EVM planner's search thread panicked".into(),
-                    })
-                })
-            })
-            .collect()
+    let results = search_in_parallel(&families, "EVM", |(range_lookup, dot)| {
+        search_family(graph, params, vis, opts, range_lookup, dot)
     });
     // Distinct shapes only: many limits give the same shape.
     let mut seen: BTreeMap<String, EvmCandidate> = BTreeMap::new();

@@ -17,7 +17,7 @@ use super::circuit::{CircuitShape, K_RANGE};
 use super::evm_cost::{predicted_prove_peak_bytes, predicted_prove_seconds};
 use super::evm_plan::narrowest;
 use super::plan::{check_plannable, effective_limits, lay, probe, Laid, LayoutLimits};
-use super::plan::{usable_rows, PROBE_MAX_DOT, PROBE_MAX_GROUPS};
+use super::plan::{search_in_parallel, usable_rows, PROBE_MAX_DOT, PROBE_MAX_GROUPS};
 use crate::error::{CircuitError, Result};
 use crate::quant::QuantParams;
 use crate::visibility::Visibilities;
@@ -37,21 +37,8 @@ pub fn plan_memory(
     vis: &Visibilities,
 ) -> Result<CircuitShape> {
     check_plannable(graph, params)?;
-    let results: Vec<Result<Option<CircuitShape>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = [true, false]
-            .into_iter()
-            .map(|range_lookup| s.spawn(move || search_family(graph, params, vis, range_lookup)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(CircuitError::Settings {
-                        message: "the memory planner's search thread panicked".into(),
-                    })
-                })
-            })
-            .collect()
+    let results = search_in_parallel(&[true, false], "memory", |range_lookup| {
+        search_family(graph, params, vis, range_lookup)
     });
     let mut best: Option<CircuitShape> = None;
     for r in results {

@@ -263,6 +263,32 @@ impl Probe {
     }
 }
 
+/// Runs `search` on every item in its own thread and returns the results in item order; a
+/// panicking search is a [`CircuitError::Settings`] naming `planner`.
+pub(super) fn search_in_parallel<I: Copy + Send, R: Send>(
+    items: &[I],
+    planner: &str,
+    search: impl Fn(I) -> Result<R> + Sync,
+) -> Vec<Result<R>> {
+    std::thread::scope(|s| {
+        let search = &search;
+        let handles: Vec<_> = items
+            .iter()
+            .map(|&item| s.spawn(move || search(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(CircuitError::Settings {
+                        message: format!("the {planner} planner's search thread panicked"),
+                    })
+                })
+            })
+            .collect()
+    })
+}
+
 /// Checks what every plan needs before probing: valid parameters, a graph within the
 /// budget, and at least one public element.
 pub(super) fn check_plannable(graph: &Graph, params: &QuantParams) -> Result<()> {

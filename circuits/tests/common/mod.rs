@@ -102,3 +102,14 @@ pub fn random_input(f: &Fixture, seed: u64) -> Vec<Tensor> {
         })
         .collect()
 }
+
+/// The quantization calibrated on the fixture's own input (default options).
+pub fn quant(f: &Fixture) -> circuits::QuantParams {
+    circuits::calibrate::calibrate(
+        &f.graph,
+        std::slice::from_ref(&f.input),
+        &circuits::calibrate::CalibrationOptions::default(),
+    )
+    .unwrap()
+    .params
+}
