@@ -287,7 +287,7 @@ fn bad_flags_are_clear_errors() {
     let (ok, _, stderr) = run(&["--layout", "bogus"]);
     assert!(!ok);
     assert!(
-        stderr.contains("unknown layout \"bogus\": use `speed`, `gas` or `evm`"),
+        stderr.contains("unknown layout \"bogus\": use `speed`, `gas`, `evm` or `memory`"),
         "{stderr}"
     );
     let (ok, _, stderr) = run(&["--gas-per-second", "100"]);
