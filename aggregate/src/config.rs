@@ -190,5 +190,6 @@ pub fn circuit_params(config: &AggregationConfig) -> ModelCircuitParams {
         public_rows: config.num_instances(),
         dot_weights: Default::default(),
         kzg_accumulator: true,
+        poseidon_lanes: 0,
     }
 }

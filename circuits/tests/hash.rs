@@ -2,10 +2,14 @@
 //! permutation against published vectors, native == halo2-base (`hash_fix_len_array`) on raw
 //! elements, `hash_values` == `hash_cells` inside MockProver circuits whose public instance
 //! is the hash, wrong hashes / tampered witnesses rejected, packing injective and
-//! round-tripping at the range ends, and the width-choice cost table.
+//! round-tripping at the range ends, the width-choice cost table, and the dedicated
+//! Poseidon gate's sponge == the native one.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use circuits::halo2::circuit::POSEIDON_UNUSABLE_ROWS;
 use circuits::halo2::field::i128_to_fe;
+use circuits::halo2::poseidon::PoseidonTable;
+use circuits::halo2::ModelCircuit;
 use circuits::hash::native::{self, PoseidonParams};
 use circuits::hash::pack::{self, values_per_element};
 use circuits::hash::{self as h, fr_from_hex, fr_to_hex, POSEIDON_RATE, POSEIDON_T};
@@ -383,6 +387,74 @@ fn width_choice_cost_table() {
         assert!(
             chosen <= t3.min(t5).min(t9),
             "w={w}: T={POSEIDON_T} is not the cheapest"
+        );
+    }
+}
+
+// ---- (d) the dedicated Poseidon gate ---------------------------------------------------
+
+/// A Mock-stage model circuit hashing `elements` (loaded as witnesses) with the Poseidon
+/// gate's sponge in `lanes` lanes, the hash as public instance 0.
+fn gate_sponge_circuit(elements: &[Fr], lanes: usize) -> (ModelCircuit, Fr) {
+    let mut builder =
+        BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Mock).use_k(K as usize);
+    builder.set_instance_columns(1);
+    let gate = GateChip::<Fr>::default();
+    let mut table = PoseidonTable::default();
+    let cell = {
+        let ctx = builder.main(0);
+        let cells = ctx.assign_witnesses(elements.iter().copied());
+        table.sponge(ctx, &gate, &cells).unwrap()
+    };
+    builder.assigned_instances[0].push(cell);
+    builder.calculate_params(Some(POSEIDON_UNUSABLE_ROWS));
+    let circuit = ModelCircuit {
+        builder,
+        dots: Default::default(),
+        dot_columns: 0,
+        public_rows: 0,
+        lookups: Default::default(),
+        lookup_groups: 0,
+        dot_weights: Default::default(),
+        poseidon: table,
+        poseidon_lanes: lanes,
+    };
+    (circuit, *cell.value())
+}
+
+#[test]
+fn poseidon_gate_sponge_equals_the_native_sponge() {
+    let mut rng = StdRng::seed_from_u64(5);
+    // Around every multiple of the rate (an extra padding permutation) and a long input.
+    for (len, lanes) in [
+        (0, 1),
+        (1, 1),
+        (7, 1),
+        (8, 2),
+        (9, 1),
+        (16, 3),
+        (17, 2),
+        (40, 2),
+    ] {
+        let elements: Vec<Fr> = (0..len).map(|_| Fr::random(&mut rng)).collect();
+        let native = native::params_t9().sponge(&elements);
+        let (circuit, hash) = gate_sponge_circuit(&elements, lanes);
+        assert_eq!(hash, native, "len {len}");
+        assert_eq!(
+            circuit.poseidon.inputs.len(),
+            len / POSEIDON_RATE + 1,
+            "len {len}: permutations"
+        );
+        let run = |public: Fr| {
+            MockProver::run(K, &circuit, vec![vec![public]])
+                .unwrap()
+                .verify()
+                .is_ok()
+        };
+        assert!(run(native), "len {len}");
+        assert!(
+            !run(native + Fr::ONE),
+            "len {len}: a wrong hash is accepted"
         );
     }
 }

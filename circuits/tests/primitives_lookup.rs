@@ -90,6 +90,8 @@ fn lookup_run(
         lookups,
         lookup_groups: groups,
         dot_weights: Default::default(),
+        poseidon: Default::default(),
+        poseidon_lanes: 0,
     };
     LookupRun {
         circuit,

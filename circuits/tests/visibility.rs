@@ -317,3 +317,61 @@ fn hashed_parameters_are_range_checked() {
         assert!(!run(0, 4096, lookups), "bias 2^12 accepted");
     }
 }
+
+#[test]
+fn hashes_on_the_poseidon_gate_equal_the_native_ones_and_are_bound() {
+    let v = vis(
+        Visibility::Hashed,
+        Visibility::Hashed,
+        ParamVisibility::Hashed,
+    );
+    for name in ["digits_mlp16", "op_conv_pad1"] {
+        let f = load(name).unwrap();
+        let q = quant(&f);
+        // The fixed layouts keep hashing on the flex gate (their keys are unchanged).
+        assert_eq!(
+            plan_with(&f.graph, &q, Layout::Speed, &v)
+                .unwrap()
+                .poseidon_lanes,
+            0
+        );
+        let shape = plan_with(&f.graph, &q, Layout::Memory, &v).unwrap();
+        assert!(shape.poseidon_lanes > 0, "{name}: {shape:?}");
+        let qin = quantize_inputs(&f.graph, &q, &f.input).unwrap();
+        let b = build(CircuitBuilderStage::Mock, &f.graph, &q, &shape, Some(&qin)).unwrap();
+        assert!(!b.circuit.poseidon.inputs.is_empty(), "{name}");
+        let native = eval_fixed(&f.graph, &q, &f.input).unwrap();
+        assert_eq!(b.outputs, native.outputs, "{name}: circuit != evaluator");
+        let flat = |t: &[circuits::ops::CellTensor<i128>]| -> Vec<i128> {
+            t.iter().flat_map(|t| t.data.clone()).collect()
+        };
+        let w_act = activation_hash_bits(q.bits);
+        let want = vec![
+            hash_values(&flat(&qin), w_act),
+            hash_values(&flat(&native.outputs), w_act),
+            param_hash(&b.param_store, q.bits, q.param_scale).unwrap(),
+        ];
+        assert_eq!(
+            b.instances, want,
+            "{name}: instances are not the native hashes"
+        );
+        // The instances are the native hashes and the circuit's hashes are constrained
+        // equal to them: the gate computes the native sponge.
+        assert!(mock_ok(shape.k, &b, b.instances.clone()), "{name}");
+        for i in 0..3 {
+            let mut bad = b.instances.clone();
+            bad[i] += Fr::one();
+            assert!(!mock_ok(shape.k, &b, bad), "{name}: hash {i} is not bound");
+        }
+        // A permutation whose input is not the sponge's state (the copy into the gate).
+        for p in [0, b.circuit.poseidon.inputs.len() - 1] {
+            let mut c = b.circuit.deep_clone();
+            c.poseidon.inputs[p][4] += Fr::one();
+            let ok = MockProver::run(shape.k, &c, vec![b.instances.clone()])
+                .unwrap()
+                .verify()
+                .is_ok();
+            assert!(!ok, "{name}: permutation {p}'s input is not bound");
+        }
+    }
+}

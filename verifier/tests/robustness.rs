@@ -90,6 +90,7 @@ fn build_fixture(srs_seed: [u8; 32], origin: SrsOrigin) -> Fixture {
             public_rows: 3,
             dot_weights: Default::default(),
             kzg_accumulator: false,
+            poseidon_lanes: 0,
         };
         let vk = keygen_vk(&params, &kg).unwrap();
         let pk = keygen_pk(&params, vk.clone(), &kg).unwrap();

@@ -10,6 +10,7 @@ use halo2_base::{AssignedValue, Context, ContextCell};
 use super::dot::{DotTable, DOT_IN, DOT_MIN_LEN, DOT_OUT};
 use super::field::{fe_to_i128, i128_to_fe};
 use super::lookup::{LookupTable, LOOKUP_X, LOOKUP_Y, LOOKUP_Z};
+use super::poseidon::PoseidonTable;
 use crate::backend::{Backend, Table};
 use crate::error::{CircuitError, Result};
 
@@ -25,6 +26,8 @@ pub struct Halo2Backend<'a> {
     /// Activation × constant products for the packed dot gate; `None` keeps them on the
     /// flex gate.
     pub(super) dots: Option<DotTable>,
+    /// Poseidon permutations for the dedicated gate; `None` hashes on the flex gate.
+    pub(super) poseidon: Option<PoseidonTable>,
     /// Range checks by table lookup (true) or by bit decomposition on the flex gate (false:
     /// more cells, but no lookup argument for the verifier to check).
     lookups: bool,
@@ -45,6 +48,7 @@ impl<'a> Halo2Backend<'a> {
             node_starts: Vec::new(),
             node_dot_starts: Vec::new(),
             dots: None,
+            poseidon: None,
             lookups: true,
             tables: LookupTable::default(),
             params: super::params::ParamLayout::default(),
@@ -76,6 +80,19 @@ impl<'a> Halo2Backend<'a> {
     /// The recorded packed products (empty without [`with_dot_gate`](Self::with_dot_gate)).
     pub fn take_dots(&mut self) -> DotTable {
         self.dots.take().unwrap_or_default()
+    }
+
+    /// Hashes with the dedicated Poseidon gate ([`super::poseidon`]); collect its
+    /// permutations with [`take_poseidon`](Self::take_poseidon).
+    pub fn with_poseidon_gate(mut self) -> Self {
+        self.poseidon = Some(PoseidonTable::default());
+        self
+    }
+
+    /// The recorded Poseidon permutations (empty without
+    /// [`with_poseidon_gate`](Self::with_poseidon_gate)).
+    pub fn take_poseidon(&mut self) -> PoseidonTable {
+        self.poseidon.take().unwrap_or_default()
     }
 
     /// The recorded function-table lookups ([`Backend::lookup`]): the circuit must lay them

@@ -38,6 +38,19 @@ use crate::visibility::{
 
 /// Rows at the bottom of the table reserved for halo2's blinding factors.
 pub const UNUSABLE_ROWS: usize = 20;
+
+/// [`UNUSABLE_ROWS`] for a circuit with the Poseidon gate: its state column is queried at 18
+/// rotations, so halo2 blinds `18 + 2` rows and leaves `2^k − 21` usable.
+pub const POSEIDON_UNUSABLE_ROWS: usize = 21;
+
+/// Rows reserved at the bottom for a circuit with `poseidon_lanes` Poseidon lanes.
+pub fn unusable_rows(poseidon_lanes: usize) -> usize {
+    if poseidon_lanes > 0 {
+        POSEIDON_UNUSABLE_ROWS
+    } else {
+        UNUSABLE_ROWS
+    }
+}
 /// What the planner optimizes: how many columns it accepts before it doubles the rows.
 ///
 /// Wide layouts prove faster (smaller FFTs, a smaller range table); narrow ones give smaller
@@ -134,6 +147,10 @@ pub struct CircuitShape {
     /// visibility existed.
     #[serde(default, skip_serializing_if = "Visibilities::is_default")]
     pub visibility: Visibilities,
+    /// Lanes of the dedicated Poseidon gate ([`super::poseidon`]); 0 hashes on the flex gate
+    /// (and is left out when written, as in settings written before the gate existed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub poseidon_lanes: usize,
 }
 
 fn yes() -> bool {
@@ -151,6 +168,7 @@ impl CircuitShape {
             public_rows,
             dot_weights: dot_weights(self.visibility.params),
             kzg_accumulator: false,
+            poseidon_lanes: self.poseidon_lanes,
         }
     }
 }
@@ -265,6 +283,7 @@ pub(super) fn layout(
     inputs: &[CellTensor<i128>],
     dot_columns: usize,
     range_lookup: bool,
+    poseidon_gate: bool,
     placeholder_inputs: bool,
     vis: &Visibilities,
 ) -> Result<BuiltCircuit> {
@@ -298,6 +317,9 @@ pub(super) fn layout(
     }
     if !range_lookup {
         b = b.without_lookups();
+    }
+    if poseidon_gate {
+        b = b.with_poseidon_gate();
     }
     // The public cells first, in instance order (see `Visibilities::layout`).
     let mut public = Vec::new();
@@ -347,7 +369,7 @@ pub(super) fn layout(
     let w_act = activation_hash_bits(params.bits);
     if let Some(h) = input_hash {
         // Inputs were range-checked to [-2^B, 2^B) on entry (eval_graph).
-        let c = b.hash_in_range(&in_flat, w_act);
+        let c = b.hash_in_range(&in_flat, w_act)?;
         b.constrain_equal(&c, &h);
     }
     if let Some(h) = output_hash {
@@ -366,6 +388,7 @@ pub(super) fn layout(
     }
     let dots = b.take_dots();
     let lookups = b.take_lookups();
+    let poseidon = b.take_poseidon();
     let node_dots = b
         .node_dot_starts
         .iter()
@@ -404,6 +427,9 @@ pub(super) fn layout(
             // Set by the caller, from the plan.
             lookup_groups: 0,
             dot_weights: dot_weights(vis.params),
+            poseidon,
+            // Set by the caller, from the plan.
+            poseidon_lanes: 0,
         },
         instances,
         outputs,
@@ -470,11 +496,14 @@ pub fn build(
         inputs,
         shape.dot_columns,
         shape.range_lookup,
+        shape.poseidon_lanes > 0,
         placeholder,
         &shape.visibility,
     )?;
     built.circuit.lookup_groups = shape.lookup_groups;
-    let usable = (1usize << shape.k) - UNUSABLE_ROWS - 1;
+    built.circuit.poseidon_lanes = shape.poseidon_lanes;
+    let unusable = unusable_rows(shape.poseidon_lanes);
+    let usable = (1usize << shape.k) - unusable - 1;
     // halo2-base fills the first column up to a few rows short of `usable` before it moves
     // to the next one; the public values must all be in the first.
     if built.circuit.public_rows + 4 > usable {
@@ -496,9 +525,21 @@ pub fn build(
         });
     }
     check_lookup_fit(&built.circuit.lookups, shape, usable)?;
+    let poseidon_rows = built.circuit.poseidon.rows(shape.poseidon_lanes);
+    if poseidon_rows > usable {
+        return Err(CircuitError::Settings {
+            message: format!(
+                "the {} Poseidon permutations need {poseidon_rows} rows in {} lanes; 2^{} has \
+                 {usable}: compile the model again",
+                built.circuit.poseidon.inputs.len(),
+                shape.poseidon_lanes,
+                shape.k
+            ),
+        });
+    }
     if stage != CircuitBuilderStage::Prover {
         // Re-derive break points deterministically (no-op when they match the plan).
-        built.circuit.builder.calculate_params(Some(UNUSABLE_ROWS));
+        built.circuit.builder.calculate_params(Some(unusable));
     }
     Ok(built)
 }

@@ -200,6 +200,7 @@ pub(super) fn narrowest(p: &Probe, vis: &Visibilities) -> CircuitShape {
         range_lookup: p.range_lookup,
         lookup_groups: usize::from(!p.lookup_rows.is_empty()),
         visibility: *vis,
+        poseidon_lanes: usize::from(p.poseidon_gate && p.poseidon_perms > 0),
     }
 }
 
@@ -234,7 +235,7 @@ fn search_family(
     let mut first_k = K_RANGE.0;
     let mut start_probe = None;
     if range_lookup {
-        let p = probe(graph, params, START_K, dot, true, vis)?;
+        let p = probe(graph, params, START_K, dot, true, false, vis)?;
         let adv: usize = p.config.num_advice_per_phase.iter().sum();
         let cells = adv as f64 * usable_rows(START_K) as f64;
         let widest = *ADVICE.last().unwrap_or(&1) as f64;
@@ -242,7 +243,7 @@ fn search_family(
         first_k = k_est.saturating_sub(1).clamp(K_RANGE.0, START_K);
         start_probe = Some(p);
     } else {
-        laid = Some(lay(graph, params, K_RANGE.0, dot, false, vis)?);
+        laid = Some(lay(graph, params, K_RANGE.0, dot, false, false, vis)?);
     }
     // The family's narrowest shape bounds its gas and its columns from below (wider shapes
     // only add commitments and evaluations); it is priced once, its k does not matter.
@@ -260,7 +261,7 @@ fn search_family(
         let p = match (&mut laid, &start_probe) {
             (Some(l), _) => l.at(k),
             (None, Some(p0)) if p0.k == k => p0.clone(),
-            _ => probe(graph, params, k, dot, range_lookup, vis)?,
+            _ => probe(graph, params, k, dot, range_lookup, false, vis)?,
         };
         if dot && p.dot_rows.is_empty() {
             // No products in this model: the packed gate would be empty.

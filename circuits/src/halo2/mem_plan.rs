@@ -10,6 +10,12 @@
 //! fits with up to [`MEMORY_MAX_ADVICE`] flex-gate columns, and keeps the one with the
 //! lowest predicted peak (the faster one on a tie). The search over `k` stops once even the
 //! narrowest shape at that size would need more memory than the best found.
+//!
+//! Hashes (hashed visibility, split boundaries) go to the dedicated Poseidon gate
+//! ([`super::poseidon`]): per permutation `648` rows of one lane (about 6 columns, in as
+//! many lanes as the rows at `k` need) instead of about 7,500 flex-gate cells, each with its
+//! selector and permutation column. Only this layout uses it: the others keep the
+//! constraint systems, keys and verifier costs they had.
 
 use onnx_import::ir::Graph;
 
@@ -85,10 +91,11 @@ fn search_family(
     // Without range lookups the layout does not depend on k: lay out once. With them, lay
     // out at each k, starting just below the smallest k at which the cells could fit in
     // the widest shape (estimated from one layout at START_K).
-    let lay_once = |dot: bool| -> Result<Laid> { lay(graph, params, K_RANGE.0, dot, false, vis) };
+    let lay_once =
+        |dot: bool| -> Result<Laid> { lay(graph, params, K_RANGE.0, dot, false, true, vis) };
     let mut dot = true;
     let (mut laid, first) = if range_lookup {
-        (None, probe(graph, params, START_K, dot, true, vis)?)
+        (None, probe(graph, params, START_K, dot, true, true, vis)?)
     } else {
         let mut l = lay_once(dot)?;
         let p = l.at(K_RANGE.0);
@@ -115,7 +122,7 @@ fn search_family(
         let p = match (&mut laid, &start) {
             (Some(l), _) => l.at(k),
             (None, Some(p0)) if p0.k == k => p0.clone(),
-            _ => probe(graph, params, k, dot, range_lookup, vis)?,
+            _ => probe(graph, params, k, dot, range_lookup, true, vis)?,
         };
         if let Some(b) = &best {
             // The narrowest shape bounds this k's memory from below; more rows only add.

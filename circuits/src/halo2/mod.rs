@@ -17,6 +17,7 @@ pub mod model;
 pub mod params;
 #[cfg(feature = "model")]
 pub mod plan;
+pub mod poseidon;
 
 pub use backend::Halo2Backend;
 #[cfg(feature = "model")]

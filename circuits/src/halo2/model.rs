@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dot::{DotConfig, DotTable, DotWeights};
 use super::lookup::{LookupConfig, LookupTable};
+use super::poseidon::{PoseidonConfig, PoseidonTable};
 
 /// Column configuration of a [`ModelCircuit`]. As JSON: halo2-base's `BaseCircuitParams`
 /// fields plus `dot_columns` and `lookup_groups` (absent = 0, the circuits of settings written
@@ -52,6 +53,10 @@ pub struct ModelCircuitParams {
     /// false, so other keys serialize as before).
     #[serde(default, skip_serializing_if = "is_false")]
     pub kzg_accumulator: bool,
+    /// Lanes of the dedicated Poseidon gate ([`super::poseidon`]; 0: hashing on the flex
+    /// gate, and left out when written, so such configurations serialize as before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub poseidon_lanes: usize,
 }
 
 /// Indices of the advice columns whose commitments a verifier checks: the packed gate's
@@ -75,6 +80,7 @@ pub struct ModelConfig {
     dot: Option<DotConfig>,
     public: Option<PublicConfig>,
     lookup: Option<LookupConfig>,
+    poseidon: Option<PoseidonConfig>,
 }
 
 /// The public values by a gate instead of copy constraints: with halo2-base's instance
@@ -127,6 +133,10 @@ pub struct ModelCircuit {
     pub lookup_groups: usize,
     /// Where the packed gate's weights live.
     pub dot_weights: DotWeights,
+    /// The permutations of the Poseidon gate (empty when hashing is on the flex gate).
+    pub poseidon: PoseidonTable,
+    /// Lanes of the Poseidon gate.
+    pub poseidon_lanes: usize,
 }
 
 impl ModelCircuit {
@@ -140,6 +150,8 @@ impl ModelCircuit {
             lookups: self.lookups.clone(),
             lookup_groups: self.lookup_groups,
             dot_weights: self.dot_weights,
+            poseidon: self.poseidon.clone(),
+            poseidon_lanes: self.poseidon_lanes,
         }
     }
 }
@@ -186,6 +198,7 @@ impl Circuit<Fr> for ModelCircuit {
             public_rows,
             dot_weights: self.dot_weights,
             kzg_accumulator: false,
+            poseidon_lanes: self.poseidon_lanes,
         }
     }
 
@@ -200,6 +213,8 @@ impl Circuit<Fr> for ModelCircuit {
             lookups: self.lookups.clone(),
             lookup_groups: self.lookup_groups,
             dot_weights: self.dot_weights,
+            poseidon: PoseidonTable::default(),
+            poseidon_lanes: self.poseidon_lanes,
         }
     }
 
@@ -208,7 +223,8 @@ impl Circuit<Fr> for ModelCircuit {
         p: ModelCircuitParams,
     ) -> ModelConfig {
         let own_instance = p.base.num_instance_columns == 0;
-        let base = BaseCircuitBuilder::configure_with_params(meta, p.base);
+        let k = p.base.k;
+        let mut base = BaseCircuitBuilder::configure_with_params(meta, p.base);
         let dot = DotConfig::configure(meta, p.dot_columns, p.dot_weights);
         let public = match base.gate().basic_gates.first().and_then(|g| g.first()) {
             Some(g) if own_instance => Some(PublicConfig::configure(meta, g.value)),
@@ -216,11 +232,19 @@ impl Circuit<Fr> for ModelCircuit {
         };
         // Last, so that without lookups the constraint system is the one from before them.
         let lookup = LookupConfig::configure(meta, p.lookup_groups);
+        // After the lookups, for the same reason.
+        let poseidon = PoseidonConfig::configure(meta, p.poseidon_lanes);
+        if poseidon.is_some() {
+            // Its 18 rotations raise halo2's blinding rows after halo2-base read them: the
+            // flex gate must stop above the new ones.
+            base.set_usable_rows((1usize << k) - meta.minimum_rows());
+        }
         ModelConfig {
             base,
             dot,
             public,
             lookup,
+            poseidon,
         }
     }
 
@@ -258,6 +282,18 @@ impl Circuit<Fr> for ModelCircuit {
                 )?;
             }
             None if !self.lookups.records.is_empty() => return Err(Error::Synthesis),
+            None => {}
+        }
+        match &config.poseidon {
+            Some(poseidon) => {
+                layouter.assign_region(
+                    || "poseidon permutations",
+                    |mut region| {
+                        self.with_copies(|cm| self.poseidon.assign(poseidon, &mut region, cm))
+                    },
+                )?;
+            }
+            None if !self.poseidon.inputs.is_empty() => return Err(Error::Synthesis),
             None => {}
         }
         if let Some(public) = &config.public {

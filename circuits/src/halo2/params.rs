@@ -184,8 +184,23 @@ impl Halo2Backend<'_> {
 
     /// The Poseidon hash of `cells` without range checks: the caller guarantees each lies in
     /// `[-2^(w-1), 2^(w-1))` (graph inputs are range-checked on entry).
-    pub fn hash_in_range(&mut self, cells: &[AssignedValue<Fr>], w: u32) -> AssignedValue<Fr> {
-        crate::hash::hash_cells(self.ctx, self.range.gate(), cells, w)
+    pub fn hash_in_range(
+        &mut self,
+        cells: &[AssignedValue<Fr>],
+        w: u32,
+    ) -> Result<AssignedValue<Fr>> {
+        match self.poseidon.as_mut() {
+            Some(table) => {
+                let elements = crate::hash::element_cells(self.ctx, self.range.gate(), cells, w);
+                table.sponge(self.ctx, self.range.gate(), &elements)
+            }
+            None => Ok(crate::hash::hash_cells(
+                self.ctx,
+                self.range.gate(),
+                cells,
+                w,
+            )),
+        }
     }
 
     /// The parameters loaded so far, in load order.
@@ -217,12 +232,7 @@ impl Halo2Backend<'_> {
         for c in cells {
             self.range_signed(c, w)?;
         }
-        Ok(crate::hash::hash_cells(
-            self.ctx,
-            self.range.gate(),
-            cells,
-            w,
-        ))
+        self.hash_in_range(cells, w)
     }
 
     /// `hashed` parameters: the weights and the biases, each cell range-checked to its
@@ -250,10 +260,16 @@ impl Halo2Backend<'_> {
         }
         let refs: Vec<(&[AssignedValue<Fr>], u32)> =
             parts.iter().map(|(c, w)| (c.as_slice(), *w)).collect();
-        Ok(crate::hash::hash_parts_cells(
-            self.ctx,
-            self.range.gate(),
-            &refs,
-        ))
+        match self.poseidon.as_mut() {
+            Some(table) => {
+                let elements = crate::hash::parts_element_cells(self.ctx, self.range.gate(), &refs);
+                table.sponge(self.ctx, self.range.gate(), &elements)
+            }
+            None => Ok(crate::hash::hash_parts_cells(
+                self.ctx,
+                self.range.gate(),
+                &refs,
+            )),
+        }
     }
 }

@@ -12,8 +12,10 @@ use onnx_import::ir::Graph;
 use serde::{Deserialize, Serialize};
 
 use super::circuit::{
-    layout, shaped_builder, zero_inputs, CircuitShape, Layout, K_RANGE, UNUSABLE_ROWS,
+    layout, shaped_builder, unusable_rows, zero_inputs, CircuitShape, Layout, K_RANGE,
+    UNUSABLE_ROWS,
 };
+use super::poseidon::{PoseidonTable, ROWS_PER_PERM};
 use crate::error::{CircuitError, Result};
 use crate::quant::QuantParams;
 use crate::visibility::{ParamVisibility, Visibilities};
@@ -112,6 +114,10 @@ pub struct Probe {
     pub table_rows: usize,
     /// Public cells (instances).
     pub public_rows: usize,
+    /// Whether hashing went to the dedicated Poseidon gate.
+    pub poseidon_gate: bool,
+    /// Permutations recorded for that gate.
+    pub poseidon_perms: usize,
 }
 
 /// Widest packed gate and most lookup groups a probe records.
@@ -135,16 +141,20 @@ pub struct Laid {
     lookup_rows: Vec<usize>,
     table_rows: usize,
     public_rows: usize,
+    poseidon_gate: bool,
+    poseidon: PoseidonTable,
 }
 
 /// Lays the model out once at `k` (range checks by lookup decompose into `k − 1`-bit limbs,
-/// so with `range_lookup` the layout depends on `k`; without, it does not).
+/// so with `range_lookup` the layout depends on `k`; without, it does not). With
+/// `poseidon_gate` hashes use the dedicated Poseidon gate.
 pub fn lay(
     graph: &Graph,
     params: &QuantParams,
     k: u32,
     dot: bool,
     range_lookup: bool,
+    poseidon_gate: bool,
     vis: &Visibilities,
 ) -> Result<Laid> {
     let lookup_bits = k as usize - 1;
@@ -159,6 +169,7 @@ pub fn lay(
         &zeros,
         usize::from(dot),
         range_lookup,
+        poseidon_gate,
         true,
         vis,
     )?;
@@ -185,6 +196,8 @@ pub fn lay(
         dot_rows,
         lookup_rows,
         table_rows,
+        poseidon_gate,
+        poseidon: built.circuit.poseidon,
     })
 }
 
@@ -194,7 +207,8 @@ impl Laid {
     pub fn at(&mut self, k: u32) -> Probe {
         self.builder.set_k(k as usize);
         self.builder.set_lookup_bits(k as usize - 1);
-        let config = self.builder.calculate_params(Some(UNUSABLE_ROWS));
+        let lanes = usize::from(self.poseidon_gate && !self.poseidon.inputs.is_empty());
+        let config = self.builder.calculate_params(Some(unusable_rows(lanes)));
         Probe {
             k,
             range_lookup: self.range_lookup,
@@ -204,6 +218,8 @@ impl Laid {
             lookup_rows: self.lookup_rows.clone(),
             table_rows: self.table_rows,
             public_rows: self.public_rows,
+            poseidon_gate: self.poseidon_gate,
+            poseidon_perms: self.poseidon.inputs.len(),
         }
     }
 }
@@ -215,19 +231,31 @@ pub fn probe(
     k: u32,
     dot: bool,
     range_lookup: bool,
+    poseidon_gate: bool,
     vis: &Visibilities,
 ) -> Result<Probe> {
-    Ok(lay(graph, params, k, dot, range_lookup, vis)?.at(k))
+    Ok(lay(graph, params, k, dot, range_lookup, poseidon_gate, vis)?.at(k))
 }
 
 impl Probe {
+    /// Lanes of the Poseidon gate at `usable` rows (0 without the gate or without hashing);
+    /// `None` when one permutation does not fit.
+    pub fn poseidon_lanes(&self, usable: usize) -> Option<usize> {
+        if !self.poseidon_gate || self.poseidon_perms == 0 {
+            return Some(0);
+        }
+        let per_lane = usable / ROWS_PER_PERM;
+        (per_lane > 0).then(|| self.poseidon_perms.div_ceil(per_lane))
+    }
+
     /// The shape this probe gives within `limits`, if it fits (`limits.range_lookup` must
     /// match the probe's, and a packed gate needs `limits.max_dot ≥ 1`).
     pub fn shape(&self, limits: &LayoutLimits, vis: &Visibilities) -> Option<CircuitShape> {
         if limits.range_lookup != self.range_lookup || (self.dot != (limits.max_dot > 0)) {
             return None;
         }
-        let usable = usable_rows(self.k);
+        let gate = usize::from(self.poseidon_gate && self.poseidon_perms > 0);
+        let usable = (1usize << self.k) - unusable_rows(gate) - 1;
         let advice: usize = self.config.num_advice_per_phase.iter().sum();
         let lookup_advice: usize = self.config.num_lookup_advice_per_phase.iter().sum();
         if advice > limits.max_advice || lookup_advice > limits.max_advice {
@@ -259,6 +287,7 @@ impl Probe {
             range_lookup: self.range_lookup,
             lookup_groups,
             visibility: *vis,
+            poseidon_lanes: self.poseidon_lanes(usable)?,
         })
     }
 }
@@ -339,6 +368,7 @@ pub fn plan_limits(
             k,
             limits.max_dot > 0,
             limits.range_lookup,
+            false,
             vis,
         )?;
         if let Some(shape) = p.shape(&limits, vis) {

@@ -24,6 +24,9 @@
 //! tag; packing is 4 cells per value of that). So the width is `T = 9` (rate 8): one
 //! permutation costs about 7,476 cells against about 3,792 at `T = 5` (2,256 at `T = 3`)
 //! but absorbs twice the elements.
+//!
+//! The memory layout hashes with a dedicated gate instead ([`crate::halo2::poseidon`]): the
+//! same sponge and textbook permutation, one lane row per state element and round.
 
 pub mod native;
 pub mod pack;
@@ -75,13 +78,24 @@ pub fn hash_cells(
     w: u32,
 ) -> AssignedValue<Fr> {
     static SPEC: OnceLock<OptimizedPoseidonSpec<Fr, POSEIDON_T, POSEIDON_RATE>> = OnceLock::new();
-    let tag = ctx.load_constant(Fr::from(cells.len() as u64));
-    let mut elements = vec![tag];
-    elements.extend(pack::pack_cells(ctx, gate, cells, w));
+    let elements = element_cells(ctx, gate, cells, w);
     let spec = SPEC
         .get_or_init(OptimizedPoseidonSpec::new::<R_F, R_P, 0>)
         .clone();
     sponge_with_spec(ctx, gate, &elements, spec)
+}
+
+/// In-circuit [`hash_elements`]: the length tag (a constant: the length is fixed by the
+/// circuit), then [`pack::pack_cells`] of `cells` (range-checked by the caller to width `w`).
+pub fn element_cells(
+    ctx: &mut Context<Fr>,
+    gate: &impl GateInstructions<Fr>,
+    cells: &[AssignedValue<Fr>],
+    w: u32,
+) -> Vec<AssignedValue<Fr>> {
+    let mut elements = vec![ctx.load_constant(Fr::from(cells.len() as u64))];
+    elements.extend(pack::pack_cells(ctx, gate, cells, w));
+    elements
 }
 
 /// halo2-base's fixed-length Poseidon hash of `elements` for any width (`RATE = T - 1`,
@@ -132,15 +146,23 @@ pub fn hash_parts_cells(
     parts: &[(&[AssignedValue<Fr>], u32)],
 ) -> AssignedValue<Fr> {
     static SPEC: OnceLock<OptimizedPoseidonSpec<Fr, POSEIDON_T, POSEIDON_RATE>> = OnceLock::new();
-    let mut elements = Vec::new();
-    for (cells, w) in parts {
-        elements.push(ctx.load_constant(Fr::from(cells.len() as u64)));
-        elements.extend(pack::pack_cells(ctx, gate, cells, *w));
-    }
+    let elements = parts_element_cells(ctx, gate, parts);
     let spec = SPEC
         .get_or_init(OptimizedPoseidonSpec::new::<R_F, R_P, 0>)
         .clone();
     sponge_with_spec(ctx, gate, &elements, spec)
+}
+
+/// In-circuit elements of [`hash_parts_values`]: each part's [`element_cells`], in order.
+pub fn parts_element_cells(
+    ctx: &mut Context<Fr>,
+    gate: &impl GateInstructions<Fr>,
+    parts: &[(&[AssignedValue<Fr>], u32)],
+) -> Vec<AssignedValue<Fr>> {
+    parts
+        .iter()
+        .flat_map(|(cells, w)| element_cells(ctx, gate, cells, *w))
+        .collect()
 }
 
 /// `x` as `0x` and 64 lowercase hex digits, big-endian (the canonical integer `< p`).
