@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::circuit::{CircuitShape, K_RANGE};
 use super::evm_cost::{columns, evm_gas, predicted_prove_seconds};
 use super::plan::{
-    check_plannable, lay, probe, search_in_parallel, usable_rows, LayoutLimits, Probe,
-    PROBE_MAX_DOT,
+    check_plannable, first_k_of, lay, probe, search_in_parallel, LayoutLimits, Probe,
+    PROBE_MAX_DOT, START_K,
 };
 use crate::error::{CircuitError, Result};
 use crate::quant::QuantParams;
@@ -101,8 +101,6 @@ pub fn shape_label(s: &CircuitShape) -> String {
 const ADVICE: [usize; 8] = [1, 2, 3, 4, 6, 8, 12, 16];
 const DOT: [usize; 6] = [1, 2, 4, 8, 16, PROBE_MAX_DOT];
 const GROUPS: [usize; 3] = [1, 2, 4];
-/// Where a range-lookup family's first layout is read to estimate its cells.
-const START_K: u32 = 14;
 
 /// Plans `graph` for on-chain verification (see the module docs).
 pub fn plan_evm(
@@ -236,11 +234,7 @@ fn search_family(
     let mut start_probe = None;
     if range_lookup {
         let p = probe(graph, params, START_K, dot, true, false, vis)?;
-        let adv: usize = p.config.num_advice_per_phase.iter().sum();
-        let cells = adv as f64 * usable_rows(START_K) as f64;
-        let widest = *ADVICE.last().unwrap_or(&1) as f64;
-        let k_est = (cells / widest).max(1.0).log2().ceil() as u32;
-        first_k = k_est.saturating_sub(1).clamp(K_RANGE.0, START_K);
+        first_k = first_k_of(&p, *ADVICE.last().unwrap_or(&1));
         start_probe = Some(p);
     } else {
         laid = Some(lay(graph, params, K_RANGE.0, dot, false, false, vis)?);

@@ -23,7 +23,7 @@ use super::circuit::{CircuitShape, K_RANGE};
 use super::evm_cost::{predicted_prove_peak_bytes, predicted_prove_seconds};
 use super::evm_plan::narrowest;
 use super::plan::{check_plannable, effective_limits, lay, probe, Laid, LayoutLimits};
-use super::plan::{search_in_parallel, usable_rows, PROBE_MAX_DOT, PROBE_MAX_GROUPS};
+use super::plan::{first_k_of, search_in_parallel, PROBE_MAX_DOT, PROBE_MAX_GROUPS, START_K};
 use crate::error::{CircuitError, Result};
 use crate::quant::QuantParams;
 use crate::visibility::Visibilities;
@@ -32,9 +32,6 @@ use crate::visibility::Visibilities;
 /// what halves the memory of the models we measured (LeNet-5's largest segment is at its
 /// least near 40); a bound so that a tiny `k` cannot ask for thousands of columns.
 pub const MEMORY_MAX_ADVICE: usize = 96;
-
-/// Where the range-lookup layout is first read to estimate the model's cells.
-const START_K: u32 = 14;
 
 /// The shape with the lowest predicted peak proving memory (see the module docs).
 pub fn plan_memory(
@@ -111,10 +108,7 @@ fn search_family(
             laid = Some(lay_once(dot)?);
         }
     } else if range_lookup {
-        let adv: usize = first.config.num_advice_per_phase.iter().sum();
-        let cells = adv as f64 * usable_rows(START_K) as f64;
-        let k_est = (cells / MEMORY_MAX_ADVICE as f64).max(1.0).log2().ceil() as u32;
-        first_k = k_est.saturating_sub(1).clamp(K_RANGE.0, START_K);
+        first_k = first_k_of(&first, MEMORY_MAX_ADVICE);
     }
     let limits = widest(range_lookup, dot, vis);
     let mut best: Option<CircuitShape> = None;

@@ -125,6 +125,20 @@ pub const PROBE_MAX_DOT: usize = 32;
 /// See [`PROBE_MAX_DOT`].
 pub const PROBE_MAX_GROUPS: usize = 4;
 
+/// Where the planners that search `k` with range lookups first lay the model out, to
+/// estimate its cells ([`first_k_of`]).
+pub(super) const START_K: u32 = 14;
+
+/// The first `k` worth probing for shapes of up to `widest` flex-gate columns, from a probe
+/// at [`START_K`]: one below the smallest `k` at which that probe's cells fit `widest`
+/// columns (cells hardly depend on `k`; one below, because the estimate is rough).
+pub(super) fn first_k_of(start: &Probe, widest: usize) -> u32 {
+    let adv: usize = start.config.num_advice_per_phase.iter().sum();
+    let cells = adv as f64 * usable_rows(start.k) as f64;
+    let k_est = (cells / widest.max(1) as f64).max(1.0).log2().ceil() as u32;
+    k_est.saturating_sub(1).clamp(K_RANGE.0, start.k)
+}
+
 /// Usable rows at `k`.
 pub fn usable_rows(k: u32) -> usize {
     (1usize << k) - UNUSABLE_ROWS - 1
