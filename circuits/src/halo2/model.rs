@@ -5,7 +5,7 @@
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::{BaseCircuitParams, BaseConfig};
-use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_base::halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner};
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Selector};
 use halo2_base::halo2_proofs::poly::Rotation;
@@ -177,6 +177,35 @@ impl ModelCircuit {
     }
 }
 
+impl ModelCircuit {
+    /// Lays out one custom gate's region (`assign` with its config and the copy manager);
+    /// without the gate configured, records for it are an error (they would be unconstrained).
+    fn custom_region<C>(
+        &self,
+        layouter: &mut impl Layouter<Fr>,
+        name: &'static str,
+        config: Option<&C>,
+        recorded: bool,
+        assign: impl Fn(
+            &C,
+            &mut Region<'_, Fr>,
+            Option<&mut CopyConstraintManager<Fr>>,
+        ) -> std::result::Result<(), Error>,
+    ) -> std::result::Result<(), Error> {
+        let Some(c) = config else {
+            return if recorded {
+                Err(Error::Synthesis)
+            } else {
+                Ok(())
+            };
+        };
+        layouter.assign_region(
+            || name,
+            |mut region| self.with_copies(|cm| assign(c, &mut region, cm)),
+        )
+    }
+}
+
 impl Circuit<Fr> for ModelCircuit {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
@@ -257,45 +286,33 @@ impl Circuit<Fr> for ModelCircuit {
         config: ModelConfig,
         mut layouter: impl Layouter<Fr>,
     ) -> std::result::Result<(), Error> {
-        match &config.dot {
-            Some(dot) => {
-                layouter.assign_region(
-                    || "packed dot products",
-                    |mut region| self.with_copies(|cm| self.dots.assign(dot, &mut region, cm)),
-                )?;
+        self.custom_region(
+            &mut layouter,
+            "packed dot products",
+            config.dot.as_ref(),
+            !self.dots.dots.is_empty(),
+            |dot, region, cm| self.dots.assign(dot, region, cm),
+        )?;
+        if let Some(lookup) = &config.lookup {
+            if !self.builder.witness_gen_only() {
+                // Fixed columns: only key generation and mock proving read them.
+                self.lookups.assign_table(lookup, &mut layouter)?;
             }
-            None if !self.dots.dots.is_empty() => return Err(Error::Synthesis),
-            None => {}
         }
-        match &config.lookup {
-            Some(lookup) => {
-                let witness_only = self.builder.witness_gen_only();
-                if !witness_only {
-                    // Fixed columns: only key generation and mock proving read them.
-                    self.lookups.assign_table(lookup, &mut layouter)?;
-                }
-                layouter.assign_region(
-                    || "table lookups",
-                    |mut region| {
-                        self.with_copies(|cm| self.lookups.assign(lookup, &mut region, cm))
-                    },
-                )?;
-            }
-            None if !self.lookups.records.is_empty() => return Err(Error::Synthesis),
-            None => {}
-        }
-        match &config.poseidon {
-            Some(poseidon) => {
-                layouter.assign_region(
-                    || "poseidon permutations",
-                    |mut region| {
-                        self.with_copies(|cm| self.poseidon.assign(poseidon, &mut region, cm))
-                    },
-                )?;
-            }
-            None if !self.poseidon.inputs.is_empty() => return Err(Error::Synthesis),
-            None => {}
-        }
+        self.custom_region(
+            &mut layouter,
+            "table lookups",
+            config.lookup.as_ref(),
+            !self.lookups.records.is_empty(),
+            |lookup, region, cm| self.lookups.assign(lookup, region, cm),
+        )?;
+        self.custom_region(
+            &mut layouter,
+            "poseidon permutations",
+            config.poseidon.as_ref(),
+            !self.poseidon.inputs.is_empty(),
+            |poseidon, region, cm| self.poseidon.assign(poseidon, region, cm),
+        )?;
         if let Some(public) = &config.public {
             if !self.builder.witness_gen_only() {
                 layouter.assign_region(
