@@ -305,10 +305,10 @@ pub enum Error {
     },
     /// Split proving: a `--max-rows` / `--max-memory` budget no split meets.
     #[error(
-        "no split meets {budget}: at best, the largest segment (nodes {}..{}) needs 2^{} rows \
-         and about {} MiB to prove (hashing a large tensor crossing a cut costs rows on both \
-         sides); raise the budget",
-        nodes[0], nodes[1], rows.trailing_zeros(), bytes >> 20
+        "no split meets {budget}: at best, the largest segment (nodes {}..{}{}) needs 2^{} \
+         rows and about {} MiB to prove (hashing a large tensor crossing a cut costs rows on \
+         both sides); raise the budget",
+        nodes[0], nodes[1], channel_note(*channel_groups), rows.trailing_zeros(), bytes >> 20
     )]
     SplitOverBudget {
         /// The budget, as the CLI flag that set it.
@@ -319,6 +319,9 @@ pub enum Error {
         rows: u64,
         /// Its predicted peak proving memory in bytes.
         bytes: u64,
+        /// The channel groups of the closest split (1: the model as given; above 1, `nodes`
+        /// index the model with every convolution split into that many groups).
+        channel_groups: usize,
     },
     /// Split proving keeps parameters fixed in every segment.
     #[error(
@@ -428,5 +431,17 @@ impl Error {
             file: file.into(),
             message: message.into(),
         }
+    }
+}
+
+/// How [`Error::SplitOverBudget`] says which model its node range indexes.
+fn channel_note(groups: usize) -> String {
+    if groups > 1 {
+        format!(
+            " of the model with every convolution split into {groups} groups of output \
+             channels"
+        )
+    } else {
+        String::new()
     }
 }

@@ -108,6 +108,9 @@ pub use verify::{
     Verified, VerifyOptions,
 };
 
+// Every key the planners can produce must read back in the verifier.
+const _: () = assert!(circuits::halo2::MEMORY_MAX_ADVICE <= verifier::key::MAX_COLUMNS);
+
 /// Names of the files in a model directory.
 pub mod files {
     /// Compile settings (JSON, see [`crate::settings`]).

@@ -3,7 +3,7 @@
 //!
 //! | step | function | CLI | writes (under the split directory `DIR`) |
 //! | --- | --- | --- | --- |
-//! | cut and compile | [`split()`] | `zkinfer split` | `split.json`, `model.onnx`, `segments/<i>/{model.onnx,settings.json}` |
+//! | cut and compile | [`split()`] | `zkinfer split` | `split.json`, `model.onnx` (and `model-channels.onnx` when convolutions were split into channel groups), `segments/<i>/{model.onnx,settings.json}` |
 //! | keys | [`setup_split`] | `zkinfer setup DIR` | `segments/<i>/` keys, `aggregation/`, `vk.bin`, `srs-verifier.bin`, `commitment.json` |
 //! | boundary values | [`witness`] | `zkinfer witness` | `witness/segment-<i>.json` |
 //! | one segment | [`prove_segment`] | `zkinfer prove-segment` | `proofs/segment-<i>.json` |
@@ -65,6 +65,9 @@ pub mod files {
     pub const WITNESS: &str = "witness";
     /// The segment proofs (`proofs/segment-<i>.json`).
     pub const PROOFS: &str = "proofs";
+    /// The model with its convolutions split into channel groups, which the segments are
+    /// cut from (only when [`super::SplitManifest::channel_groups`] is above 1).
+    pub const CHANNELS_MODEL: &str = "model-channels.onnx";
 }
 
 /// One segment of a split model.
@@ -74,7 +77,9 @@ pub struct SegmentInfo {
     pub index: usize,
     /// Its model directory, relative to the split directory (`segments/<i>`).
     pub dir: String,
-    /// The ONNX nodes it holds: `[start, end)` in the original model's node list.
+    /// The ONNX nodes it holds: `[start, end)` in the node list of the model the segments
+    /// were cut from (`model.onnx`, or `model-channels.onnx` when the convolutions were
+    /// split into channel groups).
     pub nodes: [usize; 2],
     /// Its input tensor (the model's input for segment 0, else the previous boundary).
     pub input: TensorSpec,
@@ -113,6 +118,12 @@ pub struct SplitManifest {
     pub inputs: Vec<TensorSpec>,
     /// The model's outputs.
     pub outputs: Vec<TensorSpec>,
+    /// Into how many groups of output channels every convolution chain was split before
+    /// cutting (`onnx_import::split::split_channels`; 1: not split, the default of
+    /// manifests written before it). Above 1, the segments are cut from
+    /// [`files::CHANNELS_MODEL`], which computes exactly what `model.onnx` does.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub channel_groups: usize,
     /// The segments, in chain order.
     pub segments: Vec<SegmentInfo>,
 }
@@ -155,6 +166,14 @@ impl SplitManifest {
         })?;
         Ok(dir.join(&s.dir))
     }
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// Whether `dir` holds a split model (`split.json`).

@@ -1,5 +1,6 @@
 //! `split`: cut a model at single-tensor boundaries into segments of balanced predicted
-//! prove time, and compile each as a model directory with hashed boundaries.
+//! prove time, and compile each as a model directory with hashed boundaries; inside
+//! convolutions too (in channel groups) when a budget needs it.
 
 use std::path::Path;
 
@@ -7,7 +8,7 @@ use circuits::calibrate::float_outputs;
 use circuits::halo2::{predicted_prove_peak_bytes, predicted_prove_seconds};
 use circuits::visibility::{ParamVisibility, Visibilities, Visibility};
 use onnx_import::ir::Tensor;
-use onnx_import::split::{cut_points, extract, CutPoint};
+use onnx_import::split::{channel_chains, cut_points, extract, split_channels, CutPoint};
 use prover::fsutil::sha256_hex;
 
 use super::{create_dir, files, SegmentInfo, SplitManifest, SPLIT_FORMAT, SPLIT_VERSION};
@@ -102,6 +103,13 @@ pub fn split(
 /// predicted prove time (an exact dynamic program over the candidates), each compiled with
 /// the whole model's quantization and saved as a model directory. Returns the manifest
 /// written to `out/split.json`.
+///
+/// When a `MaxRows` / `MaxMemory` budget is met by no cut between nodes, the convolutions
+/// are split into channel groups ([`onnx_import::split::split_channels`]: each group's
+/// carry of the input and the channels so far is a new cut point) and the plan is made
+/// again on that model, with 2, 3, ... up to [`MAX_CHANNEL_GROUPS`] groups, until the budget
+/// is met; the segments are then cut from the rewritten model (`model-channels.onnx`,
+/// [`SplitManifest::channel_groups`]), which computes exactly what the original does.
 pub fn split_with(
     model_path: &Path,
     samples: &Samples,
@@ -129,49 +137,73 @@ pub fn split_with(
         source: e,
     })?;
     let whole = crate::compile::compile(model_path, samples, &opts.compile)?;
-    let graph = &whole.graph;
     let mut quant = whole.settings.quant.clone();
     // Table ranges are keyed by node index: each segment fits its own.
     quant.ranges.clear();
-    let samples = resolve_samples(samples, graph)?;
-    let all_cuts = cut_points(&bytes, &source, graph)?;
-    if let SplitBudget::Segments(n) = opts.budget {
-        if all_cuts.len() + 1 < n {
-            return Err(Error::SplitSegments {
-                requested: n,
-                possible: Some(all_cuts.len() + 1),
-            });
+    let samples = resolve_samples(samples, &whole.graph)?;
+    let vis = whole.settings.circuit.visibility;
+    let env = Env {
+        source: &source,
+        samples: &samples,
+        quant: &quant,
+        vis,
+        opts,
+        progress,
+    };
+    let mut planned = plan_pieces(&bytes, whole.graph.clone(), 1, &env);
+    // A budget that no cut between nodes meets: cut inside the convolutions too, in ever
+    // more channel groups, until it is met, no chain splits further, or two more groups in
+    // a row bring the closest split no nearer (the error then reports the closest).
+    if matches!(planned, Err(Error::SplitOverBudget { .. }))
+        && matches!(
+            opts.budget,
+            SplitBudget::MaxRows(_) | SplitBudget::MaxMemory(_)
+        )
+    {
+        let chains = channel_chains(&bytes, &source, &whole.graph)?;
+        let most = chains.iter().map(|c| c.channels).max().unwrap_or(1);
+        let mut stale = 0;
+        for groups in 2..=most.min(MAX_CHANNEL_GROUPS) {
+            let rewritten = split_channels(&bytes, &source, &whole.graph, groups)?;
+            let graph = onnx_import::import_bytes_with(
+                &rewritten,
+                &source,
+                &import_options(opts, &samples),
+            )?;
+            let attempt = plan_pieces(&rewritten, graph, groups, &env);
+            match (&attempt, &planned) {
+                (Err(e @ Error::SplitOverBudget { .. }), Err(best)) => {
+                    if over_by(e, opts.budget) < over_by(best, opts.budget) {
+                        planned = attempt;
+                        stale = 0;
+                    } else {
+                        stale += 1;
+                        if stale == 2 {
+                            break;
+                        }
+                    }
+                }
+                _ => {
+                    planned = attempt;
+                    break;
+                }
+            }
         }
     }
-    if all_cuts.is_empty() {
-        return Err(Error::SplitSegments {
-            requested: 2,
-            possible: Some(1),
-        });
-    }
-    // Never fewer cuts than --segments needs.
-    let keep = match opts.budget {
-        SplitBudget::Segments(n) => (MAX_PIECES - 1).max(n - 1),
-        _ => MAX_PIECES - 1,
-    };
-    let cuts = fewest_elements(all_cuts, keep);
-    let vis = whole.settings.circuit.visibility;
-    let n_nodes = cuts_end(&bytes, &source)?;
-    let mut bounds = vec![0];
-    bounds.extend(cuts.iter().map(|c| c.after + 1));
-    bounds.push(n_nodes);
-
-    // Compile every piece once, feeding each the previous one's float outputs; then every
-    // longer run of pieces (the whole model aside), from the float inputs of its first.
+    let Planned {
+        bytes: cut_bytes,
+        graph,
+        bounds,
+        starts,
+        groups,
+        channel_groups,
+    } = planned?;
     let p = bounds.len() - 1;
-    let total = p * (p + 1) / 2 - 1;
-    let mut done = 0;
-    progress(done, total);
     let compile_run = |a: usize, b: usize, at: &[Vec<Tensor>]| {
         compile_segment(
-            &bytes,
+            &cut_bytes,
             &source,
-            graph,
+            &graph,
             bounds[a],
             bounds[b],
             a == 0,
@@ -182,30 +214,6 @@ pub fn split_with(
             opts,
         )
     };
-    let mut costs: Vec<Vec<Option<Cost>>> = vec![vec![None; p + 1]; p + 1];
-    let mut at = samples.clone();
-    let mut starts = vec![at.clone()];
-    for a in 0..p {
-        let c = compile_run(a, a + 1, &at)?;
-        costs[a][a + 1] = Some(Cost::of(&c));
-        done += 1;
-        progress(done, total);
-        if a + 1 < p {
-            at = float_outputs(&c.graph, &at)?;
-            starts.push(at.clone());
-        }
-    }
-    for (a, row) in costs.iter_mut().enumerate() {
-        for (b, cell) in row.iter_mut().enumerate().skip(a + 2) {
-            if (a, b) == (0, p) {
-                continue;
-            }
-            *cell = Some(Cost::of(&compile_run(a, b, &starts[a])?));
-            done += 1;
-            progress(done, total);
-        }
-    }
-    let groups = choose(&costs, opts.budget, &bounds)?;
 
     create_dir(out)?;
     let seg_root = out.join(files::SEGMENTS);
@@ -269,6 +277,15 @@ pub fn split_with(
         });
     }
     prover::fsutil::atomic_write(&out.join(crate::files::MODEL), &bytes)?;
+    let channels_model = out.join(files::CHANNELS_MODEL);
+    if channel_groups > 1 {
+        prover::fsutil::atomic_write(&channels_model, &cut_bytes)?;
+    } else if channels_model.exists() {
+        std::fs::remove_file(&channels_model).map_err(|e| Error::Io {
+            path: channels_model.clone(),
+            source: e,
+        })?;
+    }
     let manifest = SplitManifest {
         format: SPLIT_FORMAT.into(),
         format_version: SPLIT_VERSION,
@@ -282,10 +299,169 @@ pub fn split_with(
         },
         inputs: whole.settings.inputs.clone(),
         outputs: whole.settings.outputs.clone(),
+        channel_groups,
         segments,
     };
     manifest.write(out)?;
     Ok(manifest)
+}
+
+/// How far the closest split of an [`Error::SplitOverBudget`] is from `budget` (its
+/// largest segment's rows or predicted bytes); infinite for any other error.
+fn over_by(e: &Error, budget: SplitBudget) -> f64 {
+    match (e, budget) {
+        (Error::SplitOverBudget { rows, .. }, SplitBudget::MaxRows(_)) => *rows as f64,
+        (Error::SplitOverBudget { bytes, .. }, _) => *bytes as f64,
+        _ => f64::INFINITY,
+    }
+}
+
+/// What every planning attempt of one [`split_with`] call shares.
+struct Env<'a> {
+    source: &'a str,
+    samples: &'a [Vec<Tensor>],
+    quant: &'a circuits::QuantParams,
+    vis: Visibilities,
+    opts: &'a SplitOptions,
+    progress: &'a dyn Fn(usize, usize),
+}
+
+/// The cut chosen for one version of the model (the original, or its convolutions split
+/// into channel groups).
+struct Planned {
+    /// The model the segments are cut from.
+    bytes: Vec<u8>,
+    /// Its import.
+    graph: onnx_import::ir::Graph,
+    /// Piece boundaries (node indices, from 0 to the node count).
+    bounds: Vec<usize>,
+    /// The float inputs of each piece on the calibration samples.
+    starts: Vec<Vec<Vec<Tensor>>>,
+    /// The segments, as runs of pieces.
+    groups: Vec<(usize, usize)>,
+    /// The channel groups `bytes` was rewritten with (1: not rewritten).
+    channel_groups: usize,
+}
+
+/// Most channel groups a convolution is split into when no cut between nodes meets a
+/// budget (each group adds one cut, and a boundary hash, to the model).
+pub const MAX_CHANNEL_GROUPS: usize = 8;
+
+/// How the rewritten model is imported: as the original was (dimension bindings, and the
+/// samples' shapes as hints).
+fn import_options(opts: &SplitOptions, samples: &[Vec<Tensor>]) -> onnx_import::ImportOptions {
+    let hints = samples.first().map_or_else(Vec::new, |first| {
+        onnx_import::dims::hints_from_shapes(first.iter().map(|x| &x.shape[..]), "the samples")
+    });
+    onnx_import::ImportOptions {
+        dims: opts.compile.dims.clone(),
+        hints,
+    }
+}
+
+/// Costs every candidate segment of the model in `bytes` (imported as `graph`) and picks
+/// the partition `env.opts.budget` asks for (see [`split_with`]).
+fn plan_pieces(
+    bytes: &[u8],
+    graph: onnx_import::ir::Graph,
+    channel_groups: usize,
+    env: &Env<'_>,
+) -> Result<Planned> {
+    let (source, opts) = (env.source, env.opts);
+    let all_cuts = cut_points(bytes, source, &graph)?;
+    if let SplitBudget::Segments(n) = opts.budget {
+        if all_cuts.len() + 1 < n {
+            return Err(Error::SplitSegments {
+                requested: n,
+                possible: Some(all_cuts.len() + 1),
+            });
+        }
+    }
+    if all_cuts.is_empty() {
+        return Err(Error::SplitSegments {
+            requested: 2,
+            possible: Some(1),
+        });
+    }
+    // Never fewer cuts than --segments needs.
+    let keep = match opts.budget {
+        SplitBudget::Segments(n) => (MAX_PIECES - 1).max(n - 1),
+        _ => MAX_PIECES - 1,
+    };
+    let cuts = fewest_elements(all_cuts, keep);
+    let n_nodes = cuts_end(bytes, source)?;
+    let mut bounds = vec![0];
+    bounds.extend(cuts.iter().map(|c| c.after + 1));
+    bounds.push(n_nodes);
+
+    // Compile every piece once, feeding each the previous one's float outputs; then every
+    // longer run of pieces (the whole model aside), from the float inputs of its first.
+    let p = bounds.len() - 1;
+    let total = p * (p + 1) / 2 - 1;
+    let mut done = 0;
+    (env.progress)(done, total);
+    let compile_run = |a: usize, b: usize, at: &[Vec<Tensor>]| {
+        compile_segment(
+            bytes,
+            source,
+            &graph,
+            bounds[a],
+            bounds[b],
+            a == 0,
+            b == p,
+            at,
+            env.quant,
+            env.vis,
+            opts,
+        )
+    };
+    let mut costs: Vec<Vec<Option<Cost>>> = vec![vec![None; p + 1]; p + 1];
+    let mut at = env.samples.to_vec();
+    let mut starts = vec![at.clone()];
+    for a in 0..p {
+        let c = compile_run(a, a + 1, &at)?;
+        costs[a][a + 1] = Some(Cost::of(&c));
+        done += 1;
+        (env.progress)(done, total);
+        if a + 1 < p {
+            at = float_outputs(&c.graph, &at)?;
+            starts.push(at.clone());
+        }
+    }
+    for (a, row) in costs.iter_mut().enumerate() {
+        for (b, cell) in row.iter_mut().enumerate().skip(a + 2) {
+            if (a, b) == (0, p) {
+                continue;
+            }
+            *cell = Some(Cost::of(&compile_run(a, b, &starts[a])?));
+            done += 1;
+            (env.progress)(done, total);
+        }
+    }
+    let groups = choose(&costs, opts.budget, &bounds).map_err(|e| match e {
+        Error::SplitOverBudget {
+            budget,
+            nodes,
+            rows,
+            bytes,
+            ..
+        } => Error::SplitOverBudget {
+            budget,
+            nodes,
+            rows,
+            bytes,
+            channel_groups,
+        },
+        e => e,
+    })?;
+    Ok(Planned {
+        bytes: bytes.to_vec(),
+        graph,
+        bounds,
+        starts,
+        groups,
+        channel_groups,
+    })
 }
 
 /// The number of ONNX nodes in the model.
@@ -410,6 +586,7 @@ fn choose(
         nodes: [bounds[a], bounds[b]],
         rows: c.rows,
         bytes: c.bytes,
+        channel_groups: 1,
     })
 }
 

@@ -15,6 +15,7 @@
 
 mod analysis;
 mod build;
+mod channels;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,7 @@ use crate::proto;
 
 use analysis::analyze;
 use build::{build, Segment};
+pub use channels::{channel_chains, split_channels, ChannelChain, PER_CHANNEL_OPS};
 
 /// A place where the node list can be cut: after ONNX node `after` (0-based index into
 /// `graph.node`, i.e. `nodes[..=after]` go left), exactly one runtime tensor crosses.

@@ -23,11 +23,14 @@ pub struct SplitArgs {
     #[arg(long, required_unless_present_any = ["max_rows", "max_memory"], conflicts_with_all = ["max_rows", "max_memory"])]
     segments: Option<usize>,
     /// Instead of --segments: as few segments as possible whose circuits have at most this
-    /// many rows each (2^k; e.g. 65536).
+    /// many rows each (2^k; e.g. 65536). When no cut between nodes fits, convolutions (with
+    /// the per-channel ops after them) are split into 2, 3, ... groups of output channels
+    /// (up to 8) that separate segments can prove.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "max_memory")]
     max_rows: Option<u64>,
     /// Instead of --segments: as few segments as possible whose predicted peak proving
-    /// memory is at most this much each (bytes, or with K, M, G: 512M, 2G).
+    /// memory is at most this much each (bytes, or with K, M, G: 512M, 2G); convolutions
+    /// are split into channel groups as with --max-rows when no cut between nodes fits.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
     /// Calibration of the whole model, as for `compile`.
@@ -149,6 +152,15 @@ pub fn split(a: &SplitArgs) -> Result<()> {
         a.out.display(),
         t0.elapsed().as_secs_f64()
     );
+    if m.channel_groups > 1 {
+        println!(
+            "  (no cut between nodes met {budget}: every convolution was split into {} \
+             groups of output channels, {}/{})",
+            m.channel_groups,
+            a.out.display(),
+            split::files::CHANNELS_MODEL
+        );
+    }
     print_segments(&m);
     println!(
         "next: `zkinfer setup {}`, then `zkinfer witness {} --input INPUT.json` and \
