@@ -234,9 +234,24 @@ fn split_ray_aggregate_verify_and_faults() {
         );
     }
 
+    // An aggregation predicted above this machine's memory is refused before any work (the
+    // budgeted split's manifest, its segments claiming a million columns each).
+    let mut wide = read_json(&budgeted.join("split.json"));
+    for s in wide["segments"].as_array_mut().unwrap() {
+        s["columns"] = serde_json::json!(1_000_000);
+    }
+    write_json(&budgeted.join("split.json"), &wide);
+    let err = fails(
+        &["setup", p(&budgeted), "--srs-cache", p(&cache)],
+        "more than this machine's",
+    );
+    assert!(err.contains("--skip-memory-check"), "{err}");
+    assert!(!budgeted.join("vk.bin").exists());
+
     let t = Instant::now();
     let log = ok(&["setup", p(&dir), "--srs-cache", p(&cache)]);
     assert!(log.contains("aggregation: k = "), "{log}");
+    assert!(log.contains("predicted about"), "{log}");
     times.push(("setup (3 segments + aggregation)", t.elapsed()));
 
     let proof = tmp.join("proof.json");

@@ -23,10 +23,12 @@
 //! the configuration to store in the aggregation's `vk.bin`.
 //!
 //! Cost (measured on 2 cores): about 29 s and 0.55 GiB per million aggregation cells, each
-//! segment costing about `1.6M + 0.42M × (its advice + lookup-advice columns)` cells.
+//! segment costing about `1.6M + 0.42M × (its advice + lookup-advice columns)` cells
+//! ([`cost::predict`]).
 
 mod circuit;
 pub mod config;
+pub mod cost;
 pub mod error;
 pub mod keygen;
 pub mod pk;
@@ -36,6 +38,7 @@ pub use config::{
     circuit_params, vk_fingerprint, AggregationConfig, InstanceRef, SegmentKey, SegmentProof,
     Statement, Wiring,
 };
+pub use cost::{predict, AggregationCost};
 pub use error::{AggregateError, Result};
 pub use keygen::{keygen, plan, Plan, MAX_ADVICE_COLUMNS, MAX_K, MIN_K, TARGET_ADVICE_COLUMNS};
 pub use pk::{read_proving_key, write_proving_key, PK_FORMAT_VERSION};

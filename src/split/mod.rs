@@ -158,6 +158,13 @@ impl SplitManifest {
         write_json(&dir.join(files::MANIFEST), self)
     }
 
+    /// The predicted cost of aggregating the segments ([`::aggregate::predict`] on their
+    /// columns): the memory and time the aggregation job (`setup`, `aggregate`) needs.
+    pub fn predicted_aggregation(&self) -> ::aggregate::AggregationCost {
+        let columns: Vec<usize> = self.segments.iter().map(|s| s.columns).collect();
+        ::aggregate::predict(&columns)
+    }
+
     /// Model directory of segment `index`, or [`Error::NoSuchSegment`].
     pub fn segment_dir(&self, dir: &Path, index: usize) -> Result<PathBuf> {
         let s = self.segments.get(index).ok_or(Error::NoSuchSegment {

@@ -87,6 +87,10 @@ enum Command {
         /// warns that the keys are INSECURE).
         #[arg(long)]
         allow_insecure_srs: bool,
+        /// Split directories: make the aggregation keys even when their predicted memory is
+        /// above this machine's (setup otherwise refuses before it starts).
+        #[arg(long)]
+        skip_memory_check: bool,
     },
     /// Prove one inference; writes the proof, public instances, public outputs, hashes and
     /// the model commitment to PROOF.json (never private inputs or outputs).
@@ -314,14 +318,19 @@ fn run(cli: &Cli) -> Result<()> {
             srs,
             srs_cache,
             allow_insecure_srs: _,
-        } if zkinfer::split::is_split_dir(dir) => {
-            split::setup(dir, srs.as_deref(), srs_cache.as_deref())
-        }
+            skip_memory_check,
+        } if zkinfer::split::is_split_dir(dir) => split::setup(
+            dir,
+            srs.as_deref(),
+            srs_cache.as_deref(),
+            *skip_memory_check,
+        ),
         Command::Setup {
             dir,
             srs,
             srs_cache,
             allow_insecure_srs: _,
+            skip_memory_check: _,
         } => commands::setup(dir, srs.as_deref(), srs_cache.as_deref()).map(|_| ()),
         Command::Prove {
             dir,

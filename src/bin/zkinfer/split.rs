@@ -162,6 +162,7 @@ pub fn split(a: &SplitArgs) -> Result<()> {
         );
     }
     print_segments(&m);
+    println!("{}", describe_aggregation(&m));
     println!(
         "next: `zkinfer setup {}`, then `zkinfer witness {} --input INPUT.json` and \
          `zkinfer prove-segment {} --segment I --input {}/witness/segment-I.json` for each \
@@ -194,8 +195,53 @@ fn print_segments(m: &SplitManifest) {
     }
 }
 
-/// `zkinfer setup` on a split directory.
-pub fn setup(dir: &Path, srs: Option<&Path>, cache: Option<&Path>) -> Result<()> {
+/// This machine's physical memory in bytes (`MemTotal` of /proc/meminfo), if known.
+fn total_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// One line on what aggregating the segments of `m` will cost.
+fn describe_aggregation(m: &SplitManifest) -> String {
+    let c = m.predicted_aggregation();
+    format!(
+        "aggregation (setup and aggregate, one job): predicted about {:.0}M cells, {:.1} GiB \
+         and {:.0} s on two cores",
+        c.cells / 1e6,
+        c.bytes / 1_073_741_824.0,
+        c.seconds
+    )
+}
+
+/// `zkinfer setup` on a split directory; refuses (unless `skip_memory_check`) when the
+/// aggregation's predicted memory is above this machine's, which would end in the kernel
+/// killing it after minutes of work.
+pub fn setup(
+    dir: &Path,
+    srs: Option<&Path>,
+    cache: Option<&Path>,
+    skip_memory_check: bool,
+) -> Result<()> {
+    let m = SplitManifest::read(dir).with_context(|| format!("cannot set up {}", dir.display()))?;
+    eprintln!("{}", describe_aggregation(&m));
+    let predicted = m.predicted_aggregation().bytes;
+    if let Some(total) = total_memory().filter(|_| !skip_memory_check) {
+        if predicted > total as f64 {
+            anyhow::bail!(
+                "the aggregation of {}'s {} segments is predicted to need {:.1} GiB, more than \
+                 this machine's {:.1} GiB: run setup on a larger machine, or split into \
+                 narrower segments (`--layout gas` or `speed`: the aggregation grows with \
+                 each segment's columns, {} in all here); --skip-memory-check tries anyway",
+                dir.display(),
+                m.segments.len(),
+                predicted / 1_073_741_824.0,
+                total as f64 / 1_073_741_824.0,
+                m.segments.iter().map(|s| s.columns).sum::<usize>()
+            );
+        }
+    }
     let source = srs_source(srs, cache);
     if let zkinfer::SrsSource::Local { cache_dir } = &source {
         warn_insecure(&format!(
