@@ -198,21 +198,8 @@ pub fn split_with(
         groups,
         channel_groups,
     } = planned?;
-    let p = bounds.len() - 1;
     let compile_run = |a: usize, b: usize, at: &[Vec<Tensor>]| {
-        compile_segment(
-            &cut_bytes,
-            &source,
-            &graph,
-            bounds[a],
-            bounds[b],
-            a == 0,
-            b == p,
-            at,
-            &quant,
-            vis,
-            opts,
-        )
+        run_of(&cut_bytes, &graph, &bounds, &env, a, b, at)
     };
 
     create_dir(out)?;
@@ -400,21 +387,8 @@ fn plan_pieces(
     let total = p * (p + 1) / 2 - 1;
     let mut done = 0;
     (env.progress)(done, total);
-    let compile_run = |a: usize, b: usize, at: &[Vec<Tensor>]| {
-        compile_segment(
-            bytes,
-            source,
-            &graph,
-            bounds[a],
-            bounds[b],
-            a == 0,
-            b == p,
-            at,
-            env.quant,
-            env.vis,
-            opts,
-        )
-    };
+    let compile_run =
+        |a: usize, b: usize, at: &[Vec<Tensor>]| run_of(bytes, &graph, &bounds, env, a, b, at);
     let mut costs: Vec<Vec<Option<Cost>>> = vec![vec![None; p + 1]; p + 1];
     let mut at = env.samples.to_vec();
     let mut starts = vec![at.clone()];
@@ -462,6 +436,32 @@ fn plan_pieces(
         groups,
         channel_groups,
     })
+}
+
+/// The segment made of pieces `a..b` of the model in `bytes` (imported as `graph`, cut at
+/// `bounds`), compiled from the float inputs `at` of its first piece.
+fn run_of(
+    bytes: &[u8],
+    graph: &onnx_import::ir::Graph,
+    bounds: &[usize],
+    env: &Env<'_>,
+    a: usize,
+    b: usize,
+    at: &[Vec<Tensor>],
+) -> Result<Compiled> {
+    compile_segment(
+        bytes,
+        env.source,
+        graph,
+        bounds[a],
+        bounds[b],
+        a == 0,
+        b == bounds.len() - 1,
+        at,
+        env.quant,
+        env.vis,
+        env.opts,
+    )
 }
 
 /// The number of ONNX nodes in the model.

@@ -200,6 +200,20 @@ fn op(op_type: &str, name: String, inputs: Vec<String>, output: String) -> NodeP
     }
 }
 
+/// `op` with an `axis` attribute (Flatten, Concat).
+fn axis_op(
+    op_type: &str,
+    name: String,
+    inputs: Vec<String>,
+    output: String,
+    axis: i64,
+) -> NodeProto {
+    NodeProto {
+        attribute: vec![int_attr("axis", axis)],
+        ..op(op_type, name, inputs, output)
+    }
+}
+
 fn i64s(name: String, data: Vec<i64>) -> TensorProto {
     TensorProto {
         name,
@@ -357,28 +371,24 @@ fn rewrite_chain(
         }
         if gi < last {
             let flat = names.fresh(&format!("{base}_g{gi}_flat"));
-            nodes.push(NodeProto {
-                attribute: vec![int_attr("axis", 0)],
-                ..op(
-                    "Flatten",
-                    names.fresh(&format!("{base}_g{gi}_Flatten")),
-                    vec![t],
-                    flat.clone(),
-                )
-            });
+            nodes.push(axis_op(
+                "Flatten",
+                names.fresh(&format!("{base}_g{gi}_Flatten")),
+                vec![t],
+                flat.clone(),
+                0,
+            ));
             let mut parts = match &carry {
                 Some(z) => vec![z.clone()],
                 None => {
                     let fx = names.fresh(&format!("{base}_x_flat"));
-                    nodes.push(NodeProto {
-                        attribute: vec![int_attr("axis", 0)],
-                        ..op(
-                            "Flatten",
-                            names.fresh(&format!("{base}_x_Flatten")),
-                            vec![x.clone()],
-                            fx.clone(),
-                        )
-                    });
+                    nodes.push(axis_op(
+                        "Flatten",
+                        names.fresh(&format!("{base}_x_Flatten")),
+                        vec![x.clone()],
+                        fx.clone(),
+                        0,
+                    ));
                     vec![fx]
                 }
             };
@@ -386,15 +396,13 @@ fn rewrite_chain(
             let start = x_len + placed.iter().map(|p| p.1).sum::<usize>();
             placed.push((start, c * per_channel, c));
             let z = names.fresh(&format!("{base}_carry{gi}"));
-            nodes.push(NodeProto {
-                attribute: vec![int_attr("axis", 1)],
-                ..op(
-                    "Concat",
-                    names.fresh(&format!("{base}_carry{gi}_Concat")),
-                    parts,
-                    z.clone(),
-                )
-            });
+            nodes.push(axis_op(
+                "Concat",
+                names.fresh(&format!("{base}_carry{gi}_Concat")),
+                parts,
+                z.clone(),
+                1,
+            ));
             carry = Some(z);
         } else {
             let mut parts = Vec::new();
@@ -413,15 +421,13 @@ fn rewrite_chain(
                 }
             }
             parts.push(t);
-            nodes.push(NodeProto {
-                attribute: vec![int_attr("axis", 1)],
-                ..op(
-                    "Concat",
-                    names.fresh(&format!("{base}_Concat")),
-                    parts,
-                    chain.output.clone(),
-                )
-            });
+            nodes.push(axis_op(
+                "Concat",
+                names.fresh(&format!("{base}_Concat")),
+                parts,
+                chain.output.clone(),
+                1,
+            ));
         }
         offset_c += c;
     }
