@@ -182,3 +182,25 @@ fn models_before_opset_10_are_left_alone() {
     assert!(channel_chains(&old, "old", &graph).unwrap().is_empty());
     assert_eq!(split_channels(&old, "old", &graph, 3).unwrap(), old);
 }
+
+/// A bias that is not one value per output channel cannot be sliced with the weights: the
+/// Conv heads no chain (and nothing panics).
+#[test]
+fn a_conv_whose_bias_is_not_per_channel_is_no_chain() {
+    let bytes = mixed();
+    let graph = onnx_import::import_bytes(&bytes, "mixed").unwrap();
+    let mut m = ModelProto::parse_from_bytes(&bytes).unwrap();
+    let b = m
+        .graph
+        .mut_or_insert_default()
+        .initializer
+        .iter_mut()
+        .find(|t| t.name == "b")
+        .unwrap();
+    b.dims = vec![3];
+    b.float_data.truncate(3);
+    let bad = m.write_to_bytes().unwrap();
+    let chains = channel_chains(&bad, "bad", &graph).unwrap();
+    assert_eq!(chains.iter().map(|c| c.conv).collect::<Vec<_>>(), vec![4]);
+    assert!(split_channels(&bad, "bad", &graph, 2).is_ok());
+}

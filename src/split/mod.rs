@@ -27,6 +27,7 @@
 
 mod aggregate;
 mod boundary;
+mod choose;
 mod plan;
 mod setup;
 

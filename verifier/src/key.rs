@@ -60,9 +60,7 @@ use crate::transcript::TranscriptKind;
 
 /// Format version of `vk.bin` (3: the SRS origin byte and the circuit's public rows).
 pub const VK_FORMAT_VERSION: u32 = 3;
-/// Most columns of any one type a key may declare: a bound on the work a hostile key can
-/// ask for, above the widest layout zkinfer plans (the memory layout's 96 advice columns;
-/// the root crate asserts it at compile time).
+/// Most columns of any one type a key may declare (≥ the memory layout's 96: root crate asserts).
 pub const MAX_COLUMNS: usize = 128;
 /// Most function-table lookup groups in a configuration zkinfer produces (it uses at most 4).
 const MAX_LOOKUP_GROUPS: usize = 16;

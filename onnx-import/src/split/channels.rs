@@ -112,8 +112,12 @@ fn chains_of(model: &ModelProto, graph: &Graph) -> Vec<ChannelChain> {
         let Some(w) = float_init(g, &n.input[1]) else {
             continue;
         };
-        let bias_ok = n.input.get(2).is_none_or(|b| float_init(g, b).is_some());
         let Some(&c) = w.dims.first() else { continue };
+        // The bias is sliced like the weights: one value per output channel.
+        let bias_ok = n
+            .input
+            .get(2)
+            .is_none_or(|b| float_init(g, b).is_some_and(|t| t.dims == [c]));
         let Ok(c) = usize::try_from(c) else { continue };
         if !bias_ok || c < 2 || ir_value(graph, &n.input[0]).is_none() {
             continue;
